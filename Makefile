@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# spf: build the module, run it, test it.
+#
+#   make                      spf.ko for x86_64 against the cached Debian headers
+#   make ARCH=arm64           cross-build for arm64
+#   make FLAVOUR=rt           against the PREEMPT_RT headers
+#   make KDIR=/path/to/build  against any 6.1 build tree
+#   make FLAVOUR=running      against the running kernel's build tree
+#   make run                  boot x86-64, fault benchmark with spf off and on
+#   make check                every test, both arches (see README)
+#   make checkpatch           kernel style on every C file and header
+#
+# Objects go to build/ARCH-FLAVOUR/ (a tree of links to the sources), so
+# several configurations can be built side by side.
+
+ARCH ?= x86_64
+FLAVOUR ?= stock
+ifeq ($(ARCH),x86)
+override ARCH := x86_64
+endif
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+endif
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build/$(ARCH)-$(FLAVOUR)
+KDIR ?= $(shell $(TOP)/tools/kdir $(ARCH) $(FLAVOUR))
+MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
+
+export ARCH CROSS_COMPILE
+
+.PHONY: all module clean run check check-quick bench checkpatch tests deps
+
+all: module
+
+deps:
+	@$(TOP)/tools/setup/host-deps
+	@$(TOP)/tools/fetch-kernels
+
+module:
+	@test -n "$(KDIR)" || { echo "spf: no kernel build tree (KDIR)"; exit 1; }
+	@mkdir -p $(BUILD)
+	@cp -rsf $(addprefix $(TOP)/,$(MODULE_SRCS)) $(BUILD)/
+	$(MAKE) -C $(KDIR) M=$(BUILD) W=1 modules
+	@echo "spf: built $(BUILD)/spf.ko"
+
+tests:
+	@$(MAKE) -C tests ARCH=$(ARCH) OUT=$(BUILD)/tests
+
+checkpatch:
+	@$(TOP)/tools/check/checkpatch
+
+run:
+	@$(TOP)/tools/run-demo
+
+check:
+	@$(TOP)/tools/check/run-all
+
+bench:
+	@$(TOP)/tools/run-demo --reps 7
+
+clean:
+	rm -rf $(TOP)/build

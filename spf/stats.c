@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/spf/: the counters, one "name value" line each in
+ * "stats", and a file per counter for scripts that want one number.
+ * A reader sums the per-CPU slots without stopping writers; a value can
+ * be a few events behind, never ahead, which is all tests rely on: they
+ * read deltas around a quiesced section.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <spf/stats.h>
+#include <spf/arch.h>
+
+DEFINE_PER_CPU(struct spf_stats, spf_stats);
+
+static const char *const spf_stat_names[NR_SPF_STATS] = {
+#define SPF_STAT_NAME(name, desc) [SPF_STAT_##name] = #name,
+	SPF_STATS(SPF_STAT_NAME)
+#undef SPF_STAT_NAME
+};
+
+static struct dentry *spf_debugfs_dir;
+
+unsigned long spf_stat_read(enum spf_stat stat)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu(spf_stats, cpu).count[stat]);
+	return sum;
+}
+
+static int spf_stats_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NR_SPF_STATS; i++)
+		seq_printf(m, "%s %lu\n", spf_stat_names[i], spf_stat_read(i));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spf_stats);
+
+static int spf_arch_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%s\n", spf_arch_hook_desc);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spf_arch);
+
+static int spf_stat_get(void *data, u64 *val)
+{
+	*val = spf_stat_read((enum spf_stat)(uintptr_t)data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(spf_stat_fops, spf_stat_get, NULL, "%llu\n");
+
+int spf_debugfs_init(void)
+{
+	int i;
+
+	spf_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	if (IS_ERR(spf_debugfs_dir)) {
+		pr_err("cannot create debugfs directory (%ld)\n",
+		       PTR_ERR(spf_debugfs_dir));
+		return PTR_ERR(spf_debugfs_dir);
+	}
+	debugfs_create_file("stats", 0444, spf_debugfs_dir, NULL,
+			    &spf_stats_fops);
+	debugfs_create_file("arch", 0444, spf_debugfs_dir, NULL,
+			    &spf_arch_fops);
+	for (i = 0; i < NR_SPF_STATS; i++)
+		debugfs_create_file_unsafe(spf_stat_names[i], 0444,
+					   spf_debugfs_dir,
+					   (void *)(uintptr_t)i,
+					   &spf_stat_fops);
+	return 0;
+}
+
+void spf_debugfs_exit(void)
+{
+	debugfs_remove_recursive(spf_debugfs_dir);
+}

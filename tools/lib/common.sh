@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for spf's shell tools: where the cache is, how to log.
+# Sourced, never run.
+
+SPF_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SPF_CACHE=${SPF_CACHE:-$HOME/.cache/spf}
+export SPF_CACHE
+
+spf_log() { echo "spf: $*" >&2; }
+spf_die() { echo "spf: error: $*" >&2; exit 1; }
+
+# Debian architecture name for a kernel/qemu architecture name.
+spf_debarch() {
+	case "$1" in
+	x86_64|amd64) echo amd64 ;;
+	arm64|aarch64) echo arm64 ;;
+	*) spf_die "unknown architecture '$1' (want x86_64 or arm64)" ;;
+	esac
+}
+
+# The kernel flavour suffix Debian uses for ARCH and FLAVOUR.
+spf_kflavour() {
+	local debarch
+	debarch=$(spf_debarch "$1")
+	case "$2" in
+	stock) echo "$debarch" ;;
+	rt)
+		[ "$debarch" = amd64 ] || spf_die "flavour rt is fetched for x86_64 only"
+		echo "rt-amd64" ;;
+	*) spf_die "unknown flavour '$2' (want stock or rt)" ;;
+	esac
+}
+
+# The ABI (e.g. 6.1.0-56) last resolved by tools/fetch-kernels.
+spf_abi() {
+	[ -s "$SPF_CACHE/kernel/abi" ] ||
+		spf_die "no kernel in the cache; run tools/fetch-kernels first"
+	cat "$SPF_CACHE/kernel/abi"
+}
+
+# Root of the extracted kernel (image, modules, headers) for ARCH FLAVOUR.
+spf_kroot() {
+	echo "$SPF_CACHE/kernel/$(spf_abi)-$(spf_kflavour "$1" "${2:-stock}")"
+}
+
+spf_kdir() {
+	echo "$(spf_kroot "$1" "${2:-stock}")/usr/src/linux-headers-$(spf_abi)-$(spf_kflavour "$1" "${2:-stock}")"
+}
+
+spf_source() {
+	echo "$SPF_CACHE/src/linux-source-6.1"
+}

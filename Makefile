@@ -46,7 +46,7 @@ module:
 	@echo "spf: built $(BUILD)/spf.ko"
 
 tests:
-	@$(MAKE) -C tests ARCH=$(ARCH) OUT=$(BUILD)/tests
+	@$(MAKE) -C tests/kselftest ARCH=$(ARCH) OUT=$(BUILD)/tests
 
 checkpatch:
 	@$(TOP)/tools/check/checkpatch

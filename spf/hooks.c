@@ -9,16 +9,15 @@
  * lock when the result carries VM_FAULT_COMPLETED.  The handlers
  * themselves cannot be probed, so spf replaces the two calls.
  *
- * Redirection.  A kprobe sits on each function's entry.  Its pre-handler
- * points the instruction pointer at spf's replacement and returns 1, so
- * the probed call becomes a call of the replacement with the same
- * arguments and the same return address (the probe fires before the
- * prologue has touched the stack or the link register).  The replacement
- * calls the original, whose probe fires again; the pre-handler sees a
- * return address inside this module and lets that call through.  That
- * test is only sound if a replacement never reaches the original through
- * a tail call: the original would then return straight to the arch
- * handler, the probe would see the arch handler as the caller and
+ * Redirection.  The arch mechanism (include/spf/hook.h) stops each call
+ * of the two functions at their entry, before the prologue, and asks
+ * spf_hook_take() whether to take it; if so the call continues in spf's
+ * replacement with the same arguments and the same return address.  The
+ * replacement calls the original, which is stopped again; this time the
+ * return address is inside this module and the call is let through.
+ * That test is only sound if a replacement never reaches the original
+ * through a tail call: the original would then return straight to the
+ * arch handler, the hook would see the arch handler as the caller and
  * redirect again, forever.  Every replacement therefore does work after
  * the call (it drops its in-flight reference), which the compiler cannot
  * move before it.
@@ -30,10 +29,10 @@
  * Unload.  A replacement can sleep (it takes mmap_lock, the stock fault
  * waits for I/O), so unregistering the probes is not enough to know no
  * task is inside this module's text.  Each redirection takes a
- * reference on a percpu_ref in the pre-handler (which runs with
+ * reference on a percpu_ref in spf_hook_take() (which runs with
  * preemption disabled, so it cannot be caught half-way) and the
- * replacement drops it as its last action.  Unload unregisters the
- * probes (no new redirections after that returns), kills the ref and
+ * replacement drops it as its last action.  Unload removes the hooks
+ * (no new redirections after that returns), kills the ref and
  * waits for the count to drain, then waits for an RCU-tasks grace
  * period: a task preempted between its final put and its return
  * instruction is still in our text, and RCU-tasks waits for every task
@@ -48,7 +47,7 @@
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate_wait.h>
-#include <spf/arch.h>
+#include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
@@ -62,12 +61,6 @@ static DECLARE_COMPLETION(spf_drained);
 static struct vm_area_struct *(*spf_orig_lock_mm_and_find_vma)
 	(struct mm_struct *mm, unsigned long addr, struct pt_regs *regs);
 
-/* True when the probed function was called by spf itself. */
-static bool spf_called_from_self(struct pt_regs *regs)
-{
-	return within_module_core(spf_arch_entry_caller(regs), THIS_MODULE);
-}
-
 /* Returns with the in-flight reference dropped: keep it the last call. */
 static void spf_leave(void)
 {
@@ -80,7 +73,7 @@ spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 {
 	struct vm_area_struct *vma;
 
-	spf_count(SPF_STAT_fault_hook);
+	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
 	spf_leave();
@@ -93,66 +86,53 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 {
 	vm_fault_t ret;
 
-	spf_count(SPF_STAT_handle_hook);
-	spf_count(SPF_STAT_stock);
+	spf_count(SPF_STAT_HANDLE_HOOK);
+	spf_count(SPF_STAT_STOCK);
 	ret = handle_mm_fault(vma, addr, flags, regs);
 	if (ret & VM_FAULT_RETRY)
-		spf_count(SPF_STAT_retry);
+		spf_count(SPF_STAT_RETRY);
 	trace_spf_stock(addr, flags, (__force unsigned int)ret);
 	spf_leave();
 	return ret;
 }
 
+enum { SPF_HOOK_LOCK_MM, SPF_HOOK_HANDLE_MM_FAULT, NR_SPF_HOOKS };
+
+static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
+	[SPF_HOOK_LOCK_MM] = {
+		.symbol = "lock_mm_and_find_vma",
+		.replacement = spf_lock_mm_and_find_vma,
+		.nonnull_arg = -1,
+	},
+	[SPF_HOOK_HANDLE_MM_FAULT] = {
+		/* handle_mm_fault(vma, address, flags, regs): arch faults only */
+		.symbol = "handle_mm_fault",
+		.replacement = spf_handle_mm_fault,
+		.nonnull_arg = 3,
+	},
+};
+
 /*
- * Common pre-handler tail: take the in-flight reference and redirect.
- * Runs with preemption disabled (ftrace-based probes) or in the BRK
- * exception (arm64), so it must not sleep.
+ * Called by the arch mechanism at the entry of a hooked function, with
+ * preemption disabled; must not sleep.  True means "redirect this call",
+ * and then the caller holds an in-flight reference for the replacement.
  */
-static int spf_redirect(struct pt_regs *regs, void *replacement)
+bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
+			   struct pt_regs *regs)
 {
-	if (!percpu_ref_tryget_live(&spf_inflight))
-		return 0;
-	instruction_pointer_set(regs, (unsigned long)replacement);
-	return 1;
-}
-
-static int spf_lock_mm_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	if (spf_called_from_self(regs))
-		return 0;
+	if (within_module_core(caller, THIS_MODULE))
+		return false;
+	if (hook->nonnull_arg >= 0 &&
+	    !regs_get_kernel_argument(regs, hook->nonnull_arg))
+		return false;
 	if (!READ_ONCE(spf_enabled)) {
-		spf_count(SPF_STAT_disabled);
-		return 0;
+		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
+			spf_count(SPF_STAT_DISABLED);
+		return false;
 	}
-	return spf_redirect(regs, spf_lock_mm_and_find_vma);
+	return percpu_ref_tryget_live(&spf_inflight);
 }
-NOKPROBE_SYMBOL(spf_lock_mm_pre);
-
-static int spf_handle_mm_fault_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	/* handle_mm_fault(vma, address, flags, regs): only arch faults. */
-	if (!regs_get_kernel_argument(regs, 3))
-		return 0;
-	if (spf_called_from_self(regs) || !READ_ONCE(spf_enabled))
-		return 0;
-	return spf_redirect(regs, spf_handle_mm_fault);
-}
-NOKPROBE_SYMBOL(spf_handle_mm_fault_pre);
-
-static struct kprobe spf_kp_lock_mm = {
-	.symbol_name = "lock_mm_and_find_vma",
-	.pre_handler = spf_lock_mm_pre,
-};
-
-static struct kprobe spf_kp_handle_mm_fault = {
-	.symbol_name = "handle_mm_fault",
-	.pre_handler = spf_handle_mm_fault_pre,
-};
-
-static struct kprobe *spf_kprobes[] = {
-	&spf_kp_lock_mm,
-	&spf_kp_handle_mm_fault,
-};
+NOKPROBE_SYMBOL(spf_hook_take);
 
 static void spf_inflight_release(struct percpu_ref *ref)
 {
@@ -161,23 +141,25 @@ static void spf_inflight_release(struct percpu_ref *ref)
 
 int spf_hooks_init(void)
 {
+	unsigned int i;
 	int ret;
 
-	ret = spf_resolve(spf_orig_lock_mm_and_find_vma,
-			  "lock_mm_and_find_vma",
-			  "to hook the arch fault path (CONFIG_LOCK_MM_AND_FIND_VMA)");
-	if (ret)
-		return ret;
+	for (i = 0; i < NR_SPF_HOOKS; i++) {
+		ret = spf_resolve(spf_hooks[i].addr, spf_hooks[i].symbol,
+				  "to hook the arch fault path");
+		if (ret)
+			return ret;
+	}
+	spf_orig_lock_mm_and_find_vma =
+		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
 
 	ret = percpu_ref_init(&spf_inflight, spf_inflight_release, 0,
 			      GFP_KERNEL);
 	if (ret)
 		return ret;
 
-	ret = register_kprobes(spf_kprobes, ARRAY_SIZE(spf_kprobes));
+	ret = spf_arch_hooks_install(spf_hooks, NR_SPF_HOOKS);
 	if (ret) {
-		pr_err("cannot hook the fault path: kprobe registration failed (%d)\n",
-		       ret);
 		percpu_ref_exit(&spf_inflight);
 		return ret;
 	}
@@ -187,10 +169,10 @@ int spf_hooks_init(void)
 
 void spf_hooks_exit(void)
 {
-	/* No new redirections once this returns (it synchronizes). */
-	unregister_kprobes(spf_kprobes, ARRAY_SIZE(spf_kprobes));
+	/* No new redirections once this returns. */
+	spf_arch_hooks_remove(spf_hooks, NR_SPF_HOOKS);
 
-	/* Wait for every redirected call to drop its reference. */
+	/* Wait for every redirected call to drop its reference... */
 	percpu_ref_kill(&spf_inflight);
 	wait_for_completion(&spf_drained);
 

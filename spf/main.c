@@ -10,39 +10,29 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <spf/hooks.h>
+#include <spf/params.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
-
-module_param_named(enabled, spf_enabled, bool, 0644);
-MODULE_PARM_DESC(enabled,
-		 "Redirect arch faults through spf (default Y; writable at run time by root)");
-
-/*
- * Test aid: one more symbol that must resolve for the module to load,
- * so that the refusal on a kernel lacking a symbol can be exercised on
- * a kernel that has them all.
- */
-static char *debug_require_symbol;
-module_param(debug_require_symbol, charp, 0400);
-MODULE_PARM_DESC(debug_require_symbol,
-		 "Debug: refuse to load unless this kernel symbol resolves");
 
 static int __init spf_init(void)
 {
 	unsigned long addr;
 	int ret;
 
+	ret = spf_params_check();
+	if (ret)
+		return ret;
+
 	ret = spf_symbols_init();
 	if (ret)
 		return ret;
 
-	if (debug_require_symbol) {
-		addr = spf_symbol_lookup(debug_require_symbol);
+	if (spf_debug_require_symbol) {
+		addr = spf_symbol_lookup(spf_debug_require_symbol);
 		if (!addr) {
 			pr_err("kernel lacks symbol %s, required by debug_require_symbol; refusing to load\n",
-			       debug_require_symbol);
+			       spf_debug_require_symbol);
 			return -ENOENT;
 		}
 	}

@@ -11,14 +11,16 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <spf/stats.h>
-#include <spf/arch.h>
+#include <spf/hook.h>
 
 DEFINE_PER_CPU(struct spf_stats, spf_stats);
 
 static const char *const spf_stat_names[NR_SPF_STATS] = {
-#define SPF_STAT_NAME(name, desc) [SPF_STAT_##name] = #name,
-	SPF_STATS(SPF_STAT_NAME)
-#undef SPF_STAT_NAME
+	[SPF_STAT_FAULT_HOOK]	= "fault_hook",
+	[SPF_STAT_HANDLE_HOOK]	= "handle_hook",
+	[SPF_STAT_STOCK]	= "stock",
+	[SPF_STAT_RETRY]	= "retry",
+	[SPF_STAT_DISABLED]	= "disabled",
 };
 
 static struct dentry *spf_debugfs_dir;

@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * What spf needs to know about how each architecture's fault handler is
- * hooked.  The hook code itself is generic; the per-arch headers answer
- * "who called the probed function" at a kprobe placed on its entry.
- */
+/* The per-arch facts the hook mechanism needs; see spf/hook_kprobe.c. */
 #ifndef _SPF_ARCH_H
 #define _SPF_ARCH_H
 
@@ -14,7 +10,5 @@
 #else
 #error "spf supports x86-64 and arm64 only"
 #endif
-
-#define spf_arch_hook_desc SPF_ARCH_NAME " " SPF_ARCH_KPROBE_KIND
 
 #endif

@@ -8,18 +8,13 @@
 
 #include <linux/percpu.h>
 
-/* X(name, what it counts); the name is the debugfs line's key. */
-#define SPF_STATS(X)							\
-	X(fault_hook,	"arch faults that entered the lock_mm_and_find_vma hook") \
-	X(handle_hook,	"arch faults that entered the handle_mm_fault hook") \
-	X(stock,	"faults handed to the stock path")		\
-	X(retry,	"stock attempts that asked the arch to retry")	\
-	X(disabled,	"faults seen while enabled=0 (not redirected)")
-
+/* Keep spf_stat_names[] in spf/stats.c in step with this list. */
 enum spf_stat {
-#define SPF_STAT_ENUM(name, desc) SPF_STAT_##name,
-	SPF_STATS(SPF_STAT_ENUM)
-#undef SPF_STAT_ENUM
+	SPF_STAT_FAULT_HOOK,	/* arch faults that entered the lock_mm hook */
+	SPF_STAT_HANDLE_HOOK,	/* arch faults that entered the handle_mm_fault hook */
+	SPF_STAT_STOCK,		/* faults handed to the stock path */
+	SPF_STAT_RETRY,		/* stock attempts that asked the arch to retry */
+	SPF_STAT_DISABLED,	/* faults seen while enabled=0, not redirected */
 	NR_SPF_STATS
 };
 

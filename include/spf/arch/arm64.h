@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * arm64: kprobes are BRK based.  A probe on a function's first
- * instruction traps before the prologue has saved the link register, so
- * x30 still holds the return address into the caller.
+ * arm64: kprobes are BRK based and independent of each other; the probe
+ * sits on the function's first instruction, which traps before the
+ * prologue has saved the link register, so x30 is the return address
+ * into the caller.
  */
 #ifndef _SPF_ARCH_ARM64_H
 #define _SPF_ARCH_ARM64_H
 
 #include <linux/ptrace.h>
 
-#define SPF_ARCH_NAME "arm64"
-#define SPF_ARCH_KPROBE_KIND "kprobes-brk"
+#define SPF_ARCH_HOOK_DESC "arm64 kprobes-brk"
+
+static inline unsigned int spf_arch_entry_skip(unsigned long func)
+{
+	return 0;
+}
 
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Function redirection, the interface between the generic hook logic
+ * (spf/hooks.c: which calls to take over, and the in-flight accounting
+ * that makes unload safe) and the per-arch mechanism that does it
+ * (spf/hook_kprobe.c, with the per-arch facts in include/spf/arch/).
+ *
+ * Contract of the arch side: spf_arch_hooks_install() arms a hook on the
+ * entry of each hook's function; when the function is called, the arch
+ * side calls spf_hook_take(hook, caller, regs) before the function's
+ * prologue, with preemption disabled, and if that returns true it makes
+ * the call continue at hook->replacement with the arguments and return
+ * address untouched.  spf_arch_hooks_remove() returns only when no CPU
+ * can still be inside spf_hook_take() for these hooks.
+ */
+#ifndef _SPF_HOOK_H
+#define _SPF_HOOK_H
+
+#include <linux/ptrace.h>
+#include <linux/types.h>
+
+struct spf_hook {
+	const char *symbol;
+	void *replacement;
+	/* Only calls with a non-NULL pointer in this argument (0-based). */
+	int nonnull_arg;
+	unsigned long addr;	/* resolved entry address of symbol */
+	void *arch;		/* arch mechanism's private state */
+};
+
+bool spf_hook_take(struct spf_hook *hook, unsigned long caller,
+		   struct pt_regs *regs);
+
+extern const char spf_arch_hook_desc[];
+int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n);
+void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n);
+
+#endif

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spf's counters and tracepoints account for arch faults exactly: every
+ * fault this process takes moves them by one, a fault taken on our
+ * behalf by GUP does not, and enabled=0 stops the redirection.  perf
+ * sees the tracepoints and counts the same number as its own
+ * page-faults event.
+ *
+ * The guest runs nothing else while a test runs, so the module's global
+ * counters move only for this process's faults.
+ */
+#define _GNU_SOURCE
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+
+#define NPAGES 256
+
+FIXTURE(spf) {
+};
+
+FIXTURE_SETUP(spf)
+{
+	if (!spf_ko())
+		SKIP(return, "SPF_KO is not set");
+	if (spf_loaded())
+		ASSERT_EQ(0, spf_unload());
+	ASSERT_EQ(0, spf_load(NULL));
+}
+
+FIXTURE_TEARDOWN(spf)
+{
+	if (spf_loaded())
+		EXPECT_EQ(0, spf_unload());
+}
+
+struct snap {
+	long fault_hook, handle_hook, stock, disabled, self;
+};
+
+static void snap(struct snap *s)
+{
+	s->fault_hook = spf_stat("fault_hook");
+	s->handle_hook = spf_stat("handle_hook");
+	s->stock = spf_stat("stock");
+	s->disabled = spf_stat("disabled");
+	s->self = self_faults();
+}
+
+TEST_F(spf, counts_every_fault_exactly)
+{
+	struct snap a, b;
+	char *p;
+	int write;
+
+	for (write = 0; write < 2; write++) {
+		p = map_fresh(NPAGES);
+		ASSERT_NE(NULL, p);
+		snap(&a);
+		touch_pages(p, NPAGES, write);
+		snap(&b);
+		munmap(p, NPAGES * page_size());
+
+		EXPECT_LE(NPAGES, b.self - a.self);
+		EXPECT_EQ(b.self - a.self, b.fault_hook - a.fault_hook);
+		EXPECT_EQ(b.self - a.self, b.handle_hook - a.handle_hook);
+		EXPECT_EQ(b.self - a.self, b.stock - a.stock);
+		EXPECT_EQ(0, b.disabled - a.disabled);
+	}
+}
+
+TEST_F(spf, gup_faults_are_not_arch_faults)
+{
+	struct snap a, b;
+	char buf[64];
+	char *p;
+	int fd, i;
+
+	/* Writes through /proc/self/mem fault pages in with GUP. */
+	p = map_fresh(16);
+	ASSERT_NE(NULL, p);
+	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(buf, 0x5a, sizeof(buf));
+	snap(&a);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ((ssize_t)sizeof(buf), pwrite(fd, buf, sizeof(buf),
+					      (off_t)(p + i * page_size())));
+	snap(&b);
+	close(fd);
+
+	EXPECT_LE(16, b.self - a.self);	/* GUP faults count for the task */
+	EXPECT_EQ(0, b.fault_hook - a.fault_hook);
+	EXPECT_EQ(0, b.handle_hook - a.handle_hook);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(0x5a, p[i * page_size()]);
+	munmap(p, 16 * page_size());
+}
+
+TEST_F(spf, enabled_knob_stops_redirection)
+{
+	struct snap a, b;
+	char *p;
+
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "0"));
+	p = map_fresh(NPAGES);
+	ASSERT_NE(NULL, p);
+	snap(&a);
+	touch_pages(p, NPAGES, true);
+	snap(&b);
+	munmap(p, NPAGES * page_size());
+	EXPECT_EQ(0, b.fault_hook - a.fault_hook);
+	EXPECT_EQ(0, b.handle_hook - a.handle_hook);
+	EXPECT_EQ(b.self - a.self, b.disabled - a.disabled);
+
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "1"));
+	p = map_fresh(NPAGES);
+	ASSERT_NE(NULL, p);
+	snap(&a);
+	touch_pages(p, NPAGES, true);
+	snap(&b);
+	munmap(p, NPAGES * page_size());
+	EXPECT_EQ(b.self - a.self, b.fault_hook - a.fault_hook);
+	EXPECT_EQ(0, b.disabled - a.disabled);
+}
+
+TEST_F(spf, debugfs_names_the_arch)
+{
+	struct utsname u;
+	char buf[128];
+
+	ASSERT_EQ(0, uname(&u));
+	ASSERT_EQ(0, spf_read_file(SPF_DEBUGFS "/arch", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, strcmp(u.machine, "aarch64") ? u.machine :
+			     "arm64", strlen(buf) - strlen(strchr(buf, ' '))));
+	ASSERT_EQ(0, spf_read_file(SPF_DEBUGFS "/stats", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "fault_hook "));
+}
+
+/* Child mode of perf_counts_tracepoints: touch pages, then exit. */
+static int toucher(void)
+{
+	char *p = map_fresh(NPAGES);
+
+	if (!p)
+		return 1;
+	touch_pages(p, NPAGES, true);
+	return 0;
+}
+
+/* Value of EVENT in perf stat's CSV output, or -1. */
+static long perf_value(const char *csv, const char *event)
+{
+	const char *line = csv;
+
+	while (line && *line) {
+		const char *ev = strchr(line, ',');
+
+		if (ev) {
+			ev = strchr(ev + 1, ',');
+			if (ev && !strncmp(ev + 1, event, strlen(event)) &&
+			    ev[1 + strlen(event)] == ',')
+				return strtol(line, NULL, 10);
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+TEST_F(spf, perf_counts_tracepoints)
+{
+	char out[] = "/tmp/spf-perf-XXXXXX";
+	char csv[4096];
+	long tp_fault, tp_stock, pf;
+	int fd, status;
+	pid_t pid;
+
+	if (system("perf --version >/dev/null 2>&1"))
+		SKIP(return, "perf is not installed in this guest");
+	fd = mkstemp(out);
+	ASSERT_LE(0, fd);
+	close(fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execlp("perf", "perf", "stat", "-x", ",", "-o", out,
+		       "-e", "spf:*", "-e", "page-faults",
+		       "/proc/self/exe", "--toucher", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, spf_read_file(out, csv, sizeof(csv)));
+	unlink(out);
+
+	tp_fault = perf_value(csv, "spf:spf_fault");
+	tp_stock = perf_value(csv, "spf:spf_stock");
+	pf = perf_value(csv, "page-faults");
+	TH_LOG("spf:spf_fault=%ld spf:spf_stock=%ld page-faults=%ld",
+	       tp_fault, tp_stock, pf);
+	EXPECT_LE(NPAGES, pf);
+	EXPECT_EQ(pf, tp_fault);
+	EXPECT_EQ(pf, tp_stock);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--toucher"))
+		return toucher();
+	return test_harness_run(argc, argv);
+}

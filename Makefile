@@ -20,7 +20,9 @@ ifeq ($(ARCH),x86)
 override ARCH := x86_64
 endif
 ifeq ($(ARCH),arm64)
-CROSS_COMPILE ?= aarch64-linux-gnu-
+ifeq ($(CROSS_COMPILE),)
+CROSS_COMPILE := aarch64-linux-gnu-
+endif
 endif
 
 TOP := $(CURDIR)

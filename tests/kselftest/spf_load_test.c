@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "kselftest_harness.h"
@@ -131,9 +132,9 @@ TEST(runtime_knob_validated)
  */
 struct faulter {
 	pthread_t thread;
-	volatile bool stop;
-	volatile unsigned long rounds;
-	volatile unsigned long corrupt;
+	atomic_bool stop;
+	atomic_ulong rounds;
+	atomic_ulong corrupt;
 	unsigned int seed;
 };
 
@@ -214,8 +215,8 @@ TEST_F_TIMEOUT(reload, while_faulting, 600)
 	for (i = 0; i < 2; i++) {
 		f[i].stop = true;
 		pthread_join(f[i].thread, NULL);
-		EXPECT_EQ(0UL, f[i].corrupt);
-		TH_LOG("thread %d: %lu rounds", i, f[i].rounds);
+		EXPECT_EQ(0UL, atomic_load(&f[i].corrupt));
+		TH_LOG("thread %d: %lu rounds", i, atomic_load(&f[i].rounds));
 	}
 	TH_LOG("20 cycles, slowest unload %.3f s", worst);
 	EXPECT_FALSE(spf_loaded());

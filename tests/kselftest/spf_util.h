@@ -122,18 +122,24 @@ static inline char *map_fresh(size_t npages)
 	return p;
 }
 
+/* Keeps the compiler from merging, reordering or eliding accesses. */
+static inline void compiler_barrier(void)
+{
+	__asm__ __volatile__("" : : : "memory");
+}
+
 /* Touch every page once; returns a checksum so nothing is elided. */
 static inline unsigned long touch_pages(char *p, size_t npages, bool write)
 {
-	volatile char *v = p;
 	unsigned long sum = 0;
 	size_t i;
 
 	for (i = 0; i < npages; i++) {
 		if (write)
-			v[i * page_size()] = (char)(i + 1);
+			p[i * page_size()] = (char)(i + 1);
 		else
-			sum += v[i * page_size()];
+			sum += p[i * page_size()];
+		compiler_barrier();
 	}
 	return sum;
 }

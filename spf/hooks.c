@@ -139,6 +139,21 @@ static void spf_inflight_release(struct percpu_ref *ref)
 	complete(&spf_drained);
 }
 
+/*
+ * With the hooks removed, wait until no task can be in this module's
+ * text on behalf of a redirected call.
+ */
+static void spf_hooks_drain(void)
+{
+	/* Every redirected call drops its reference... */
+	percpu_ref_kill(&spf_inflight);
+	wait_for_completion(&spf_drained);
+
+	/* ...and returns past its last instruction in this module. */
+	synchronize_rcu_tasks();
+	percpu_ref_exit(&spf_inflight);
+}
+
 int spf_hooks_init(void)
 {
 	unsigned int i;
@@ -160,7 +175,8 @@ int spf_hooks_init(void)
 
 	ret = spf_arch_hooks_install(spf_hooks, NR_SPF_HOOKS);
 	if (ret) {
-		percpu_ref_exit(&spf_inflight);
+		/* The hooks installed before the failure may have been taken. */
+		spf_hooks_drain();
 		return ret;
 	}
 	pr_info("fault-path hooks installed (%s)\n", spf_arch_hook_desc);
@@ -171,12 +187,5 @@ void spf_hooks_exit(void)
 {
 	/* No new redirections once this returns. */
 	spf_arch_hooks_remove(spf_hooks, NR_SPF_HOOKS);
-
-	/* Wait for every redirected call to drop its reference... */
-	percpu_ref_kill(&spf_inflight);
-	wait_for_completion(&spf_drained);
-
-	/* ...and to return past its last instruction in this module. */
-	synchronize_rcu_tasks();
-	percpu_ref_exit(&spf_inflight);
+	spf_hooks_drain();
 }

@@ -48,20 +48,27 @@ static void snap(struct snap *s)
 	s->self = self_faults();
 }
 
+/* First-touch NPAGES fresh pages, with counter snapshots around it. */
+static int touch_fresh(struct snap *a, struct snap *b, bool write)
+{
+	char *p = map_fresh(NPAGES);
+
+	if (!p)
+		return -1;
+	snap(a);
+	touch_pages(p, NPAGES, write);
+	snap(b);
+	munmap(p, NPAGES * page_size());
+	return 0;
+}
+
 TEST_F(spf, counts_every_fault_exactly)
 {
 	struct snap a, b;
-	char *p;
 	int write;
 
 	for (write = 0; write < 2; write++) {
-		p = map_fresh(NPAGES);
-		ASSERT_NE(NULL, p);
-		snap(&a);
-		touch_pages(p, NPAGES, write);
-		snap(&b);
-		munmap(p, NPAGES * page_size());
-
+		ASSERT_EQ(0, touch_fresh(&a, &b, write));
 		EXPECT_LE(NPAGES, b.self - a.self);
 		EXPECT_EQ(b.self - a.self, b.fault_hook - a.fault_hook);
 		EXPECT_EQ(b.self - a.self, b.handle_hook - a.handle_hook);
@@ -101,26 +108,17 @@ TEST_F(spf, gup_faults_are_not_arch_faults)
 TEST_F(spf, enabled_knob_stops_redirection)
 {
 	struct snap a, b;
-	char *p;
 
 	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "0"));
-	p = map_fresh(NPAGES);
-	ASSERT_NE(NULL, p);
-	snap(&a);
-	touch_pages(p, NPAGES, true);
-	snap(&b);
-	munmap(p, NPAGES * page_size());
+	ASSERT_EQ(0, touch_fresh(&a, &b, true));
+	EXPECT_LE(NPAGES, b.self - a.self);
 	EXPECT_EQ(0, b.fault_hook - a.fault_hook);
 	EXPECT_EQ(0, b.handle_hook - a.handle_hook);
 	EXPECT_EQ(b.self - a.self, b.disabled - a.disabled);
 
 	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "1"));
-	p = map_fresh(NPAGES);
-	ASSERT_NE(NULL, p);
-	snap(&a);
-	touch_pages(p, NPAGES, true);
-	snap(&b);
-	munmap(p, NPAGES * page_size());
+	ASSERT_EQ(0, touch_fresh(&a, &b, true));
+	EXPECT_LE(NPAGES, b.self - a.self);
 	EXPECT_EQ(b.self - a.self, b.fault_hook - a.fault_hook);
 	EXPECT_EQ(0, b.disabled - a.disabled);
 }

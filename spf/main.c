@@ -2,15 +2,17 @@
 /*
  * spf: a speculative page-fault path for stock Linux 6.1 kernels.
  *
- * Module entry and parameters.  Load order: resolve symbols (refuse to
- * load if any is missing), create the debugfs counters, install the
- * fault-path hooks last, so that a fault never reaches a half-built
- * module.  Unload reverses it.
+ * Module entry.  Load order: check parameters and resolve symbols
+ * (refuse to load if anything is missing), create the debugfs counters,
+ * start the per-mm write sequence counts, install the fault-path hooks
+ * last, so that a fault never reaches a half-built module.  Unload
+ * reverses it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <spf/hooks.h>
+#include <spf/mm_seq.h>
 #include <spf/params.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
@@ -41,17 +43,26 @@ static int __init spf_init(void)
 	if (ret)
 		return ret;
 
+	ret = spf_mm_seq_init(spf_debugfs_dir);
+	if (ret)
+		goto out_debugfs;
+
 	ret = spf_hooks_init();
-	if (ret) {
-		spf_debugfs_exit();
-		return ret;
-	}
+	if (ret)
+		goto out_mm_seq;
 	return 0;
+
+out_mm_seq:
+	spf_mm_seq_exit();
+out_debugfs:
+	spf_debugfs_exit();
+	return ret;
 }
 
 static void __exit spf_exit(void)
 {
 	spf_hooks_exit();
+	spf_mm_seq_exit();
 	spf_debugfs_exit();
 	pr_info("unloaded\n");
 }

@@ -23,7 +23,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_DISABLED]	= "disabled",
 };
 
-static struct dentry *spf_debugfs_dir;
+struct dentry *spf_debugfs_dir;
 
 unsigned long spf_stat_read(enum spf_stat stat)
 {

@@ -30,6 +30,7 @@ static inline void spf_count(enum spf_stat stat)
 }
 
 unsigned long spf_stat_read(enum spf_stat stat);
+extern struct dentry *spf_debugfs_dir;
 int spf_debugfs_init(void);
 void spf_debugfs_exit(void);
 

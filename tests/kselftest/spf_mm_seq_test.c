@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-mm write sequence count (vma_lookup/mm_seq.c) moves once for
+ * every mmap_lock write section of this process and never for read
+ * sections or faults.
+ *
+ * The count lives in a hashed slot another mm may share, and khugepaged
+ * may write-lock this mm at any time, so a stray bump is possible: each
+ * case is tried a few times and passes when one attempt is exact.
+ */
+#define _GNU_SOURCE
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+
+#define ATTEMPTS 5
+
+FIXTURE(mm_seq) {
+};
+
+FIXTURE_SETUP(mm_seq)
+{
+	if (!spf_ko())
+		SKIP(return, "SPF_KO is not set");
+	if (spf_loaded())
+		ASSERT_EQ(0, spf_unload());
+	ASSERT_EQ(0, spf_load(NULL));
+}
+
+FIXTURE_TEARDOWN(mm_seq)
+{
+	if (spf_loaded())
+		EXPECT_EQ(0, spf_unload());
+}
+
+/* This process's count, and whether its mmap_lock is write-held. */
+static long read_mm_seq(int *write_locked)
+{
+	char buf[128], *wl;
+
+	if (spf_read_file(SPF_DEBUGFS "/mm_seq", buf, sizeof(buf)))
+		return -1;
+	wl = strstr(buf, "write_locked ");
+	if (write_locked && wl)
+		*write_locked = atoi(wl + strlen("write_locked "));
+	return strncmp(buf, "seq ", 4) ? -1 : strtol(buf + 4, NULL, 10);
+}
+
+/* Delta of the count across OP, the first time it is exactly WANT. */
+static long delta_of(void (*op)(void), long want)
+{
+	long before, got = -1;
+	int i;
+
+	for (i = 0; i < ATTEMPTS; i++) {
+		before = read_mm_seq(NULL);
+		op();
+		got = read_mm_seq(NULL) - before;
+		if (got == want)
+			break;
+	}
+	return got;
+}
+
+static char *region;
+
+static void op_nothing(void)
+{
+}
+
+/* Two write sections (mmap, munmap) around 64 faults. */
+static void op_map_fault_unmap(void)
+{
+	char *p = mmap(NULL, 64 * page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED) {
+		touch_pages(p, 64, true);
+		munmap(p, 64 * page_size());
+	}
+}
+
+static void op_read_maps(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+}
+
+static void op_mmap(void)
+{
+	region = mmap(NULL, 4 * page_size(), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void op_mprotect(void)
+{
+	mprotect(region, 4 * page_size(), PROT_READ);
+}
+
+static void op_munmap(void)
+{
+	munmap(region, 4 * page_size());
+}
+
+static void op_brk(void)
+{
+	sbrk(64 * page_size());
+}
+
+TEST_F(mm_seq, reads_and_faults_do_not_count)
+{
+	int wl = -1;
+
+	ASSERT_LE(0, read_mm_seq(&wl));
+	EXPECT_EQ(0, wl);
+	EXPECT_EQ(0, delta_of(op_nothing, 0));
+	EXPECT_EQ(0, delta_of(op_read_maps, 0));
+	EXPECT_EQ(2, delta_of(op_map_fault_unmap, 2));
+}
+
+TEST_F(mm_seq, each_write_section_counts_once)
+{
+	EXPECT_EQ(1, delta_of(op_mmap, 1));
+	ASSERT_NE(MAP_FAILED, region);
+	EXPECT_EQ(1, delta_of(op_mprotect, 1));
+	EXPECT_EQ(1, delta_of(op_munmap, 1));
+	EXPECT_EQ(1, delta_of(op_brk, 1));
+}
+
+static void op_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* fork write-locks the parent's mm while copying it. */
+TEST_F(mm_seq, fork_counts_for_the_parent)
+{
+	EXPECT_EQ(1, delta_of(op_fork, 1));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-mm write sequence counts, kept from the mmap_lock tracepoints.
+ *
+ * mm_struct has no room for spf, so the counts live in a table indexed
+ * by a hash of the mm pointer.  Two mms sharing a slot only make each
+ * other's speculation abort needlessly; they can never hide a write.
+ *
+ * Two facts of 6.1 carry the argument:
+ *  (a) every write acquisition of mmap_lock goes through the
+ *      mmap_write_lock*() wrappers, which fire
+ *      mmap_lock_acquire_returned(write=true, success=true) after the
+ *      lock is held and before the holder changes anything (a failed
+ *      trylock fires it with success=false and changes nothing);
+ *  (b) while a writer holds the lock, the lock word says so
+ *      (include/wrapper/mmap_lock.h).
+ *
+ * Writer side (the probe): on a successful write acquisition, bump the
+ * slot atomically (writers of other mms may share it), then a full
+ * barrier, so the bump is visible before anything the writer then
+ * stores.
+ *
+ * Reader side: spf_mm_seq_begin() reads the slot, smp_rmb(), and fails
+ * if a writer holds the lock.  After reading what it needs,
+ * spf_mm_seq_changed() issues smp_rmb() and re-reads the slot.  A write
+ * section overlapping the window [begin, changed] either
+ *  - was in progress at begin's lock check: (b) makes begin fail, or
+ *  - started after it: by (a) its bump precedes its first store; if the
+ *    reader saw any of its stores, the smp_wmb/smp_rmb pair makes the
+ *    re-read see the bump too.
+ * So a window that begins and is not "changed" saw no write section's
+ * partial work.  Release and downgrade need no event: a reader whose
+ * window overlapped the writing part was caught by one of the two cases.
+ * The same holds for a section that started before this module was
+ * loaded, for the faulting task holding the lock itself, and for fork
+ * (dup_mmap write-locks both mms through the wrappers).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cache.h>
+#include <linux/debugfs.h>
+#include <linux/hash.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/tracepoint.h>
+#include <trace/events/mmap_lock.h>
+#include <spf/mm_seq.h>
+#include <wrapper/mmap_lock.h>
+
+#define SPF_MM_SEQ_BITS	10
+
+struct spf_mm_seq_slot {
+	atomic_long_t seq;
+} ____cacheline_aligned_in_smp;
+
+static struct spf_mm_seq_slot spf_mm_seq_table[1 << SPF_MM_SEQ_BITS];
+
+static struct spf_mm_seq_slot *spf_mm_seq_slot(struct mm_struct *mm)
+{
+	return &spf_mm_seq_table[hash_ptr(mm, SPF_MM_SEQ_BITS)];
+}
+
+static void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
+				const char *memcg_path, bool write,
+				bool success)
+{
+	struct spf_mm_seq_slot *slot;
+
+	if (!write || !success)
+		return;
+	slot = spf_mm_seq_slot(mm);
+	atomic_long_inc(&slot->seq);
+	smp_mb__after_atomic();	/* bump before any store of the section */
+}
+
+bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq)
+{
+	*seq = atomic_long_read(&spf_mm_seq_slot(mm)->seq);
+	smp_rmb();	/* the count before the lock word */
+	return !spf_mmap_write_locked(mm);
+}
+
+bool spf_mm_seq_changed(struct mm_struct *mm, unsigned long seq)
+{
+	smp_rmb();	/* everything read since begin, before the count */
+	return atomic_long_read(&spf_mm_seq_slot(mm)->seq) != seq;
+}
+
+/*
+ * debugfs "mm_seq": the reading process's count and whether its
+ * mmap_lock is write-held, so tests can check which operations bump it.
+ */
+static int spf_mm_seq_show(struct seq_file *m, void *v)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return -EINVAL;
+	seq_printf(m, "seq %ld\nwrite_locked %d\n",
+		   atomic_long_read(&spf_mm_seq_slot(mm)->seq),
+		   spf_mmap_write_locked(mm));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spf_mm_seq);
+
+int spf_mm_seq_init(struct dentry *debugfs_dir)
+{
+	int ret;
+
+	ret = register_trace_mmap_lock_acquire_returned(spf_mm_seq_acquired,
+							NULL);
+	if (ret) {
+		pr_err("cannot attach to tracepoint mmap_lock_acquire_returned (%d); refusing to load\n",
+		       ret);
+		return ret;
+	}
+	debugfs_create_file("mm_seq", 0444, debugfs_dir, NULL,
+			    &spf_mm_seq_fops);
+	return 0;
+}
+
+void spf_mm_seq_exit(void)
+{
+	unregister_trace_mmap_lock_acquire_returned(spf_mm_seq_acquired, NULL);
+	/* No CPU may still run the probe when the module text goes away. */
+	tracepoint_synchronize_unregister();
+}

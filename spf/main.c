@@ -17,6 +17,26 @@
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
 
+/*
+ * What the build tree must have (Kbuild checks the version); a kernel
+ * that lacks a run-time piece (a symbol, a tracepoint) is refused at
+ * load with its name.
+ */
+#ifndef CONFIG_KPROBES
+#error "spf needs CONFIG_KPROBES to hook the fault path"
+#endif
+#ifndef CONFIG_LOCK_MM_AND_FIND_VMA
+#error "spf needs CONFIG_LOCK_MM_AND_FIND_VMA (6.1.37 and later)"
+#endif
+/*
+ * Unload waits for tasks preempted inside the module's text: RCU-tasks
+ * does that on preemptible kernels; without preemption in the kernel
+ * synchronize_rcu_tasks() is synchronize_rcu(), which suffices.
+ */
+#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
+#error "spf needs CONFIG_TASKS_RCU on a preemptible kernel to unload safely"
+#endif
+
 static int __init spf_init(void)
 {
 	unsigned long addr;

@@ -50,6 +50,7 @@
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/stats.h>
+#include <spf/vma_free.h>
 #include <wrapper/symbols.h>
 #include "trace.h"
 
@@ -61,8 +62,11 @@ static DECLARE_COMPLETION(spf_drained);
 static struct vm_area_struct *(*spf_orig_lock_mm_and_find_vma)
 	(struct mm_struct *mm, unsigned long addr, struct pt_regs *regs);
 
-/* Returns with the in-flight reference dropped: keep it the last call. */
-static void spf_leave(void)
+/*
+ * The last call of every replacement: drops the in-flight reference
+ * taken by spf_hook_take().
+ */
+void spf_hook_leave(void)
 {
 	percpu_ref_put(&spf_inflight);
 }
@@ -76,7 +80,7 @@ spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
-	spf_leave();
+	spf_hook_leave();
 	return vma;
 }
 
@@ -92,11 +96,16 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 	if (ret & VM_FAULT_RETRY)
 		spf_count(SPF_STAT_RETRY);
 	trace_spf_stock(addr, flags, (__force unsigned int)ret);
-	spf_leave();
+	spf_hook_leave();
 	return ret;
 }
 
-enum { SPF_HOOK_LOCK_MM, SPF_HOOK_HANDLE_MM_FAULT, NR_SPF_HOOKS };
+enum {
+	SPF_HOOK_LOCK_MM,
+	SPF_HOOK_HANDLE_MM_FAULT,
+	SPF_HOOK_VM_AREA_FREE,
+	NR_SPF_HOOKS
+};
 
 static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_LOCK_MM] = {
@@ -109,6 +118,13 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.symbol = "handle_mm_fault",
 		.replacement = spf_handle_mm_fault,
 		.nonnull_arg = 3,
+	},
+	[SPF_HOOK_VM_AREA_FREE] = {
+		/* pgtable_rcu/vma_free.c: VMAs outlive lockless readers */
+		.symbol = "vm_area_free",
+		.replacement = spf_vm_area_free,
+		.nonnull_arg = -1,
+		.always = true,
 	},
 };
 
@@ -125,7 +141,7 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	if (hook->nonnull_arg >= 0 &&
 	    !regs_get_kernel_argument(regs, hook->nonnull_arg))
 		return false;
-	if (!READ_ONCE(spf_enabled)) {
+	if (!hook->always && !READ_ONCE(spf_enabled)) {
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
 			spf_count(SPF_STAT_DISABLED);
 		return false;
@@ -152,6 +168,9 @@ static void spf_hooks_drain(void)
 	/* ...and returns past its last instruction in this module. */
 	synchronize_rcu_tasks();
 	percpu_ref_exit(&spf_inflight);
+
+	/* The VMAs they queued are freed by callbacks in this module. */
+	spf_vma_free_drain();
 }
 
 int spf_hooks_init(void)
@@ -167,6 +186,7 @@ int spf_hooks_init(void)
 	}
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
+	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
 
 	ret = percpu_ref_init(&spf_inflight, spf_inflight_release, 0,
 			      GFP_KERNEL);

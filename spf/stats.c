@@ -21,6 +21,8 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_STOCK]	= "stock",
 	[SPF_STAT_RETRY]	= "retry",
 	[SPF_STAT_DISABLED]	= "disabled",
+	[SPF_STAT_VMA_DEFERRED]	= "vma_deferred",
+	[SPF_STAT_VMA_FREED]	= "vma_freed",
 };
 
 struct dentry *spf_debugfs_dir;

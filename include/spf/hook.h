@@ -24,6 +24,8 @@ struct spf_hook {
 	void *replacement;
 	/* Only calls with a non-NULL pointer in this argument (0-based). */
 	int nonnull_arg;
+	/* Taken whatever the "enabled" knob says. */
+	bool always;
 	unsigned long addr;	/* resolved entry address of symbol */
 	void *arch;		/* arch mechanism's private state */
 };

@@ -6,6 +6,8 @@
 
 extern bool spf_enabled;
 
+void spf_hook_leave(void);
+
 int spf_hooks_init(void);
 void spf_hooks_exit(void);
 

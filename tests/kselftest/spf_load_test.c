@@ -15,6 +15,7 @@
 
 #define HOOKED_A "lock_mm_and_find_vma"
 #define HOOKED_B "handle_mm_fault"
+#define HOOKED_C "vm_area_free"
 
 static void require_module(struct __test_metadata *_metadata)
 {
@@ -34,12 +35,14 @@ TEST(load_unload)
 	EXPECT_EQ(0, access(SPF_DEBUGFS "/stats", R_OK));
 	EXPECT_TRUE(kprobe_listed(HOOKED_A));
 	EXPECT_TRUE(kprobe_listed(HOOKED_B));
+	EXPECT_TRUE(kprobe_listed(HOOKED_C));
 
 	ASSERT_EQ(0, spf_unload());
 	EXPECT_FALSE(spf_loaded());
 	EXPECT_NE(0, access(SPF_DEBUGFS, F_OK));
 	EXPECT_FALSE(kprobe_listed(HOOKED_A));
 	EXPECT_FALSE(kprobe_listed(HOOKED_B));
+	EXPECT_FALSE(kprobe_listed(HOOKED_C));
 }
 
 TEST(load_twice_refused)
@@ -222,6 +225,7 @@ TEST_F_TIMEOUT(reload, while_faulting, 600)
 	EXPECT_FALSE(spf_loaded());
 	EXPECT_FALSE(kprobe_listed(HOOKED_A));
 	EXPECT_FALSE(kprobe_listed(HOOKED_B));
+	EXPECT_FALSE(kprobe_listed(HOOKED_C));
 }
 
 TEST_HARNESS_MAIN

@@ -2,9 +2,9 @@
 /*
  * Function redirection with kprobes.
  *
- * A kprobe sits at the entry of each hooked function (past the fentry
- * site on x86-64, see include/spf/arch/x86_64.h), before the prologue,
- * so the stack and link register still describe the call.  When
+ * A kprobe sits at the entry of each hooked function (on x86-64 the
+ * fentry site, see include/spf/arch/x86_64.h), before the prologue, so
+ * the stack and link register still describe the call.  When
  * spf_hook_take() says so, the pre-handler moves the instruction pointer
  * to the replacement and returns 1; the kprobe core then skips the
  * single-step of the probed instruction and the call continues in the
@@ -12,9 +12,10 @@
  * pre-handler runs with preemption disabled (int3 and BRK exceptions
  * run with interrupts off).
  *
- * The probes carry a post-handler that never runs (a pre-handler that
- * returns 1 skips it) because x86-64 optimizes probes without one into
- * jumps, and an optimized probe ignores a changed instruction pointer.
+ * The probes carry an empty post-handler: should a probe end up int3
+ * based (a kernel without KPROBES_ON_FTRACE), x86-64 would otherwise
+ * optimize it into a jump, and an optimized probe ignores a changed
+ * instruction pointer.  A pre-handler that returns 1 skips it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

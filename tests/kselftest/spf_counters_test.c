@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
+#include "spf_fixture.h"
 
 #define NPAGES 256
 
@@ -22,17 +23,12 @@ FIXTURE(spf) {
 
 FIXTURE_SETUP(spf)
 {
-	if (!spf_ko())
-		SKIP(return, "SPF_KO is not set");
-	if (spf_loaded())
-		ASSERT_EQ(0, spf_unload());
-	ASSERT_EQ(0, spf_load(NULL));
+	spf_fixture_load(_metadata);
 }
 
 FIXTURE_TEARDOWN(spf)
 {
-	if (spf_loaded())
-		EXPECT_EQ(0, spf_unload());
+	spf_fixture_unload(_metadata);
 }
 
 struct snap {

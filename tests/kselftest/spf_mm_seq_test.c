@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
+#include "spf_fixture.h"
 
 #define ATTEMPTS 5
 
@@ -20,17 +21,12 @@ FIXTURE(mm_seq) {
 
 FIXTURE_SETUP(mm_seq)
 {
-	if (!spf_ko())
-		SKIP(return, "SPF_KO is not set");
-	if (spf_loaded())
-		ASSERT_EQ(0, spf_unload());
-	ASSERT_EQ(0, spf_load(NULL));
+	spf_fixture_load(_metadata);
 }
 
 FIXTURE_TEARDOWN(mm_seq)
 {
-	if (spf_loaded())
-		EXPECT_EQ(0, spf_unload());
+	spf_fixture_unload(_metadata);
 }
 
 /* This process's count, and whether its mmap_lock is write-held. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
+#include "spf_fixture.h"
 
 #define NVMAS 64
 
@@ -19,17 +20,12 @@ FIXTURE(vma_free) {
 
 FIXTURE_SETUP(vma_free)
 {
-	if (!spf_ko())
-		SKIP(return, "SPF_KO is not set");
-	if (spf_loaded())
-		ASSERT_EQ(0, spf_unload());
-	ASSERT_EQ(0, spf_load(NULL));
+	spf_fixture_load(_metadata);
 }
 
 FIXTURE_TEARDOWN(vma_free)
 {
-	if (spf_loaded())
-		EXPECT_EQ(0, spf_unload());
+	spf_fixture_unload(_metadata);
 }
 
 /*

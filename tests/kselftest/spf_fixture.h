@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fixture helpers for kselftests that run with spf freshly loaded.
+ * Include after kselftest_harness.h and spf_util.h.
+ */
+#ifndef _SPF_TEST_FIXTURE_H
+#define _SPF_TEST_FIXTURE_H
+
+static inline void spf_fixture_load(struct __test_metadata *_metadata)
+{
+	if (!spf_ko())
+		SKIP(return, "SPF_KO is not set");
+	if (spf_loaded())
+		ASSERT_EQ(0, spf_unload());
+	ASSERT_EQ(0, spf_load(NULL));
+}
+
+static inline void spf_fixture_unload(struct __test_metadata *_metadata)
+{
+	if (spf_loaded())
+		EXPECT_EQ(0, spf_unload());
+}
+
+#endif

@@ -61,8 +61,7 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 			goto fail;
 		}
 		kh->hook = &hooks[i];
-		kh->kp.addr = (kprobe_opcode_t *)(hooks[i].addr +
-				spf_arch_entry_skip(hooks[i].addr));
+		kh->kp.addr = (kprobe_opcode_t *)hooks[i].addr;
 		kh->kp.pre_handler = spf_kprobe_pre;
 		kh->kp.post_handler = spf_kprobe_post;
 		hooks[i].arch = kh;

@@ -12,11 +12,6 @@
 
 #define SPF_ARCH_HOOK_DESC "arm64 kprobes-brk"
 
-static inline unsigned int spf_arch_entry_skip(unsigned long func)
-{
-	return 0;
-}
-
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {
 	return procedure_link_pointer(regs);

@@ -28,11 +28,6 @@
 #define SPF_ARCH_HOOK_DESC "x86_64 kprobes-int3"
 #endif
 
-static inline unsigned int spf_arch_entry_skip(unsigned long func)
-{
-	return 0;
-}
-
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {
 	return *(unsigned long *)kernel_stack_pointer(regs);

@@ -20,24 +20,18 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
-#include <linux/slab.h>
 #include <spf/arch.h>
 #include <spf/hook.h>
 
 const char spf_arch_hook_desc[] = SPF_ARCH_HOOK_DESC;
 
-struct spf_kprobe_hook {
-	struct kprobe kp;
-	struct spf_hook *hook;
-};
-
 static int spf_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct spf_kprobe_hook *kh = container_of(p, struct spf_kprobe_hook, kp);
+	struct spf_hook *hook = container_of(p, struct spf_hook, kp);
 
-	if (!spf_hook_take(kh->hook, spf_arch_entry_caller(regs), regs))
+	if (!spf_hook_take(hook, spf_arch_entry_caller(regs), regs))
 		return 0;
-	instruction_pointer_set(regs, (unsigned long)kh->hook->replacement);
+	instruction_pointer_set(regs, (unsigned long)hook->replacement);
 	return 1;
 }
 NOKPROBE_SYMBOL(spf_kprobe_pre);
@@ -50,47 +44,35 @@ NOKPROBE_SYMBOL(spf_kprobe_post);
 
 int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 {
-	struct spf_kprobe_hook *kh;
+	struct kprobe *kp;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		kh = kzalloc(sizeof(*kh), GFP_KERNEL);
-		if (!kh) {
-			ret = -ENOMEM;
-			goto fail;
-		}
-		kh->hook = &hooks[i];
-		kh->kp.addr = (kprobe_opcode_t *)hooks[i].addr;
-		kh->kp.pre_handler = spf_kprobe_pre;
-		kh->kp.post_handler = spf_kprobe_post;
-		hooks[i].arch = kh;
-		ret = register_kprobe(&kh->kp);
+		kp = &hooks[i].kp;
+		memset(kp, 0, sizeof(*kp));
+		kp->addr = (kprobe_opcode_t *)hooks[i].addr;
+		kp->pre_handler = spf_kprobe_pre;
+		kp->post_handler = spf_kprobe_post;
+		ret = register_kprobe(kp);
 		if (ret) {
 			pr_err("cannot hook %s: kprobe registration failed (%d)\n",
 			       hooks[i].symbol, ret);
-			kfree(kh);
-			hooks[i].arch = NULL;
-			goto fail;
+			kp->addr = NULL;
+			spf_arch_hooks_remove(hooks, i);
+			return ret;
 		}
 	}
 	return 0;
-fail:
-	spf_arch_hooks_remove(hooks, i);
-	return ret;
 }
 
 /* unregister_kprobe() waits for running pre-handlers (synchronize_rcu). */
 void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
 {
-	struct spf_kprobe_hook *kh;
-
 	while (n--) {
-		kh = hooks[n].arch;
-		if (!kh)
+		if (!hooks[n].kp.addr)
 			continue;
-		unregister_kprobe(&kh->kp);
-		kfree(kh);
-		hooks[n].arch = NULL;
+		unregister_kprobe(&hooks[n].kp);
+		hooks[n].kp.addr = NULL;
 	}
 }

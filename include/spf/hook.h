@@ -2,10 +2,10 @@
 /*
  * Function redirection, the interface between the generic hook logic
  * (spf/hooks.c: which calls to take over, and the in-flight accounting
- * that makes unload safe) and the per-arch mechanism that does it
+ * that makes unload safe) and the mechanism that does it
  * (spf/hook_kprobe.c, with the per-arch facts in include/spf/arch/).
  *
- * Contract of the arch side: spf_arch_hooks_install() arms a hook on the
+ * Contract of the mechanism: spf_arch_hooks_install() arms a hook on the
  * entry of each hook's function; when the function is called, the arch
  * side calls spf_hook_take(hook, caller, regs) before the function's
  * prologue, with preemption disabled, and if that returns true it makes
@@ -16,6 +16,7 @@
 #ifndef _SPF_HOOK_H
 #define _SPF_HOOK_H
 
+#include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>
 
@@ -27,7 +28,7 @@ struct spf_hook {
 	/* Taken whatever the "enabled" knob says. */
 	bool always;
 	unsigned long addr;	/* resolved entry address of symbol */
-	void *arch;		/* arch mechanism's private state */
+	struct kprobe kp;	/* the mechanism's probe; armed iff kp.addr */
 };
 
 bool spf_hook_take(struct spf_hook *hook, unsigned long caller,

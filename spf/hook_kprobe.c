@@ -51,6 +51,8 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 	for (i = 0; i < n; i++) {
 		kp = &hooks[i].kp;
 		memset(kp, 0, sizeof(*kp));
+		if (!hooks[i].addr)
+			continue;	/* not needed on this kernel */
 		kp->addr = (kprobe_opcode_t *)hooks[i].addr;
 		kp->pre_handler = spf_kprobe_pre;
 		kp->post_handler = spf_kprobe_post;

@@ -26,18 +26,39 @@
  * a non-NULL pt_regs argument.  GUP's handle_mm_fault(..., NULL) and the
  * like run unmodified.
  *
+ * The speculative handoff.  When spf completes a fault itself, or (on
+ * arm64) wants to try to once the fault flags are known, the lock_mm
+ * replacement returns spf_marker_vma instead of a locked VMA.  The
+ * marker's flags allow every access, so the arch handler's access
+ * check passes, and its vm_mm is not the faulting mm, so x86's pkey
+ * check treats it as foreign; the arch handler then passes it to
+ * handle_mm_fault(), whose replacement recognises it and returns
+ * VM_FAULT_COMPLETED: the arch handler returns without touching
+ * mmap_lock, which was never taken.  The marker never reaches the
+ * stock handle_mm_fault(): spf_hook_take() always redirects a call
+ * that carries it, and the lock_mm replacement keeps its in-flight
+ * reference until the handle_mm_fault replacement drops it, so unload
+ * cannot remove the hook in between.
+ *
  * Unload.  A replacement can sleep (it takes mmap_lock, the stock fault
  * waits for I/O), so unregistering the probes is not enough to know no
  * task is inside this module's text.  Each redirection takes a
  * reference on a percpu_ref in spf_hook_take() (which runs with
  * preemption disabled, so it cannot be caught half-way) and the
- * replacement drops it as its last action.  Unload removes the hooks
- * (no new redirections after that returns), kills the ref and
- * waits for the count to drain, then waits for an RCU-tasks grace
- * period: a task preempted between its final put and its return
- * instruction is still in our text, and RCU-tasks waits for every task
- * to pass a voluntary context switch or user mode, which such a task
- * has not done.
+ * replacement drops it as its last action.  Unload kills the ref (no
+ * new fault is redirected after that, while those in flight, markers
+ * included, finish through the still-armed hooks) and waits for the
+ * count to drain; only then does it remove the hooks, and wait for an
+ * RCU-tasks grace period: a task preempted between its final put and
+ * its return instruction is still in our text, and RCU-tasks waits for
+ * every task to pass a voluntary context switch or user mode, which
+ * such a task has not done.
+ *
+ * The hooks that keep lockless readers safe (VMAs and page tables freed
+ * after a grace period) are "always" hooks: armed before the fault
+ * hooks and removed after them, they ignore the enabled knob and keep
+ * deferring while any redirected fault is in flight (a plain tryget,
+ * which succeeds until the killed count reaches zero).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,8 +68,10 @@
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate_wait.h>
+#include <spf/arch.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
+#include <spf/pgtable_free.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
 #include <wrapper/symbols.h>
@@ -63,12 +86,44 @@ static struct vm_area_struct *(*spf_orig_lock_mm_and_find_vma)
 	(struct mm_struct *mm, unsigned long addr, struct pt_regs *regs);
 
 /*
+ * What the lock_mm replacement returns when spf has done (or will do)
+ * the fault without mmap_lock; see the top of this file.
+ */
+struct vm_area_struct spf_marker_vma = {
+	.vm_flags = VM_READ | VM_WRITE | VM_EXEC | VM_MAYREAD | VM_MAYWRITE |
+		    VM_MAYEXEC,
+};
+
+/*
  * The last call of every replacement: drops the in-flight reference
  * taken by spf_hook_take().
  */
 void spf_hook_leave(void)
 {
 	percpu_ref_put(&spf_inflight);
+}
+
+/* The stock lookup, as the arch handler would have called it. */
+struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
+					 unsigned long addr,
+					 struct pt_regs *regs)
+{
+	return spf_orig_lock_mm_and_find_vma(mm, addr, regs);
+}
+
+/* The stock fault, counted and traced as such. */
+vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned int flags,
+				     struct pt_regs *regs)
+{
+	vm_fault_t ret;
+
+	spf_count(SPF_STAT_STOCK);
+	ret = handle_mm_fault(vma, addr, flags, regs);
+	if (ret & VM_FAULT_RETRY)
+		spf_count(SPF_STAT_RETRY);
+	trace_spf_stock(addr, flags, (__force unsigned int)ret);
+	return ret;
 }
 
 static struct vm_area_struct *
@@ -79,6 +134,8 @@ spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
+	if (spf_arch_at_lock_mm(mm, addr, regs))
+		return &spf_marker_vma;	/* the reference goes with it */
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
 	spf_hook_leave();
 	return vma;
@@ -91,27 +148,65 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 	vm_fault_t ret;
 
 	spf_count(SPF_STAT_HANDLE_HOOK);
-	spf_count(SPF_STAT_STOCK);
-	ret = handle_mm_fault(vma, addr, flags, regs);
-	if (ret & VM_FAULT_RETRY)
-		spf_count(SPF_STAT_RETRY);
-	trace_spf_stock(addr, flags, (__force unsigned int)ret);
+	if (vma == &spf_marker_vma)
+		ret = spf_arch_at_handle_mm_fault(addr, flags, regs);
+	else
+		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
 	spf_hook_leave();
 	return ret;
 }
 
+/*
+ * Armed in this order, removed in the reverse: the hooks that make
+ * lockless readers safe exist before the first reader can start.
+ */
 enum {
-	SPF_HOOK_LOCK_MM,
-	SPF_HOOK_HANDLE_MM_FAULT,
 	SPF_HOOK_VM_AREA_FREE,
+	SPF_HOOK_TLB_REMOVE_TABLE,
+	SPF_HOOK_TLB_SYNC_ONE,
+	SPF_HOOK_PV_REMOVE_TABLE,
+	SPF_HOOK_PTLOCK_FREE,
+	SPF_HOOK_HANDLE_MM_FAULT,
+	SPF_HOOK_LOCK_MM,
 	NR_SPF_HOOKS
 };
 
 static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
-	[SPF_HOOK_LOCK_MM] = {
-		.symbol = "lock_mm_and_find_vma",
-		.replacement = spf_lock_mm_and_find_vma,
+	[SPF_HOOK_VM_AREA_FREE] = {
+		/* pgtable_rcu/vma_free.c: VMAs outlive lockless readers */
+		.symbol = "vm_area_free",
+		.replacement = spf_vm_area_free,
 		.nonnull_arg = -1,
+		.always = true,
+	},
+	[SPF_HOOK_TLB_REMOVE_TABLE] = {
+		/* pgtable_rcu/pgtable_free.c: so do page tables */
+		.symbol = "tlb_remove_table",
+		.replacement = spf_tlb_remove_table,
+		.nonnull_arg = -1,
+		.always = true,
+	},
+	[SPF_HOOK_TLB_SYNC_ONE] = {
+		.symbol = "tlb_remove_table_sync_one",
+		.replacement = spf_tlb_remove_table_sync_one,
+		.nonnull_arg = -1,
+		.always = true,
+	},
+	[SPF_HOOK_PV_REMOVE_TABLE] = {
+		/* x86-64 native: where table pages went to tlb_remove_page() */
+		.symbol = "pv_ops.mmu.tlb_remove_table",
+		.resolve = spf_pgtable_pv_resolve,
+		.replacement = spf_pv_tlb_remove_table,
+		.nonnull_arg = -1,
+		.always = true,
+	},
+	[SPF_HOOK_PTLOCK_FREE] = {
+		/* split page-table locks allocated on their own (RT, lockdep) */
+		.symbol = "ptlock_free",
+		.resolve = spf_ptlock_free_resolve,
+		.replacement = spf_ptlock_free,
+		.nonnull_arg = -1,
+		.always = true,
 	},
 	[SPF_HOOK_HANDLE_MM_FAULT] = {
 		/* handle_mm_fault(vma, address, flags, regs): arch faults only */
@@ -119,12 +214,10 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.replacement = spf_handle_mm_fault,
 		.nonnull_arg = 3,
 	},
-	[SPF_HOOK_VM_AREA_FREE] = {
-		/* pgtable_rcu/vma_free.c: VMAs outlive lockless readers */
-		.symbol = "vm_area_free",
-		.replacement = spf_vm_area_free,
+	[SPF_HOOK_LOCK_MM] = {
+		.symbol = "lock_mm_and_find_vma",
+		.replacement = spf_lock_mm_and_find_vma,
 		.nonnull_arg = -1,
-		.always = true,
 	},
 };
 
@@ -138,10 +231,17 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 {
 	if (within_module_core(caller, THIS_MODULE))
 		return false;
+	/* The marker's reference was taken by the lock_mm redirection. */
+	if (hook == &spf_hooks[SPF_HOOK_HANDLE_MM_FAULT] &&
+	    regs_get_kernel_argument(regs, 0) ==
+	    (unsigned long)&spf_marker_vma)
+		return true;
+	if (hook->always)
+		return percpu_ref_tryget(&spf_inflight);
 	if (hook->nonnull_arg >= 0 &&
 	    !regs_get_kernel_argument(regs, hook->nonnull_arg))
 		return false;
-	if (!hook->always && !READ_ONCE(spf_enabled)) {
+	if (!READ_ONCE(spf_enabled)) {
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
 			spf_count(SPF_STAT_DISABLED);
 		return false;
@@ -156,21 +256,33 @@ static void spf_inflight_release(struct percpu_ref *ref)
 }
 
 /*
- * With the hooks removed, wait until no task can be in this module's
- * text on behalf of a redirected call.
+ * Stop redirecting faults and wait until none is in flight, then remove
+ * the hooks and wait until no task can be in this module's text.
  */
-static void spf_hooks_drain(void)
+static void spf_hooks_drain(unsigned int armed)
 {
 	/* Every redirected call drops its reference... */
 	percpu_ref_kill(&spf_inflight);
 	wait_for_completion(&spf_drained);
 
-	/* ...and returns past its last instruction in this module. */
+	/* ...no CPU is in spf_hook_take() once this returns... */
+	spf_arch_hooks_remove(spf_hooks, armed);
+
+	/* ...and every task has returned past its last instruction here. */
 	synchronize_rcu_tasks();
 	percpu_ref_exit(&spf_inflight);
 
-	/* The VMAs they queued are freed by callbacks in this module. */
+	/* The VMAs and page tables they queued are freed by callbacks. */
 	spf_vma_free_drain();
+	spf_pgtable_free_drain();
+}
+
+static int spf_hook_resolve(struct spf_hook *hook)
+{
+	if (hook->resolve)
+		return hook->resolve(hook);
+	return spf_resolve(hook->addr, hook->symbol,
+			   "to hook the arch fault path");
 }
 
 int spf_hooks_init(void)
@@ -179,24 +291,30 @@ int spf_hooks_init(void)
 	int ret;
 
 	for (i = 0; i < NR_SPF_HOOKS; i++) {
-		ret = spf_resolve(spf_hooks[i].addr, spf_hooks[i].symbol,
-				  "to hook the arch fault path");
+		ret = spf_hook_resolve(&spf_hooks[i]);
 		if (ret)
 			return ret;
 	}
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
+	spf_pgtable_free_init((void *)spf_hooks[SPF_HOOK_TLB_REMOVE_TABLE].addr,
+			      (void *)spf_hooks[SPF_HOOK_TLB_SYNC_ONE].addr);
 
-	ret = percpu_ref_init(&spf_inflight, spf_inflight_release, 0,
-			      GFP_KERNEL);
+	ret = spf_pgtable_free_prepare();
 	if (ret)
 		return ret;
+	ret = percpu_ref_init(&spf_inflight, spf_inflight_release, 0,
+			      GFP_KERNEL);
+	if (ret) {
+		spf_pgtable_free_drain();
+		return ret;
+	}
 
 	ret = spf_arch_hooks_install(spf_hooks, NR_SPF_HOOKS);
 	if (ret) {
-		/* The hooks installed before the failure may have been taken. */
-		spf_hooks_drain();
+		/* The hooks armed before the failure may have been taken. */
+		spf_hooks_drain(0);
 		return ret;
 	}
 	pr_info("fault-path hooks installed (%s)\n", spf_arch_hook_desc);
@@ -205,7 +323,5 @@ int spf_hooks_init(void)
 
 void spf_hooks_exit(void)
 {
-	/* No new redirections once this returns. */
-	spf_arch_hooks_remove(spf_hooks, NR_SPF_HOOKS);
-	spf_hooks_drain();
+	spf_hooks_drain(NR_SPF_HOOKS);
 }

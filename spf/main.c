@@ -4,16 +4,19 @@
  *
  * Module entry.  Load order: check parameters and resolve symbols
  * (refuse to load if anything is missing), create the debugfs counters,
- * start the per-mm write sequence counts, install the fault-path hooks
- * last, so that a fault never reaches a half-built module.  Unload
+ * start the per-mm write sequence counts, resolve what the speculative
+ * fault calls, attach the arch's fault-entry probes, install the
+ * fault-path hooks last, so that a fault never reaches a half-built module.  Unload
  * reverses it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <spf/arch.h>
 #include <spf/hooks.h>
 #include <spf/mm_seq.h>
 #include <spf/params.h>
+#include <spf/speculate.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
 
@@ -67,11 +70,21 @@ static int __init spf_init(void)
 	if (ret)
 		goto out_debugfs;
 
-	ret = spf_hooks_init();
+	ret = spf_speculate_init(spf_debugfs_dir);
 	if (ret)
 		goto out_mm_seq;
+
+	ret = spf_arch_init();
+	if (ret)
+		goto out_mm_seq;
+
+	ret = spf_hooks_init();
+	if (ret)
+		goto out_arch;
 	return 0;
 
+out_arch:
+	spf_arch_exit();
 out_mm_seq:
 	spf_mm_seq_exit();
 out_debugfs:
@@ -82,6 +95,7 @@ out_debugfs:
 static void __exit spf_exit(void)
 {
 	spf_hooks_exit();
+	spf_arch_exit();
 	spf_mm_seq_exit();
 	spf_debugfs_exit();
 	pr_info("unloaded\n");

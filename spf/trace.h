@@ -42,6 +42,63 @@ TRACE_EVENT(spf_stock,
 		  __entry->address, __entry->flags, __entry->ret)
 );
 
+/* A fault completed speculatively, without mmap_lock. */
+TRACE_EVENT(spf_spec,
+	TP_PROTO(unsigned long address, bool write),
+	TP_ARGS(address, write),
+	TP_STRUCT__entry(
+		__field(unsigned long, address)
+		__field(bool, write)
+	),
+	TP_fast_assign(
+		__entry->address = address;
+		__entry->write = write;
+	),
+	TP_printk("address=0x%lx %s", __entry->address,
+		  __entry->write ? "write" : "read")
+);
+
+/*
+ * A speculative attempt gave up: one event per reason, so that
+ * "perf stat -e 'spf:*'" counts each reason on its own line.
+ */
+DECLARE_EVENT_CLASS(spf_abort,
+	TP_PROTO(unsigned long address),
+	TP_ARGS(address),
+	TP_STRUCT__entry(
+		__field(unsigned long, address)
+	),
+	TP_fast_assign(
+		__entry->address = address;
+	),
+	TP_printk("address=0x%lx", __entry->address)
+);
+
+DEFINE_EVENT(spf_abort, spf_abort_seq_odd,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_seq_changed,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_no_vma,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_not_anon,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_no_anon_vma,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_access,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_pgtable,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_pte,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_ptl,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_uffd,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_alloc,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_other,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+
 #endif /* _SPF_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

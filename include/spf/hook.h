@@ -27,6 +27,11 @@ struct spf_hook {
 	int nonnull_arg;
 	/* Taken whatever the "enabled" knob says. */
 	bool always;
+	/*
+	 * Finds addr when a kallsyms lookup of symbol is not the way; may
+	 * leave it 0: the hook is not needed on this kernel.
+	 */
+	int (*resolve)(struct spf_hook *hook);
 	unsigned long addr;	/* resolved entry address of symbol */
 	struct kprobe kp;	/* the mechanism's probe; armed iff kp.addr */
 };

@@ -2,11 +2,23 @@
 #ifndef _SPF_HOOKS_H
 #define _SPF_HOOKS_H
 
+#include <linux/mm_types.h>
 #include <linux/types.h>
 
+struct pt_regs;
+
 extern bool spf_enabled;
+extern struct vm_area_struct spf_marker_vma;
 
 void spf_hook_leave(void);
+
+/* The stock steps the arch handler would have taken. */
+struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
+					 unsigned long addr,
+					 struct pt_regs *regs);
+vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned int flags,
+				     struct pt_regs *regs);
 
 int spf_hooks_init(void);
 void spf_hooks_exit(void);

@@ -7,6 +7,7 @@
 #define _SPF_STATS_H
 
 #include <linux/percpu.h>
+#include <spf/outcome.h>
 
 /* Keep spf_stat_names[] in spf/stats.c in step with this list. */
 enum spf_stat {
@@ -17,7 +18,15 @@ enum spf_stat {
 	SPF_STAT_DISABLED,	/* faults seen while enabled=0, not redirected */
 	SPF_STAT_VMA_DEFERRED,	/* VMAs whose freeing waits for a grace period */
 	SPF_STAT_VMA_FREED,	/* ...and that have since been freed */
-	NR_SPF_STATS
+	SPF_STAT_PGTABLE_DEFERRED, /* page tables sent to an RCU-freed batch */
+	SPF_STAT_PGTABLE_SYNC,	/* grace periods waited for before a free */
+	SPF_STAT_PTL_DEFERRED,	/* split page-table locks freed after a GP */
+	SPF_STAT_PTL_FREED,	/* ...and that have since been freed */
+	SPF_STAT_PTL_LEAKED,	/* ...no record to defer with: left allocated */
+	SPF_STAT_SPEC_READ,	/* faults done speculatively: zero page mapped */
+	SPF_STAT_SPEC_WRITE,	/* faults done speculatively: new page mapped */
+	SPF_STAT_ABORT,		/* first of NR_SPF_ABORTS: abort_<reason> */
+	NR_SPF_STATS = SPF_STAT_ABORT + NR_SPF_ABORTS
 };
 
 struct spf_stats {
@@ -29,6 +38,11 @@ DECLARE_PER_CPU(struct spf_stats, spf_stats);
 static inline void spf_count(enum spf_stat stat)
 {
 	this_cpu_inc(spf_stats.count[stat]);
+}
+
+static inline void spf_count_abort(enum spf_abort reason)
+{
+	spf_count(SPF_STAT_ABORT + reason);
 }
 
 unsigned long spf_stat_read(enum spf_stat stat);

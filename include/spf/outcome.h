@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * How a speculative attempt ends: one of two successes or one of the
+ * abort reasons below, each with a debugfs counter (spec_read,
+ * spec_write, abort_<reason>) and a tracepoint (spf:spf_spec,
+ * spf:spf_abort_<reason>).
+ *
+ * Every arch fault that enters the lock_mm_and_find_vma hook ends in
+ * exactly one of them: fault_hook == spec_read + spec_write + aborts.
+ */
+#ifndef _SPF_OUTCOME_H
+#define _SPF_OUTCOME_H
+
+/* Keep the names in spf/stats.c and the events in spf/trace.h in step. */
+enum spf_abort {
+	SPF_ABORT_NONE = -1,
+	SPF_ABORT_SEQ_ODD,		/* a writer held mmap_lock at the start */
+	SPF_ABORT_SEQ_CHANGED,	/* a write section began meanwhile */
+	SPF_ABORT_NO_VMA,		/* no VMA contains the address */
+	SPF_ABORT_NOT_ANON,		/* file, shmem, shared or special */
+	SPF_ABORT_NO_ANON_VMA,	/* write fault, VMA has no anon_vma */
+	SPF_ABORT_ACCESS,		/* the VMA forbids this access */
+	SPF_ABORT_PGTABLE,		/* a level above the PTE is none or huge */
+	SPF_ABORT_PTE,		/* the PTE is not none */
+	SPF_ABORT_PTL,		/* pmd or pte changed, seen under the lock */
+	SPF_ABORT_UFFD,		/* userfaultfd-registered VMA */
+	SPF_ABORT_ALLOC,		/* page allocation or memcg charge failed */
+	SPF_ABORT_OTHER,		/* anything else the path does not handle */
+	NR_SPF_ABORTS
+};
+
+#endif

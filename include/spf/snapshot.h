@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A VMA found without mmap_lock and copied: the fault works from the
+ * copy, never from the live VMA, so a writer changing the VMA after
+ * the copy cannot make the fault use half-old, half-new fields.  The
+ * copy is worth something only while spf_mm_seq_changed(mm, seq) says
+ * no write section overlapped; the fault checks that again under the
+ * PTE lock before committing.
+ */
+#ifndef _SPF_SNAPSHOT_H
+#define _SPF_SNAPSHOT_H
+
+#include <linux/mm_types.h>
+#include <spf/outcome.h>
+
+struct spf_snapshot {
+	struct vm_area_struct vma;	/* only the fields listed in snapshot.c */
+	unsigned long seq;
+};
+
+enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
+				struct spf_snapshot *snap);
+
+#endif

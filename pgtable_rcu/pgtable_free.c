@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page tables freed only after an RCU grace period, while spf is loaded.
+ *
+ * The speculative walk (pgtable_rcu/walk.c) goes from the pgd down to a
+ * PTE and takes that table's lock under rcu_read_lock() alone, with
+ * interrupts on, so no table it can reach, nor that table's lock, may
+ * be freed before the readers that could have seen it are done.  6.1
+ * frees tables in four ways, and spf closes each:
+ *
+ * 1. Through tlb_remove_table() (arm64, and x86-64 under a hypervisor
+ *    that asks for it): the tables are batched and the batch is freed
+ *    by an RCU callback, which is what we need, except when the batch
+ *    page cannot be allocated (GFP_NOWAIT): tlb_remove_table_one() then
+ *    frees the table after an IPI broadcast, which waits for walkers
+ *    with interrupts off, not for RCU readers.  spf's replacement makes
+ *    sure a batch exists before the original runs, allocating it with
+ *    GFP_KERNEL if GFP_NOWAIT failed: every caller runs in an mmu_gather
+ *    (free_pgtables() on unmap and exit, shift_arg_pages() on exec),
+ *    which may sleep (tlb_batch_pages_flush() calls cond_resched()).
+ *    If even that fails, it waits for a grace period before letting the
+ *    original take its fallback: the entry pointing at the table was
+ *    cleared before the table was handed over, so a reader that starts
+ *    after the wait cannot reach it.
+ *
+ * 2. x86-64 on bare metal or a plain KVM/TCG guest: the paravirt hook
+ *    pv_ops.mmu.tlb_remove_table points at an out-of-line copy of
+ *    tlb_remove_page(), so tables are freed with the gather's pages,
+ *    after the TLB flush IPI and no grace period.  The boot-time
+ *    paravirt patching turned every call site into a direct call to
+ *    that copy, so writing pv_ops would change nothing: spf hooks the
+ *    copy itself (found through pv_ops) and sends the table down path 1,
+ *    which x86 supports (MMU_GATHER_RCU_TABLE_FREE comes with PARAVIRT;
+ *    Xen and Hyper-V guests use it).  When pv_ops already points at
+ *    tlb_remove_table() there is nothing to hook.
+ *
+ * 3. khugepaged's retract path (collapse_and_free_pmd()) clears the pmd,
+ *    calls tlb_remove_table_sync_one() (an IPI broadcast) and frees the
+ *    table at once with pte_free().  spf adds a grace period to
+ *    tlb_remove_table_sync_one(): after it, no reader that saw the old
+ *    pmd is left.  Its other caller, the anonymous collapse, holds
+ *    mmap_lock for write and keeps the old table (deposited), so the
+ *    wait is only a cost there: one grace period per collapse, which
+ *    khugepaged pays in its own thread.  All callers may sleep (they
+ *    hold mmap_lock and rmap rwsems, no spinlock).
+ *
+ * 4. With split page-table locks allocated separately (ALLOC_SPLIT_PTLOCKS:
+ *    PREEMPT_RT, lockdep), the table's destructor frees its lock at once
+ *    (ptlock_free()), before the table itself goes down paths 1-3.  A
+ *    reader may be about to take that lock, so spf defers the free by a
+ *    grace period: the callback hands the kernel's own ptlock_free() a
+ *    stand-in page that carries only the lock pointer.  The destructor
+ *    can run in atomic context (zap_deposited_table() under the pmd
+ *    lock), so the deferral record comes from a mempool with a reserve;
+ *    should even the reserve be empty the lock is left allocated (a
+ *    leak of one lock, counted as ptl_leaked) rather than freed under a
+ *    reader.
+ *
+ * Unload: once no fault is redirected any more and the hooks are
+ * removed, rcu_barrier() waits for the callbacks of path 4; the batches
+ * of path 1 are freed by the kernel's own callback.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/mempool.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
+#include <asm/paravirt_types.h>
+#endif
+#include <spf/hook.h>
+#include <spf/hooks.h>
+#include <spf/pgtable_free.h>
+#include <spf/stats.h>
+#include <wrapper/symbols.h>
+#include <wrapper/tlb.h>
+
+static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);
+static void (*spf_orig_sync_one)(void);
+
+/* Path 1: never let tlb_remove_table() free without a grace period. */
+static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
+{
+	struct mmu_table_batch *batch;
+
+	if (!tlb->batch) {
+		batch = (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
+		if (!batch)
+			batch = (void *)__get_free_page(GFP_KERNEL |
+							__GFP_NOWARN);
+		if (batch) {
+			batch->nr = 0;
+			tlb->batch = batch;
+		} else {
+			synchronize_rcu();
+			spf_count(SPF_STAT_PGTABLE_SYNC);
+		}
+	}
+	spf_orig_tlb_remove_table(tlb, table);
+	spf_count(SPF_STAT_PGTABLE_DEFERRED);
+}
+
+/* Replacement for tlb_remove_table(). */
+void spf_tlb_remove_table(struct mmu_gather *tlb, void *table)
+{
+	spf_pgtable_defer(tlb, table);
+	spf_hook_leave();
+}
+
+/* Path 2: replacement for x86's pv_ops.mmu.tlb_remove_table target. */
+void spf_pv_tlb_remove_table(struct mmu_gather *tlb, void *table)
+{
+	spf_pgtable_defer(tlb, table);
+	spf_hook_leave();
+}
+
+/* Path 3: replacement for tlb_remove_table_sync_one(). */
+void spf_tlb_remove_table_sync_one(void)
+{
+	spf_orig_sync_one();
+	synchronize_rcu();
+	spf_count(SPF_STAT_PGTABLE_SYNC);
+	spf_hook_leave();
+}
+
+int spf_pgtable_pv_resolve(struct spf_hook *hook)
+{
+#if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
+	unsigned long target = (unsigned long)pv_ops.mmu.tlb_remove_table;
+
+	if (target != spf_symbol_lookup("tlb_remove_table"))
+		hook->addr = target;
+#endif
+	return 0;
+}
+
+/* Path 4: split page-table locks allocated on their own. */
+#if ALLOC_SPLIT_PTLOCKS
+struct spf_ptl_defer {
+	struct rcu_head rcu;
+	spinlock_t *ptl;
+};
+
+#define SPF_PTL_RESERVE	256
+
+static mempool_t *spf_ptl_pool;
+static void (*spf_orig_ptlock_free)(struct page *page);
+
+static void spf_ptl_free_rcu(struct rcu_head *head)
+{
+	struct spf_ptl_defer *d = container_of(head, struct spf_ptl_defer, rcu);
+	struct page stand_in = { .ptl = d->ptl };
+
+	spf_orig_ptlock_free(&stand_in);
+	mempool_free(d, spf_ptl_pool);
+	spf_count(SPF_STAT_PTL_FREED);
+}
+
+/* Replacement for ptlock_free(). */
+void spf_ptlock_free(struct page *page)
+{
+	struct spf_ptl_defer *d = mempool_alloc(spf_ptl_pool, GFP_ATOMIC);
+
+	if (d) {
+		d->ptl = page->ptl;
+		call_rcu(&d->rcu, spf_ptl_free_rcu);
+		spf_count(SPF_STAT_PTL_DEFERRED);
+	} else {
+		spf_count(SPF_STAT_PTL_LEAKED);
+	}
+	spf_hook_leave();
+}
+
+int spf_ptlock_free_resolve(struct spf_hook *hook)
+{
+	int ret = spf_resolve(hook->addr, "ptlock_free",
+			      "to defer freeing split page-table locks");
+
+	spf_orig_ptlock_free = (void *)hook->addr;
+	return ret;
+}
+
+int spf_pgtable_free_prepare(void)
+{
+	spf_ptl_pool = mempool_create_kmalloc_pool(SPF_PTL_RESERVE,
+						   sizeof(struct spf_ptl_defer));
+	return spf_ptl_pool ? 0 : -ENOMEM;
+}
+
+static void spf_ptl_pool_destroy(void)
+{
+	mempool_destroy(spf_ptl_pool);
+	spf_ptl_pool = NULL;
+}
+#else
+void spf_ptlock_free(struct page *page)
+{
+	/* Never armed: the locks live in struct page. */
+	spf_hook_leave();
+}
+
+int spf_ptlock_free_resolve(struct spf_hook *hook)
+{
+	return 0;
+}
+
+int spf_pgtable_free_prepare(void)
+{
+	return 0;
+}
+
+static void spf_ptl_pool_destroy(void)
+{
+}
+#endif
+
+void spf_pgtable_free_init(void *orig_tlb_remove_table, void *orig_sync_one)
+{
+	spf_orig_tlb_remove_table = orig_tlb_remove_table;
+	spf_orig_sync_one = orig_sync_one;
+}
+
+void spf_pgtable_free_drain(void)
+{
+	rcu_barrier();
+	spf_ptl_pool_destroy();
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The speculative anonymous fault: a first touch of an anonymous
+ * private page, handled without mmap_lock.
+ *
+ *   rcu_read_lock
+ *     snapshot the VMA, validated by the per-mm count   vma_lookup/
+ *     check the copy: anonymous, private, access allowed...
+ *     walk to the PTE: every level a table, the PTE none  pgtable_rcu/
+ *   rcu_read_unlock; for a write: allocate and charge a zeroed page;
+ *   rcu_read_lock; walk again
+ *     take the PTE lock; revalidate: pmd and PTE unchanged, count
+ *     unchanged, address space stable
+ *     install the PTE (zero page for a read, the new page for a write)
+ *   unlock, rcu_read_unlock; account the fault as stock would
+ *
+ * Why a commit under the PTE lock is right: once the count is found
+ * unchanged under the lock, no mmap_lock write section overlapped the
+ * window since the snapshot, so the copy describes the VMA as it is
+ * now and the PTE slot still belongs to it.  A write section may start
+ * right after the check, but everything a writer does to PTEs (zap,
+ * move, change protection, free the table) takes this same lock first
+ * (or clears the pmd, then waits a grace period, which our
+ * rcu_read_lock holds off), so it sees the new PTE and treats it like
+ * any other: spf's fault is ordered before the writer.  mmap_lock held
+ * for read by others (MADV_DONTNEED, other faults, GUP) needs no count:
+ * those paths change PTEs only under the PTE lock, and the revalidation
+ * sees any change they made.
+ *
+ * Why a commit needs only the copy: page_add_new_anon_rmap() and
+ * lru_cache_add_inactive_or_unevictable() read anon_vma, vm_start,
+ * vm_pgoff and vm_flags; given the copy they compute what they would
+ * have from the live VMA at the moment of the check, without a torn
+ * read of a VMA being split or merged just after it.
+ *
+ * What stays stock: everything the issue does not list.  Pages for
+ * writes are allocated with __GFP_NORETRY and charged likewise: under
+ * memory pressure the attempt gives up and the stock path does the
+ * reclaim, the OOM kill or the memcg OOM handling exactly as stock, in
+ * the context stock expects (the task's in_user_fault marking).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mempolicy.h>
+#include <linux/mman.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/userfaultfd_k.h>
+#include <spf/arch.h>
+#include <spf/mm_seq.h>
+#include <spf/pgtable_walk.h>
+#include <spf/snapshot.h>
+#include <spf/speculate.h>
+#include <spf/stats.h>
+#include <wrapper/mm_internal.h>
+#include "trace.h"
+
+/* debugfs inject_alloc_fail: the next N page allocations fail. */
+static atomic_t spf_inject_alloc_fail = ATOMIC_INIT(0);
+
+static void (*const spf_abort_trace[NR_SPF_ABORTS])(unsigned long addr) = {
+	[SPF_ABORT_SEQ_ODD] = trace_spf_abort_seq_odd,
+	[SPF_ABORT_SEQ_CHANGED] = trace_spf_abort_seq_changed,
+	[SPF_ABORT_NO_VMA] = trace_spf_abort_no_vma,
+	[SPF_ABORT_NOT_ANON] = trace_spf_abort_not_anon,
+	[SPF_ABORT_NO_ANON_VMA] = trace_spf_abort_no_anon_vma,
+	[SPF_ABORT_ACCESS] = trace_spf_abort_access,
+	[SPF_ABORT_PGTABLE] = trace_spf_abort_pgtable,
+	[SPF_ABORT_PTE] = trace_spf_abort_pte,
+	[SPF_ABORT_PTL] = trace_spf_abort_ptl,
+	[SPF_ABORT_UFFD] = trace_spf_abort_uffd,
+	[SPF_ABORT_ALLOC] = trace_spf_abort_alloc,
+	[SPF_ABORT_OTHER] = trace_spf_abort_other,
+};
+
+void spf_abort(enum spf_abort reason, unsigned long addr)
+{
+	spf_count_abort(reason);
+	spf_abort_trace[reason](addr);
+}
+
+/* Is the copied VMA one this path handles, for this access? */
+static enum spf_abort spf_vma_suitable(struct vm_area_struct *vma,
+				       unsigned int flags)
+{
+	if (!vma_is_anonymous(vma) || (vma->vm_flags & VM_SHARED) ||
+	    (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_IO)))
+		return SPF_ABORT_NOT_ANON;
+	if (vma->vm_flags & __VM_UFFD_FLAGS)
+		return SPF_ABORT_UFFD;
+#ifdef CONFIG_USERFAULTFD
+	if (vma->vm_userfaultfd_ctx.ctx)
+		return SPF_ABORT_UFFD;
+#endif
+	/* mlock, MTE tags and a VMA mempolicy (refcounted) stay stock. */
+	if (vma->vm_flags & (VM_LOCKED | VM_MTE))
+		return SPF_ABORT_OTHER;
+	if (vma_policy(vma))
+		return SPF_ABORT_OTHER;
+	if (!spf_arch_access_ok(vma, flags))
+		return SPF_ABORT_ACCESS;
+	if ((flags & FAULT_FLAG_WRITE) && !vma->anon_vma)
+		return SPF_ABORT_NO_ANON_VMA;
+	return SPF_ABORT_NONE;
+}
+
+static struct folio *spf_alloc_page(struct spf_snapshot *snap,
+				    unsigned long addr)
+{
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NORETRY |
+			  __GFP_NOWARN;
+	struct folio *folio;
+
+	if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0))
+		return NULL;
+	folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
+	if (!folio)
+		return NULL;
+	if (spf_mem_cgroup_charge(folio, snap->vma.vm_mm,
+				  GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)) {
+		folio_put(folio);
+		return NULL;
+	}
+	spf_cgroup_throttle_swaprate(&folio->page, GFP_KERNEL);
+	/* Orders the zeroing before the PTE store, as stock does. */
+	__folio_mark_uptodate(folio);
+	return folio;
+}
+
+/* Under the PTE lock, everything revalidated. */
+static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
+		       unsigned long addr, struct folio *folio)
+{
+	struct vm_area_struct *vma = &snap->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t entry;
+
+	spf_check_sync_rss_stat(mm);
+	if (!folio) {
+		entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr),
+					      vma->vm_page_prot));
+	} else {
+		entry = mk_pte(&folio->page, vma->vm_page_prot);
+		entry = pte_sw_mkyoung(entry);
+		if (vma->vm_flags & VM_WRITE)
+			entry = pte_mkwrite(pte_mkdirty(entry));
+		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
+		spf_mm.page_add_new_anon_rmap(&folio->page, vma, addr);
+		spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page, vma);
+	}
+	set_pte_at(mm, addr, walk->ptep, entry);
+	/* It was none before: nothing to invalidate. */
+	update_mmu_cache(vma, addr, walk->ptep);
+}
+
+/* What handle_mm_fault() accounts for a successful minor fault. */
+static void spf_account(struct mm_struct *mm, unsigned long addr,
+			struct pt_regs *regs)
+{
+	count_vm_event(PGFAULT);
+	spf_count_memcg_event_mm(mm, PGFAULT);
+	current->min_flt++;
+	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS_MIN, regs, addr);
+}
+
+static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
+			      unsigned int flags, struct folio **folio)
+{
+	struct spf_snapshot snap;
+	struct spf_pte_walk walk;
+	enum spf_abort ret;
+	bool write = flags & FAULT_FLAG_WRITE;
+
+	rcu_read_lock();
+	ret = spf_vma_snapshot(mm, addr, &snap);
+	if (ret == SPF_ABORT_NONE)
+		ret = spf_vma_suitable(&snap.vma, flags);
+	if (ret == SPF_ABORT_NONE)
+		ret = spf_walk_to_pte(mm, addr, &walk);
+	rcu_read_unlock();
+	if (ret != SPF_ABORT_NONE)
+		return ret;
+
+	if (write) {
+		*folio = spf_alloc_page(&snap, addr);
+		if (!*folio)
+			return SPF_ABORT_ALLOC;
+	}
+
+	rcu_read_lock();
+	ret = spf_walk_to_pte(mm, addr, &walk);
+	if (ret != SPF_ABORT_NONE)
+		goto out_rcu;
+	spin_lock(walk.ptl);
+	if (!spf_walk_still_valid(&walk))
+		ret = SPF_ABORT_PTL;
+	else if (spf_mm_seq_changed(mm, snap.seq))
+		ret = SPF_ABORT_SEQ_CHANGED;
+	else if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
+		ret = SPF_ABORT_OTHER;	/* OOM-reaped: stock sends SIGBUS */
+	else
+		spf_commit(&snap, &walk, addr, *folio);
+	spin_unlock(walk.ptl);
+out_rcu:
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Try the fault without mmap_lock.  True: it is done and accounted, the
+ * arch handler must return.  False: nothing changed, take the stock path.
+ */
+bool spf_speculate(struct mm_struct *mm, unsigned long addr,
+		   unsigned int flags, struct pt_regs *regs)
+{
+	struct folio *folio = NULL;
+	enum spf_abort ret;
+
+	if (mm != current->mm ||
+	    (flags & (FAULT_FLAG_TRIED | FAULT_FLAG_REMOTE))) {
+		spf_abort(SPF_ABORT_OTHER, addr);
+		return false;
+	}
+
+	ret = spf_try(mm, addr, flags, &folio);
+	if (ret != SPF_ABORT_NONE) {
+		if (folio)
+			folio_put(folio);	/* uncharges it too */
+		spf_abort(ret, addr);
+		return false;
+	}
+
+	spf_account(mm, addr, regs);
+	spf_count(folio ? SPF_STAT_SPEC_WRITE : SPF_STAT_SPEC_READ);
+	trace_spf_spec(addr, folio != NULL);
+	return true;
+}
+
+static int spf_inject_get(void *data, u64 *val)
+{
+	*val = atomic_read(&spf_inject_alloc_fail);
+	return 0;
+}
+
+static int spf_inject_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(&spf_inject_alloc_fail, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(spf_inject_fops, spf_inject_get, spf_inject_set,
+			 "%llu\n");
+
+int spf_speculate_init(struct dentry *debugfs_dir)
+{
+	int ret = spf_mm_internal_init();
+
+	if (ret)
+		return ret;
+	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
+				   NULL, &spf_inject_fops);
+	return 0;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lockless VMA lookup: find the VMA that contains an address in
+ * mm->mm_mt under rcu_read_lock(), copy what the fault needs, and check
+ * the copy against the per-mm write sequence count.
+ *
+ * Why each step is safe:
+ *  - The maple tree: 6.1 (since the stable backport of "mm: enable
+ *    maple tree RCU mode by default") builds every mm's tree in RCU
+ *    mode: nodes replaced by a writer are freed after a grace period
+ *    and a reader that meets a dead node restarts, so mtree_load()
+ *    under RCU returns an entry that was in the tree at some point
+ *    during the call, or NULL.
+ *  - The VMA itself: while spf is loaded every VMA is freed after a
+ *    grace period (pgtable_rcu/vma_free.c), and the free hook is armed
+ *    before the fault hooks, so the VMA mtree_load() returned stays
+ *    readable until rcu_read_unlock(), even if it is unmapped meanwhile.
+ *  - The copy: fields are read with READ_ONCE (no tearing of a single
+ *    field), but a writer may change several fields between them.  The
+ *    count taken before the lookup (spf_mm_seq_begin, which also fails
+ *    while a writer holds mmap_lock) and re-read after the copy
+ *    (spf_mm_seq_changed) proves no write section overlapped the
+ *    window, so the copy is one consistent state of the VMA that was
+ *    current when the window closed (see vma_lookup/mm_seq.c).
+ *  - Fields changed under mmap_lock held for read: anon_vma goes from
+ *    NULL to its final value once (__anon_vma_prepare, under the page
+ *    table lock): a copy with NULL sends a write fault to the stock
+ *    path, which sets it; any non-NULL value is the final one.  vm_flags
+ *    and the range change only under the write lock in 6.1 (stack
+ *    expansion takes it too since the 6.1.37 fault-path rework).
+ */
+#include <linux/maple_tree.h>
+#include <linux/mm.h>
+#include <linux/mempolicy.h>
+#include <spf/mm_seq.h>
+#include <spf/snapshot.h>
+
+static void spf_vma_copy(struct vm_area_struct *dst,
+			 const struct vm_area_struct *src,
+			 struct mm_struct *mm)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->vm_mm = mm;
+	dst->vm_start = READ_ONCE(src->vm_start);
+	dst->vm_end = READ_ONCE(src->vm_end);
+	dst->vm_flags = READ_ONCE(src->vm_flags);
+	dst->vm_page_prot = READ_ONCE(src->vm_page_prot);
+	dst->vm_pgoff = READ_ONCE(src->vm_pgoff);
+	dst->anon_vma = READ_ONCE(src->anon_vma);
+	dst->vm_ops = READ_ONCE(src->vm_ops);
+	dst->vm_file = READ_ONCE(src->vm_file);
+#ifdef CONFIG_USERFAULTFD
+	dst->vm_userfaultfd_ctx.ctx = READ_ONCE(src->vm_userfaultfd_ctx.ctx);
+#endif
+#ifdef CONFIG_NUMA
+	dst->vm_policy = READ_ONCE(src->vm_policy);
+#endif
+}
+
+/* Call under rcu_read_lock(). */
+enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
+				struct spf_snapshot *snap)
+{
+	struct vm_area_struct *vma;
+
+	if (!spf_mm_seq_begin(mm, &snap->seq))
+		return SPF_ABORT_SEQ_ODD;
+
+	vma = mtree_load(&mm->mm_mt, addr);
+	if (!vma)
+		return SPF_ABORT_NO_VMA;
+	spf_vma_copy(&snap->vma, vma, mm);
+
+	if (spf_mm_seq_changed(mm, snap->seq))
+		return SPF_ABORT_SEQ_CHANGED;
+	/* Consistent now; a stale tree entry would have moved the count. */
+	if (addr < snap->vma.vm_start || addr >= snap->vma.vm_end)
+		return SPF_ABORT_NO_VMA;
+	return SPF_ABORT_NONE;
+}

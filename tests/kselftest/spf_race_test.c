@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page faults racing the calls that change the faulting range: munmap
+ * and re-mmap, MAP_FIXED replacement, mremap (move away and back,
+ * shrink and grow in place), mprotect, MADV_DONTNEED, fork, and the
+ * exit of a process whose threads fault.  Every value a faulting
+ * thread reads is checked exactly: no lost write, no stale data, no
+ * page at the wrong address, no fresh page with a non-zero byte, no
+ * SIGSEGV outside a window where the range was unmapped or read-only.
+ * The VM runner fails the run on any kernel splat.
+ *
+ * The region: REGION bytes, 2 MiB aligned, THP off, between PROT_NONE
+ * guards.  Page p belongs to faulter p % NF, the only thread that
+ * writes it.  A visit is an atomic exchange of the page's first word
+ * with a tag (page address, faulter sequence number) or a plain read of
+ * it, then a check that every other word of the page is zero.
+ *
+ * Generations.  The mutator numbers its operations k = 1, 2, ...,
+ * publishes what op k does to which pages (struct op_rec), then moves
+ * "gen" to 2k-1 (odd: in progress), does it, and moves gen to 2k.  A
+ * faulter reads gen before (g1) and after (g2) each access.  The page's
+ * last event (the exchange that landed, or the read) happened while
+ * gen was in [slo, shi]; the new access while it was in [g1, g2].  An
+ * op k that zeroes the page (munmap, MAP_FIXED, shrink, DONTNEED) may
+ * have acted in between if slo <= 2k-1 <= g2, and surely did if
+ * shi < 2k-1 < g1.  So the value seen must be: 0 if some zeroing op
+ * surely acted; 0 or the last value if one may have; else exactly the
+ * last value.  A SIGSEGV must have the code (MAPERR, or ACCERR on a
+ * write) of an op on that page that overlapped the access
+ * (2k-1 in [g1, g2]) and an address in that page.
+ *
+ * Speculation only happens where the PTE table exists and, for writes,
+ * where the VMA has an anon_vma, so ops that keep both (mprotect,
+ * mremap move, fork) are interleaved with a MADV_DONTNEED of a random
+ * sub-range: the faulters refault it while the next op runs.  Each
+ * module-loaded case asserts that speculative faults happened and that
+ * the outcome counters add up; one quick test runs every case with the
+ * module unloaded, to show the checks themselves hold on stock.
+ *
+ * SPF_RACE_SECS (default 5) and SPF_RACE_STOCK_SECS (default 1) set
+ * the duration of each case.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+
+#define NF		2		/* faulter threads */
+#define REGION		(4UL << 20)	/* two PMD ranges on 4K pages */
+#define PMD_SPAN	(2UL << 20)
+#define MAX_OPS		(1 << 16)
+#define SEQ_BITS	28
+#define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
+
+enum race_case {
+	C_MUNMAP, C_MAP_FIXED, C_MREMAP_MOVE, C_MREMAP_GROW,
+	C_MPROTECT, C_DONTNEED, C_FORK, C_EXIT, NR_CASES
+};
+
+static const char *const case_names[NR_CASES] = {
+	"munmap_remap", "map_fixed", "mremap_move", "mremap_grow",
+	"mprotect", "dontneed", "fork", "exit",
+};
+
+/* What op k does to pages [lo, hi) of the region. */
+#define OP_ZERO		1	/* their contents become zero */
+#define OP_MAPERR	2	/* accesses may meanwhile fail with SEGV_MAPERR */
+#define OP_ACCERR	4	/* writes may meanwhile fail with SEGV_ACCERR */
+
+struct op_rec {
+	uint32_t flags, lo, hi;
+};
+
+/* A page's last event: its value and the gen window it happened in. */
+struct pstate {
+	uint64_t last;
+	unsigned long slo, shi;
+};
+
+enum { V_READ, V_XCHG };
+
+struct faulter {
+	pthread_t thread;
+	int id;
+	unsigned int rnd;
+	uint64_t seq;			/* last tag sequence number used */
+	atomic_ulong visits;
+	unsigned long segv, errors;
+	char msg[512];
+};
+
+/* A forked child's verdict, in a MAP_SHARED page. */
+struct child_report {
+	atomic_int bad;
+	char msg[480];
+	uint64_t maxseq[NF];
+};
+
+struct race {
+	int c;
+	char *r, *t, *resv;
+	size_t ps, npages, resv_len;
+	uint64_t base_index;		/* page index of r */
+	pid_t owner;			/* the test process */
+	atomic_ulong gen;
+	atomic_bool stop;
+	unsigned long nops, forks, mut_errors;
+	unsigned int rnd;
+	char mut_msg[1024];
+	struct op_rec *ops;		/* MAX_OPS + 1, indexed by k */
+	struct pstate *st;		/* per page */
+	struct child_report *rep;
+	struct faulter f[NF];
+};
+
+static struct race R;
+
+/* ---- SIGSEGV while a visit is armed: back to the visit. ---- */
+
+static __thread sigjmp_buf t_jb;
+static __thread volatile int t_armed, t_code;
+static __thread volatile uintptr_t t_lo, t_hi;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	if (t_armed && (si->si_code == SEGV_MAPERR ||
+			si->si_code == SEGV_ACCERR) && a >= t_lo && a < t_hi) {
+		t_armed = 0;
+		t_code = si->si_code;
+		siglongjmp(t_jb, 1);
+	}
+	/* Not ours: returning re-faults and kills the test. */
+	sigaction(SIGSEGV, &dfl, NULL);
+}
+
+static int install_segv_handler(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = segv_handler,
+		/* NODEFER: siglongjmp(.., 0) leaves SIGSEGV unblocked. */
+		.sa_flags = SA_SIGINFO | SA_NODEFER,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* ---- helpers ---- */
+
+static unsigned int xrand(unsigned int *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t mktag(size_t p, uint64_t seq)
+{
+	return ((R.base_index + p) << SEQ_BITS) | (seq & SEQ_MASK);
+}
+
+static unsigned long gen_now(void)
+{
+	return atomic_load(&R.gen);
+}
+
+static unsigned long total_visits(void)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < NF; i++)
+		n += atomic_load_explicit(&R.f[i].visits, memory_order_relaxed);
+	return n;
+}
+
+static void ferr(struct faulter *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ferr(struct faulter *f, const char *fmt, ...)
+{
+	size_t len = strlen(f->msg);
+	va_list ap;
+
+	f->errors++;
+	if (getpid() != R.owner) {
+		/* A forked child: report to the parent and die at once. */
+		if (!atomic_exchange(&R.rep->bad, 1)) {
+			va_start(ap, fmt);
+			vsnprintf(R.rep->msg, sizeof(R.rep->msg), fmt, ap);
+			va_end(ap);
+		}
+		_exit(3);
+	}
+	if (f->errors > 3 || len + 2 >= sizeof(f->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->msg + len, sizeof(f->msg) - len, fmt, ap);
+	va_end(ap);
+	len = strlen(f->msg);
+	snprintf(f->msg + len, sizeof(f->msg) - len, "; ");
+}
+
+static void mut_err(const char *what)
+{
+	R.mut_errors++;
+	if (!R.mut_msg[0])
+		snprintf(R.mut_msg, sizeof(R.mut_msg), "op %lu: %s: %s",
+			 R.nops + 1, what, strerror(errno));
+	atomic_store(&R.stop, true);
+}
+
+/* ---- the faulter's checks ---- */
+
+/* Is V a value page P may hold, for an access seen in gen [g1, g2]? */
+static bool explained(size_t p, const struct pstate *s, unsigned long g1,
+		      unsigned long g2, uint64_t v, bool *maybe, bool *sure)
+{
+	unsigned long k;
+
+	*maybe = *sure = false;
+	for (k = (s->slo + 2) / 2; k <= (g2 + 1) / 2; k++) {
+		const struct op_rec *o = &R.ops[k];
+
+		if (!(o->flags & OP_ZERO) || p < o->lo || p >= o->hi)
+			continue;
+		*maybe = true;
+		if (s->shi < 2 * k - 1 && 2 * k - 1 < g1)
+			*sure = true;
+	}
+	if (*sure)
+		return v == 0;
+	if (*maybe)
+		return v == 0 || v == s->last;
+	return v == s->last;
+}
+
+/* Did an op on page P overlapping gen [g1, g2] allow this SIGSEGV? */
+static bool segv_explained(size_t p, unsigned long g1, unsigned long g2,
+			   int code, int kind)
+{
+	unsigned long k;
+
+	for (k = (g1 + 2) / 2; k <= (g2 + 1) / 2; k++) {
+		const struct op_rec *o = &R.ops[k];
+
+		if (p < o->lo || p >= o->hi)
+			continue;
+		if (code == SEGV_MAPERR && (o->flags & OP_MAPERR))
+			return true;
+		if (code == SEGV_ACCERR && kind == V_XCHG &&
+		    (o->flags & OP_ACCERR))
+			return true;
+	}
+	return false;
+}
+
+static void describe(char *buf, size_t len, uint64_t v)
+{
+	if (!v)
+		snprintf(buf, len, "0");
+	else
+		snprintf(buf, len, "%#llx (page %+lld, seq %llu)",
+			 (unsigned long long)v,
+			 (long long)((v >> SEQ_BITS) - R.base_index),
+			 (unsigned long long)(v & SEQ_MASK));
+}
+
+/*
+ * The armed accesses: 0, or the SIGSEGV's code.  Kept apart so that
+ * nothing the caller holds in registers lives across the siglongjmp.
+ */
+static __attribute__((noinline)) int
+armed_access(volatile uint64_t *w, int kind, uint64_t tag, uint64_t *out)
+{
+	if (sigsetjmp(t_jb, 0))
+		return t_code;
+	t_armed = 1;
+	if (kind == V_XCHG)
+		*out = __atomic_exchange_n((uint64_t *)w, tag, __ATOMIC_SEQ_CST);
+	else
+		*out = *w;
+	t_armed = 0;
+	return 0;
+}
+
+/* Index of the first non-zero word from STRIDE on (NW if none), or SEGV. */
+static __attribute__((noinline)) int
+armed_scan(volatile uint64_t *w, size_t nw, size_t stride, size_t *bad)
+{
+	if (sigsetjmp(t_jb, 0))
+		return t_code;
+	t_armed = 1;
+	for (*bad = stride; *bad < nw; *bad += stride)
+		if (w[*bad])
+			break;
+	t_armed = 0;
+	return 0;
+}
+
+static void check_segv(struct faulter *f, size_t p, int kind, int code,
+		       unsigned long g1)
+{
+	unsigned long g2 = gen_now();
+
+	f->segv++;
+	if (!segv_explained(p, g1, g2, code, kind))
+		ferr(f, "page %zu: SIGSEGV %s on %s with no op on it (gen %lu..%lu)",
+		     p, code == SEGV_MAPERR ? "MAPERR" : "ACCERR",
+		     kind == V_XCHG ? "write" : "read", g1, g2);
+}
+
+static void visit(struct faulter *f, size_t p, int kind)
+{
+	volatile uint64_t *w = (volatile uint64_t *)(R.r + p * R.ps);
+	struct pstate *s = &R.st[p];
+	size_t bad, nw = R.ps / sizeof(uint64_t);
+	unsigned long g1, g2;
+	uint64_t v, tag = 0;
+	bool maybe, sure;
+	int code;
+
+	t_lo = (uintptr_t)w;
+	t_hi = t_lo + R.ps;
+	if (kind == V_XCHG)
+		tag = mktag(p, ++f->seq);
+	g1 = gen_now();
+	code = armed_access(w, kind, tag, &v);
+	if (code) {
+		check_segv(f, p, kind, code, g1);
+		goto out;
+	}
+	g2 = gen_now();
+	if (!explained(p, s, g1, g2, v, &maybe, &sure)) {
+		char seen[64], last[64];
+
+		describe(seen, sizeof(seen), v);
+		describe(last, sizeof(last), s->last);
+		ferr(f, "page %zu: %s saw %s, expected %s%s (last event gen %lu..%lu, now %lu..%lu)",
+		     p, kind == V_XCHG ? "write" : "read", seen,
+		     sure ? "0" : last, maybe && !sure ? " or 0" : "",
+		     s->slo, s->shi, g1, g2);
+	}
+	s->last = kind == V_XCHG ? tag : v;
+	s->slo = g1;
+	s->shi = g2;
+
+	/* Nothing ever writes the other words: a fresh page is all zero. */
+	g1 = gen_now();
+	code = armed_scan(w, nw, v ? 8 : 1, &bad);
+	if (code)
+		check_segv(f, p, V_READ, code, g1);
+	else if (bad < nw)
+		ferr(f, "page %zu: word %zu is %#llx, not 0 (word 0 was %#llx)",
+		     p, bad, (unsigned long long)w[bad],
+		     (unsigned long long)v);
+out:
+	atomic_fetch_add_explicit(&f->visits, 1, memory_order_relaxed);
+}
+
+static void *faulter_main(void *arg)
+{
+	struct faulter *f = arg;
+	size_t nown = R.npages / NF, j, start;
+
+	while (!atomic_load_explicit(&R.stop, memory_order_relaxed)) {
+		start = xrand(&f->rnd) % nown;
+		for (j = 0; j < nown; j++) {
+			size_t p = f->id + NF * ((start + j) % nown);
+
+			visit(f, p, xrand(&f->rnd) % 3 ? V_XCHG : V_READ);
+			if (!(j & 15) && atomic_load_explicit(&R.stop,
+						memory_order_relaxed))
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the mutator ---- */
+
+/* Let the faulters make N more visits (bounded wait). */
+static void wait_visits(unsigned long n)
+{
+	unsigned long v0 = total_visits();
+	double deadline = now() + 0.2;
+	int i = 0;
+
+	while (total_visits() - v0 < n) {
+		if (!(++i & 63) && now() > deadline)
+			break;
+		sched_yield();
+	}
+}
+
+static void op_begin(uint32_t flags, size_t lo, size_t hi)
+{
+	R.ops[R.nops + 1] = (struct op_rec){ flags, lo, hi };
+	atomic_fetch_add(&R.gen, 1);		/* odd: op nops+1 runs */
+}
+
+static void op_end(void)
+{
+	atomic_fetch_add(&R.gen, 1);
+	R.nops++;
+}
+
+static void random_range(size_t *lo, size_t *hi)
+{
+	size_t len;
+
+	if (xrand(&R.rnd) % 4 == 0) {
+		*lo = 0;
+		*hi = R.npages;
+		return;
+	}
+	*lo = xrand(&R.rnd) % R.npages;
+	len = 1 + xrand(&R.rnd) % (R.npages / 2);
+	*hi = *lo + len > R.npages ? R.npages : *lo + len;
+}
+
+static void op_dontneed(void)
+{
+	size_t lo, hi;
+
+	random_range(&lo, &hi);
+	op_begin(OP_ZERO, lo, hi);
+	if (madvise(R.r + lo * R.ps, (hi - lo) * R.ps, MADV_DONTNEED))
+		mut_err("madvise(MADV_DONTNEED)");
+	op_end();
+}
+
+static int map_region(int extra)
+{
+	char *p = mmap(R.r, REGION, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
+
+	if (p != R.r) {
+		mut_err("mmap of the region");
+		return -1;
+	}
+	if (madvise(R.r, REGION, MADV_NOHUGEPAGE)) {
+		mut_err("madvise(MADV_NOHUGEPAGE)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fork case, in the child: the snapshot is consistent and stays put. */
+static int fork_child(void)
+{
+	size_t p, i, nw = R.ps / sizeof(uint64_t);
+	uint64_t *snap, v;
+
+	snap = mmap(NULL, R.npages * sizeof(*snap), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (snap == MAP_FAILED)
+		return 2;
+	for (p = 0; p < R.npages; p++) {
+		const uint64_t *w = (const uint64_t *)(R.r + p * R.ps);
+
+		v = snap[p] = w[0];
+		if (v && (v >> SEQ_BITS) != R.base_index + p) {
+			snprintf(R.rep->msg, sizeof(R.rep->msg),
+				 "child: page %zu holds %#llx, a tag of page %+lld",
+				 p, (unsigned long long)v,
+				 (long long)((v >> SEQ_BITS) - R.base_index));
+			return 1;
+		}
+		if ((v & SEQ_MASK) > R.rep->maxseq[p % NF])
+			R.rep->maxseq[p % NF] = v & SEQ_MASK;
+		for (i = 1; i < nw; i++)
+			if (w[i]) {
+				snprintf(R.rep->msg, sizeof(R.rep->msg),
+					 "child: page %zu word %zu is %#llx",
+					 p, i, (unsigned long long)w[i]);
+				return 1;
+			}
+	}
+	/* The parent goes on writing: none of it may show here. */
+	usleep(2000);
+	for (p = 0; p < R.npages; p++) {
+		v = *(const uint64_t *)(R.r + p * R.ps);
+		if (v != snap[p]) {
+			snprintf(R.rep->msg, sizeof(R.rep->msg),
+				 "child: page %zu changed from %#llx to %#llx after fork",
+				 p, (unsigned long long)snap[p],
+				 (unsigned long long)v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void check_child(pid_t pid)
+{
+	int status, i;
+
+	if (pid < 0) {
+		mut_err("fork");
+		return;
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		mut_err("waitpid");
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		for (i = 0; i < NF; i++)
+			if (R.rep->maxseq[i] > __atomic_load_n(&R.f[i].seq,
+							      __ATOMIC_SEQ_CST)) {
+				snprintf(R.rep->msg, sizeof(R.rep->msg),
+					 "child saw seq %llu of faulter %d, which is at %llu",
+					 (unsigned long long)R.rep->maxseq[i], i,
+					 (unsigned long long)R.f[i].seq);
+				break;
+			}
+		if (i == NF)
+			return;
+	}
+	R.mut_errors++;
+	if (!R.mut_msg[0])
+		snprintf(R.mut_msg, sizeof(R.mut_msg),
+			 "child %d (op %lu): %s %d: %s", pid, R.nops,
+			 WIFSIGNALED(status) ? "killed by signal" : "status",
+			 WIFSIGNALED(status) ? WTERMSIG(status) :
+			 WEXITSTATUS(status), R.rep->msg);
+	atomic_store(&R.stop, true);
+}
+
+static void clear_report(void)
+{
+	memset(R.rep, 0, sizeof(*R.rep));
+}
+
+/* One op of case C, then a random pause. */
+static void mutate(void)
+{
+	unsigned int pause = 16 + xrand(&R.rnd) % (R.npages / 2);
+	size_t lo, hi;
+	pid_t pid;
+
+	/* Ops that keep pages and tables: give the faulters holes. */
+	if (R.c == C_MREMAP_MOVE || R.c == C_MREMAP_GROW ||
+	    R.c == C_MPROTECT || R.c == C_FORK) {
+		op_dontneed();
+		wait_visits(xrand(&R.rnd) % 128);
+	}
+
+	switch (R.c) {
+	case C_MUNMAP:
+		op_begin(OP_ZERO | OP_MAPERR, 0, R.npages);
+		if (munmap(R.r, REGION))
+			mut_err("munmap");
+		wait_visits(xrand(&R.rnd) % 64);
+		map_region(MAP_FIXED_NOREPLACE);
+		op_end();
+		break;
+	case C_MAP_FIXED:
+		op_begin(OP_ZERO, 0, R.npages);
+		map_region(MAP_FIXED);
+		op_end();
+		break;
+	case C_MREMAP_MOVE:
+		op_begin(OP_MAPERR, 0, R.npages);
+		if (mremap(R.r, REGION, REGION, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   R.t) != R.t)
+			mut_err("mremap away");
+		wait_visits(xrand(&R.rnd) % 64);
+		if (mremap(R.t, REGION, REGION, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   R.r) != R.r)
+			mut_err("mremap back");
+		op_end();
+		break;
+	case C_MREMAP_GROW:
+		op_begin(OP_ZERO | OP_MAPERR, R.npages / 2, R.npages);
+		if (mremap(R.r, REGION, REGION / 2, 0) != R.r)
+			mut_err("mremap shrink");
+		wait_visits(xrand(&R.rnd) % 64);
+		if (mremap(R.r, REGION / 2, REGION, 0) != R.r)
+			mut_err("mremap grow in place");
+		op_end();
+		break;
+	case C_MPROTECT:
+		random_range(&lo, &hi);
+		op_begin(OP_ACCERR, lo, hi);
+		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps, PROT_READ))
+			mut_err("mprotect(PROT_READ)");
+		wait_visits(xrand(&R.rnd) % 64);
+		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps,
+			     PROT_READ | PROT_WRITE))
+			mut_err("mprotect(PROT_READ|PROT_WRITE)");
+		op_end();
+		break;
+	case C_DONTNEED:
+		op_dontneed();
+		break;
+	case C_FORK:
+		clear_report();
+		op_begin(0, 0, 0);
+		pid = fork();
+		if (pid == 0)
+			_exit(fork_child());
+		op_end();
+		R.forks++;
+		check_child(pid);
+		break;
+	}
+	wait_visits(pause);
+}
+
+/*
+ * Exit case: the test process alone prepares the region (a DONTNEED
+ * hole, then a visit to half the pages), forks a child whose threads
+ * fault and check the inherited region while its main thread exits
+ * under them, then checks its own copy is exactly as it left it.
+ */
+static int exit_child(void)
+{
+	int i;
+
+	for (i = 0; i < NF; i++)
+		if (pthread_create(&R.f[i].thread, NULL, faulter_main, &R.f[i]))
+			return 2;
+	wait_visits(xrand(&R.rnd) % 256);
+	if (xrand(&R.rnd) % 2) {
+		op_dontneed();
+		wait_visits(xrand(&R.rnd) % 256);
+	}
+	return 0;	/* exit_group() with the faulters running */
+}
+
+static void exit_round(void)
+{
+	size_t p;
+	pid_t pid;
+
+	op_dontneed();
+	for (p = 0; p < R.npages; p++)
+		if (xrand(&R.rnd) % 2)
+			visit(&R.f[p % NF], p,
+			      xrand(&R.rnd) % 3 ? V_XCHG : V_READ);
+	clear_report();
+	pid = fork();
+	if (pid == 0)
+		_exit(exit_child());
+	R.forks++;
+	check_child(pid);
+	for (p = 0; p < R.npages; p++)
+		visit(&R.f[p % NF], p, V_READ);
+}
+
+/* ---- one case, start to end ---- */
+
+#define NR_COUNTERS 16
+static const char *const counter_names[NR_COUNTERS] = {
+	"fault_hook", "spec_read", "spec_write",
+	"abort_seq_odd", "abort_seq_changed", "abort_no_vma",
+	"abort_not_anon", "abort_no_anon_vma", "abort_access",
+	"abort_pgtable", "abort_pte", "abort_ptl", "abort_uffd",
+	"abort_alloc", "abort_other", "stock",
+};
+
+static void read_counters(long *c)
+{
+	int i;
+
+	for (i = 0; i < NR_COUNTERS; i++)
+		c[i] = spf_stat(counter_names[i]);
+}
+
+struct result {
+	double secs;
+	unsigned long nops, forks, visits, segv;
+	long delta[NR_COUNTERS];
+	bool counters;
+};
+
+static int region_setup(int c)
+{
+	size_t i;
+	char *a;
+
+	memset(&R, 0, sizeof(R));
+	R.c = c;
+	R.ps = page_size();
+	R.npages = REGION / R.ps;
+	R.owner = getpid();
+	R.rnd = 0x9e3779b9u ^ (unsigned int)c;
+	R.resv_len = 6 * REGION;
+	/* [pad | guard | region | guard | mremap target | guard] */
+	R.resv = mmap(NULL, R.resv_len, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (R.resv == MAP_FAILED)
+		return -1;
+	a = (char *)(((uintptr_t)R.resv + PMD_SPAN - 1) & ~(PMD_SPAN - 1));
+	R.r = a + REGION;
+	R.t = a + 3 * REGION;
+	R.base_index = (uintptr_t)R.r / R.ps;
+	if (map_region(MAP_FIXED))
+		return -1;
+	R.ops = calloc(MAX_OPS + 2, sizeof(*R.ops));
+	R.st = calloc(R.npages, sizeof(*R.st));
+	R.rep = mmap(NULL, sizeof(*R.rep), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!R.ops || !R.st || R.rep == MAP_FAILED)
+		return -1;
+	for (i = 0; i < NF; i++) {
+		R.f[i].id = i;
+		R.f[i].rnd = 0x2545f491u * (i + 1) + c;
+	}
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return -1;
+	return install_segv_handler();
+}
+
+static void region_teardown(void)
+{
+	munmap(R.resv, R.resv_len);
+	munmap(R.rep, sizeof(*R.rep));
+	free(R.ops);
+	free(R.st);
+}
+
+static void run_case(struct __test_metadata *_metadata, int c, double secs,
+		     struct result *res)
+{
+	long before[NR_COUNTERS], after[NR_COUNTERS];
+	double t0, end;
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	ASSERT_EQ(0, region_setup(c));
+	read_counters(before);
+	t0 = now();
+	end = t0 + secs;
+
+	if (c == C_EXIT) {
+		while (now() < end && !atomic_load(&R.stop) &&
+		       R.nops < MAX_OPS - 4)
+			exit_round();
+	} else {
+		for (i = 0; i < NF; i++)
+			ASSERT_EQ(0, pthread_create(&R.f[i].thread, NULL,
+						    faulter_main, &R.f[i]));
+		while (now() < end && !atomic_load(&R.stop) &&
+		       R.nops < MAX_OPS - 4)
+			mutate();
+		atomic_store(&R.stop, true);
+		for (i = 0; i < NF; i++)
+			pthread_join(R.f[i].thread, NULL);
+	}
+	res->secs = now() - t0;
+	read_counters(after);
+
+	res->counters = true;
+	for (i = 0; i < NR_COUNTERS; i++)
+		if (before[i] < 0 || after[i] < 0)
+			res->counters = false;
+	for (i = 0; i < NR_COUNTERS; i++)
+		res->delta[i] = after[i] - before[i];
+	res->nops = R.nops;
+	res->forks = R.forks;
+	res->visits = total_visits();
+	for (i = 0; i < NF; i++) {
+		res->segv += R.f[i].segv;
+		EXPECT_EQ(0UL, R.f[i].errors) {
+			TH_LOG("%s: faulter %d: %lu errors: %s", case_names[c],
+			       i, R.f[i].errors, R.f[i].msg);
+		}
+	}
+	EXPECT_EQ(0UL, R.mut_errors) {
+		TH_LOG("%s: %s", case_names[c], R.mut_msg);
+	}
+	region_teardown();
+}
+
+static void report(struct __test_metadata *_metadata, int c,
+		   const struct result *res)
+{
+	char aborts[512] = "";
+	size_t len = 0;
+	int i;
+
+	if (res->counters)
+		for (i = 3; i < NR_COUNTERS - 1; i++)
+			if (res->delta[i])
+				len += snprintf(aborts + len, sizeof(aborts) - len,
+						" %s=%ld", counter_names[i] + 6,
+						res->delta[i]);
+	TH_LOG("%s: %.1f s, %lu ops, %lu forks, %lu visits, %lu SIGSEGVs",
+	       case_names[c], res->secs, res->nops, res->forks, res->visits,
+	       res->segv);
+	if (res->counters)
+		TH_LOG("%s: faults %ld: spec_read %ld spec_write %ld stock %ld; aborts:%s",
+		       case_names[c], res->delta[0], res->delta[1],
+		       res->delta[2], res->delta[NR_COUNTERS - 1],
+		       len ? aborts : " none");
+}
+
+static double env_secs(const char *name, double def)
+{
+	const char *s = getenv(name);
+
+	return s && atof(s) > 0 ? atof(s) : def;
+}
+
+/* With spf loaded: the checks hold and the speculative path ran. */
+static void race_loaded(struct __test_metadata *_metadata, int c)
+{
+	struct result res;
+	long outcomes = 0;
+	int i;
+
+	if (!spf_loaded())
+		return;		/* the fixture skipped */
+	run_case(_metadata, c, env_secs("SPF_RACE_SECS", 5), &res);
+	report(_metadata, c, &res);
+	EXPECT_LE(10UL, res.nops);
+	ASSERT_TRUE(res.counters) {
+		TH_LOG("the module has no spec_read/spec_write counters");
+	}
+	EXPECT_LT(0, res.delta[1] + res.delta[2]) {
+		TH_LOG("%s: no fault was handled speculatively", case_names[c]);
+	}
+	for (i = 1; i < NR_COUNTERS - 1; i++)
+		outcomes += res.delta[i];
+	EXPECT_EQ(res.delta[0], outcomes) {
+		TH_LOG("fault_hook moved by %ld, spec + aborts by %ld",
+		       res.delta[0], outcomes);
+	}
+}
+
+FIXTURE(race) {
+};
+
+FIXTURE_SETUP(race)
+{
+	spf_fixture_load(_metadata);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	spf_fixture_unload(_metadata);
+}
+
+TEST_F_TIMEOUT(race, munmap_remap, 120)
+{
+	race_loaded(_metadata, C_MUNMAP);
+}
+
+TEST_F_TIMEOUT(race, map_fixed, 120)
+{
+	race_loaded(_metadata, C_MAP_FIXED);
+}
+
+TEST_F_TIMEOUT(race, mremap_move, 120)
+{
+	race_loaded(_metadata, C_MREMAP_MOVE);
+}
+
+TEST_F_TIMEOUT(race, mremap_grow, 120)
+{
+	race_loaded(_metadata, C_MREMAP_GROW);
+}
+
+TEST_F_TIMEOUT(race, mprotect, 120)
+{
+	race_loaded(_metadata, C_MPROTECT);
+}
+
+TEST_F_TIMEOUT(race, dontneed, 120)
+{
+	race_loaded(_metadata, C_DONTNEED);
+}
+
+TEST_F_TIMEOUT(race, fork, 120)
+{
+	race_loaded(_metadata, C_FORK);
+}
+
+TEST_F_TIMEOUT(race, exit, 120)
+{
+	race_loaded(_metadata, C_EXIT);
+}
+
+FIXTURE(stock) {
+};
+
+FIXTURE_SETUP(stock)
+{
+	if (spf_loaded())
+		ASSERT_EQ(0, spf_unload());
+}
+
+FIXTURE_TEARDOWN(stock)
+{
+}
+
+/* Every case, briefly, with spf unloaded: the checks hold on stock. */
+TEST_F_TIMEOUT(stock, sanity, 180)
+{
+	struct result res;
+	int c;
+
+	for (c = 0; c < NR_CASES; c++) {
+		run_case(_metadata, c, env_secs("SPF_RACE_STOCK_SECS", 1), &res);
+		report(_metadata, c, &res);
+		EXPECT_LT(0UL, res.nops);
+	}
+}
+
+TEST_HARNESS_MAIN

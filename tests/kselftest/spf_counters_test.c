@@ -32,11 +32,25 @@ FIXTURE_TEARDOWN(spf)
 }
 
 struct snap {
-	long fault_hook, handle_hook, stock, disabled, self;
+	long fault_hook, handle_hook, stock, disabled, self, spec, aborts;
+};
+
+static const char *const abort_names[] = {
+	"seq_odd", "seq_changed", "no_vma", "not_anon", "no_anon_vma",
+	"access", "pgtable", "pte", "ptl", "uffd", "alloc", "other",
 };
 
 static void snap(struct snap *s)
 {
+	char name[64];
+	unsigned int i;
+
+	s->aborts = 0;
+	for (i = 0; i < sizeof(abort_names) / sizeof(abort_names[0]); i++) {
+		snprintf(name, sizeof(name), "abort_%s", abort_names[i]);
+		s->aborts += spf_stat(name);
+	}
+	s->spec = spf_stat("spec_read") + spf_stat("spec_write");
 	s->fault_hook = spf_stat("fault_hook");
 	s->handle_hook = spf_stat("handle_hook");
 	s->stock = spf_stat("stock");
@@ -68,7 +82,11 @@ TEST_F(spf, counts_every_fault_exactly)
 		EXPECT_LE(NPAGES, b.self - a.self);
 		EXPECT_EQ(b.self - a.self, b.fault_hook - a.fault_hook);
 		EXPECT_EQ(b.self - a.self, b.handle_hook - a.handle_hook);
-		EXPECT_EQ(b.self - a.self, b.stock - a.stock);
+		/* Each fault ends speculative or aborted, exactly once... */
+		EXPECT_EQ(b.fault_hook - a.fault_hook,
+			  (b.spec - a.spec) + (b.aborts - a.aborts));
+		/* ...and each aborted one here went on to the stock path. */
+		EXPECT_EQ(b.aborts - a.aborts, b.stock - a.stock);
 		EXPECT_EQ(0, b.disabled - a.disabled);
 	}
 }
@@ -171,7 +189,9 @@ TEST_F(spf, perf_counts_tracepoints)
 	char csv[4096], exe[4096];
 	long retries;
 	ssize_t n;
-	long tp_fault, tp_stock, pf;
+	long tp_fault, tp_stock, tp_spec, tp_aborts, pf, v;
+	char event[64];
+	unsigned int i;
 	int fd, status;
 	pid_t pid;
 
@@ -202,9 +222,18 @@ TEST_F(spf, perf_counts_tracepoints)
 
 	tp_fault = perf_value(csv, "spf:spf_fault");
 	tp_stock = perf_value(csv, "spf:spf_stock");
+	tp_spec = perf_value(csv, "spf:spf_spec");
 	pf = perf_value(csv, "page-faults");
-	TH_LOG("spf:spf_fault=%ld spf:spf_stock=%ld page-faults=%ld retries=%ld",
-	       tp_fault, tp_stock, pf, retries);
+	tp_aborts = 0;
+	for (i = 0; i < sizeof(abort_names) / sizeof(abort_names[0]); i++) {
+		snprintf(event, sizeof(event), "spf:spf_abort_%s",
+			 abort_names[i]);
+		v = perf_value(csv, event);
+		ASSERT_LE(0, v) TH_LOG("perf stat did not show %s", event);
+		tp_aborts += v;
+	}
+	TH_LOG("spf:spf_fault=%ld spf:spf_stock=%ld spf:spf_spec=%ld aborts=%ld page-faults=%ld retries=%ld",
+	       tp_fault, tp_stock, tp_spec, tp_aborts, pf, retries);
 	/*
 	 * perf's page-faults counts each arch fault once; the fault passes
 	 * the hooks once more for each time the stock path asked the arch
@@ -212,7 +241,10 @@ TEST_F(spf, perf_counts_tracepoints)
 	 */
 	EXPECT_LE(NPAGES, pf);
 	EXPECT_EQ(pf + retries, tp_fault);
-	EXPECT_EQ(tp_fault, tp_stock);
+	EXPECT_EQ(tp_fault, tp_spec + tp_aborts);
+	/* The toucher's memory is all valid: every abort went stock. */
+	EXPECT_EQ(tp_aborts, tp_stock);
+	EXPECT_LT(0, tp_spec);
 }
 
 int main(int argc, char **argv)

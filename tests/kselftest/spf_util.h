@@ -198,4 +198,399 @@ static inline bool kprobe_listed(const char *symbol)
 	return found;
 }
 
+/*
+ * ---- The speculative path: its outcome counters, regions prepared so
+ * that a fault is known in advance to be speculable or to abort for one
+ * given reason, and probes that survive a fault's signal.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+/* The counters of /sys/kernel/debug/spf/stats that tests compare. */
+#define SPF_COUNTERS(x)							\
+	x(FAULT_HOOK, fault_hook) x(HANDLE_HOOK, handle_hook)		\
+	x(STOCK, stock) x(RETRY, retry) x(DISABLED, disabled)		\
+	x(SPEC_READ, spec_read) x(SPEC_WRITE, spec_write)		\
+	x(ABORT_SEQ_ODD, abort_seq_odd)					\
+	x(ABORT_SEQ_CHANGED, abort_seq_changed)				\
+	x(ABORT_NO_VMA, abort_no_vma) x(ABORT_NOT_ANON, abort_not_anon)	\
+	x(ABORT_NO_ANON_VMA, abort_no_anon_vma)				\
+	x(ABORT_ACCESS, abort_access) x(ABORT_PGTABLE, abort_pgtable)	\
+	x(ABORT_PTE, abort_pte) x(ABORT_PTL, abort_ptl)			\
+	x(ABORT_UFFD, abort_uffd) x(ABORT_ALLOC, abort_alloc)		\
+	x(ABORT_OTHER, abort_other)
+
+#define SPF_CTR_ENUM(up, low) SPF_C_##up,
+enum spf_ctr {
+	SPF_COUNTERS(SPF_CTR_ENUM)
+	SPF_NR_CTRS
+};
+#undef SPF_CTR_ENUM
+#define SPF_C_FIRST_ABORT SPF_C_ABORT_SEQ_ODD
+
+static inline const char *spf_ctr_name(int c)
+{
+#define SPF_CTR_NAME(up, low) #low,
+	static const char *const names[] = { SPF_COUNTERS(SPF_CTR_NAME) };
+#undef SPF_CTR_NAME
+	return c >= 0 && c < SPF_NR_CTRS ? names[c] : "?";
+}
+
+struct spf_counts {
+	long c[SPF_NR_CTRS];
+};
+
+/*
+ * All counters from one read of "stats"; -1 for a counter this module
+ * lacks.  The buffer and *S are written before the read: a first write
+ * to a page (a COW page in a forked test, say) is a fault of its own,
+ * and one taken by copy_to_user after the counters were summed would
+ * leak into the caller's measurement.
+ */
+static inline int spf_counts_read(struct spf_counts *s)
+{
+	static char buf[8192];
+	char name[64], *line;
+	long val;
+	int i;
+
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < SPF_NR_CTRS; i++)
+		s->c[i] = -1;
+	if (spf_read_file(SPF_DEBUGFS "/stats", buf, sizeof(buf)))
+		return -1;
+	for (line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (sscanf(line, "%63s %ld", name, &val) != 2)
+			continue;
+		for (i = 0; i < SPF_NR_CTRS; i++)
+			if (!strcmp(name, spf_ctr_name(i)))
+				s->c[i] = val;
+	}
+	return 0;
+}
+
+/* D = B - A, counter by counter. */
+static inline void spf_counts_sub(const struct spf_counts *b,
+				  const struct spf_counts *a,
+				  struct spf_counts *d)
+{
+	int i;
+
+	for (i = 0; i < SPF_NR_CTRS; i++)
+		d->c[i] = b->c[i] - a->c[i];
+}
+
+/* Of a delta: the speculative completions and aborts, which every hook
+ * entry ends in exactly one of. */
+static inline long spf_counts_outcomes(const struct spf_counts *d)
+{
+	long sum = d->c[SPF_C_SPEC_READ] + d->c[SPF_C_SPEC_WRITE];
+	int i;
+
+	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++)
+		sum += d->c[i];
+	return sum;
+}
+
+static inline long spf_counts_spec(const struct spf_counts *d)
+{
+	return d->c[SPF_C_SPEC_READ] + d->c[SPF_C_SPEC_WRITE];
+}
+
+/* "name=delta" for every counter that moved, for failure messages. */
+static inline const char *spf_counts_str(const struct spf_counts *d)
+{
+	static char buf[1024];
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < SPF_NR_CTRS; i++)
+		if (d->c[i] && n < sizeof(buf))
+			n += snprintf(buf + n, sizeof(buf) - n, " %s=%ld",
+				      spf_ctr_name(i), d->c[i]);
+	return buf;
+}
+
+/* Does this module have the speculative path's counters? */
+static inline bool spf_has_spec(void)
+{
+	return spf_stat("spec_read") >= 0 && spf_stat("abort_other") >= 0;
+}
+
+/*
+ * Fault in everything the process has mapped, breaking COW on private
+ * writable pages, then unlock again.  After this, the test's own text,
+ * data, heap and stack no longer fault (a forked kselftest otherwise
+ * refaults its text and COWs its stack), so a measured section counts
+ * only the faults it provokes.
+ */
+static inline int prefault_self(void)
+{
+	if (mlockall(MCL_CURRENT))
+		return -errno;
+	return munlockall() ? -errno : 0;
+}
+
+/* What one PMD entry maps: 2 MiB with 4 KiB pages. */
+static inline size_t pmd_bytes(void)
+{
+	return page_size() / sizeof(void *) * page_size();
+}
+
+/*
+ * NCHUNKS PMD-aligned chunks of anonymous private memory in one fresh
+ * VMA, THP off.  PROT_NONE guards on both sides keep it from merging
+ * with a neighbour, so it starts with no anon_vma, and being aligned it
+ * shares no page table with another mapping: the first fault in each
+ * chunk finds no PTE table.
+ */
+static inline char *map_chunks(size_t nchunks)
+{
+	size_t ps = page_size(), pmd = pmd_bytes(), len = nchunks * pmd;
+	char *raw, *p;
+
+	raw = mmap(NULL, len + pmd + 2 * ps, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + ps + pmd - 1) & ~(uintptr_t)(pmd - 1));
+	if (mmap(p, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
+		return NULL;
+	if (madvise(p, len, MADV_NOHUGEPAGE))
+		return NULL;
+	return p;
+}
+
+static inline void unmap_chunks(char *p, size_t nchunks)
+{
+	munmap(p, nchunks * pmd_bytes());
+}
+
+/*
+ * Chunks where every page but the first is speculable: the first
+ * page's write fault (stock) gave each chunk its PTE table and the VMA
+ * its anon_vma.  Page 0 of each chunk holds 0x5a.
+ */
+static inline char *map_primed_chunks(size_t nchunks)
+{
+	char *p = map_chunks(nchunks);
+	size_t i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < nchunks; i++)
+		*(volatile char *)(p + i * pmd_bytes()) = 0x5a;
+	return p;
+}
+
+/* Is the page at P all zeros but for byte OFF, which holds VAL? */
+static inline bool page_is(const char *p, size_t off, char val)
+{
+	size_t i;
+
+	for (i = 0; i < page_size(); i++)
+		if (p[i] != (i == off ? val : 0))
+			return false;
+	return true;
+}
+
+/* The /proc/self/pagemap entry of ADDR's page, 0 on error. */
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_EXCLUSIVE	(1ULL << 56)
+#define PM_SWAP		(1ULL << 62)
+#define PM_PRESENT	(1ULL << 63)
+
+static inline uint64_t pagemap_entry(const void *addr)
+{
+	uint64_t e = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e),
+		  (off_t)((uintptr_t)addr / page_size() * sizeof(e))) !=
+	    (ssize_t)sizeof(e))
+		e = 0;
+	close(fd);
+	return e;
+}
+
+/* /proc/kpageflags of the page mapped at ADDR, 0 if none or on error. */
+#define KPF_UPTODATE_BIT	3
+#define KPF_LRU_BIT		5
+#define KPF_MMAP_BIT		11
+#define KPF_ANON_BIT		12
+#define KPF_SWAPBACKED_BIT	14
+#define KPF_COMPOUND_HEAD_BIT	15
+#define KPF_UNEVICTABLE_BIT	18
+#define KPF_THP_BIT		22
+#define KPF_ZERO_PAGE_BIT	24
+#define KPF_MLOCKED_BIT		33
+
+static inline uint64_t kpageflags_of(const void *addr)
+{
+	uint64_t e = pagemap_entry(addr), flags = 0;
+	int fd;
+
+	if (!(e & PM_PRESENT) || !(e & PM_PFN_MASK))
+		return 0;
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags),
+		  (off_t)((e & PM_PFN_MASK) * sizeof(flags))) !=
+	    (ssize_t)sizeof(flags))
+		flags = 0;
+	close(fd);
+	return flags;
+}
+
+/*
+ * The signal an access raised.  spf_probe() reads or writes one byte
+ * with SIGSEGV and SIGBUS caught: the handler records the siginfo and
+ * jumps back, so a test carries on after an expected signal.
+ */
+struct spf_sig {
+	int signo;
+	int code;
+	void *addr;
+	int pkey;
+};
+
+static inline sigjmp_buf *spf_probe_env(void)
+{
+	static sigjmp_buf env;
+
+	return &env;
+}
+
+static inline struct spf_sig *spf_probe_seen(void)
+{
+	static struct spf_sig seen;
+
+	return &seen;
+}
+
+static inline void spf_probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct spf_sig *s = spf_probe_seen();
+
+	s->signo = sig;
+	s->code = si->si_code;
+	s->addr = si->si_addr;
+#ifdef si_pkey
+	s->pkey = sig == SIGSEGV ? (int)si->si_pkey : 0;
+#endif
+	siglongjmp(*spf_probe_env(), 1);
+}
+
+/* Returns the signal (0 for none); *OUT gets its siginfo. */
+static inline int spf_probe(volatile char *addr, bool write, char val,
+			    struct spf_sig *out)
+{
+	struct sigaction sa, old_segv, old_bus;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = spf_probe_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	memset(spf_probe_seen(), 0, sizeof(struct spf_sig));
+	if (!sigsetjmp(*spf_probe_env(), 1)) {
+		if (write)
+			*addr = val;
+		else
+			keep(*addr);
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	*out = *spf_probe_seen();
+	return out->signo;
+}
+
+/*
+ * A thread stack already faulted in (never freed: tests are
+ * short-lived processes), so that a thread on it takes no fault of its
+ * own while something is measured.
+ */
+static inline char *prefaulted_stack(size_t len)
+{
+	char *stack;
+
+	stack = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (stack == MAP_FAILED)
+		return NULL;
+	madvise(stack, len, MADV_NOHUGEPAGE);
+	memset(stack, 0, len);
+	return stack;
+}
+
+#define SPF_STACK_LEN (256 * 1024)
+
+/* Start FN(ARG) on STACK (from prefaulted_stack(SPF_STACK_LEN)). */
+static inline int start_thread_on(pthread_t *t, char *stack,
+				  void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret;
+
+	if (!stack)
+		return -ENOMEM;
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, stack, SPF_STACK_LEN);
+	ret = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
+static inline int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	return start_thread_on(t, prefaulted_stack(SPF_STACK_LEN), fn, arg);
+}
+
+/* A "Key:   value kB" field of /proc/self/status, or -1. */
+static inline long status_field(const char *key)
+{
+	static char buf[4096];
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/self/status", buf, sizeof(buf)))
+		return -1;
+	s = strstr(buf, key);
+	if (!s || s[strlen(key)] != ':')
+		return -1;
+	return strtol(s + strlen(key) + 1, NULL, 10);
+}
+
+/*
+ * minflt and majflt from a /proc/.../stat file (/proc/self/stat for
+ * the process, /proc/thread-self/stat for the calling thread).
+ */
+static inline int stat_faults(const char *path, long *min, long *maj)
+{
+	static char buf[1024];
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return -1;
+	s = strrchr(buf, ')');
+	/* ") state ppid pgrp session tty tpgid flags minflt cminflt majflt" */
+	if (!s || sscanf(s + 1, " %*c %*d %*d %*d %*d %*d %*u %ld %*u %ld",
+			 min, maj) != 2)
+		return -1;
+	return 0;
+}
+
 #endif

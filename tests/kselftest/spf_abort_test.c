@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every abort reason of the speculative path, provoked on purpose and
+ * seen counted.  Each deterministic case prepares memory so that the
+ * reason under test is the only one that applies (the PTE table exists,
+ * the VMA has its anon_vma...), then checks that exactly the provoked
+ * faults entered the hook and that each ended in that reason: no other
+ * outcome counter moves.  The racy reasons (seq_odd, seq_changed, ptl)
+ * are provoked in a loop until seen or a deadline passes, and the pages
+ * touched meanwhile are checked for lost or wrong contents.
+ *
+ * The process faults in everything it has mapped first (prefault_self()),
+ * so that its own text, data and stack take no fault inside a measured
+ * section; the guest runs nothing else meanwhile.
+ */
+#define _GNU_SOURCE
+#include <time.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+
+#define N 32
+
+FIXTURE(abort) {
+};
+
+FIXTURE_SETUP(abort)
+{
+	spf_fixture_load(_metadata);
+	if (!_metadata->skip)
+		ASSERT_EQ(0, prefault_self());
+}
+
+FIXTURE_TEARDOWN(abort)
+{
+	spf_fixture_unload(_metadata);
+}
+
+#define REQUIRE_SPEC() do {						\
+	if (_metadata->skip)						\
+		return;							\
+	if (!spf_has_spec())						\
+		SKIP(return, "this spf has no speculative path counters"); \
+} while (0)
+
+/*
+ * Counter deltas across STMT.  The first read warms the buffers; the
+ * second is the baseline.
+ */
+#define MEASURE(d, stmt) do {						\
+	struct spf_counts _a, _b;					\
+	spf_counts_read(&_a);						\
+	spf_counts_read(&_a);						\
+	stmt;								\
+	spf_counts_read(&_b);						\
+	spf_counts_sub(&_b, &_a, (d));					\
+} while (0)
+
+/* Exactly N hook entries, each ended in OUTCOME and nothing else moved. */
+static void expect_only(struct __test_metadata *_metadata,
+			const struct spf_counts *d, int outcome, long n)
+{
+	int i;
+
+	EXPECT_EQ(n, d->c[SPF_C_FAULT_HOOK]) {
+		TH_LOG("hook entries; expected %ld %s, deltas:%s", n,
+		       spf_ctr_name(outcome), spf_counts_str(d));
+	}
+	for (i = SPF_C_SPEC_READ; i < SPF_NR_CTRS; i++)
+		EXPECT_EQ(i == outcome ? n : 0, d->c[i]) {
+			TH_LOG("%s; expected %ld %s, deltas:%s",
+			       spf_ctr_name(i), n, spf_ctr_name(outcome),
+			       spf_counts_str(d));
+		}
+}
+
+/* Touch pages FIRST..LAST of P; a write stores the page's index. */
+static void touch_range(char *p, size_t first, size_t last, bool write)
+{
+	size_t i;
+
+	for (i = first; i <= last; i++)
+		if (write)
+			p[i * page_size()] = (char)i;
+		else
+			keep(p[i * page_size()]);
+}
+
+/* Probe pages FIRST..LAST; how many raised SIG with CODE. */
+static long probe_range(char *p, size_t first, size_t last, bool write,
+			int sig, int code)
+{
+	struct spf_sig s;
+	long hits = 0;
+	size_t i;
+
+	for (i = first; i <= last; i++) {
+		spf_probe(p + i * page_size(), write, 1, &s);
+		hits += s.signo == sig && s.code == code &&
+			s.addr == p + i * page_size();
+	}
+	return hits;
+}
+
+static bool range_is(char *p, size_t first, size_t last, bool written)
+{
+	size_t i;
+
+	for (i = first; i <= last; i++)
+		if (!page_is(p + i * page_size(), 0, written ? (char)i : 0))
+			return false;
+	return true;
+}
+
+TEST_F(abort, no_vma_for_an_unmapped_address)
+{
+	struct spf_counts d;
+	long hits = 0;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, munmap(p + page_size(), N * page_size()));
+	MEASURE(&d, hits = probe_range(p, 1, N, false, SIGSEGV, SEGV_MAPERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_NO_VMA, N);
+}
+
+/* The [stack] VMA's start, from /proc/self/maps. */
+static char *stack_start(void)
+{
+	static char buf[65536];
+	char *line, *end;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/self/maps", buf, sizeof(buf)))
+		return NULL;
+	line = strstr(buf, "[stack]");
+	if (!line)
+		return NULL;
+	while (line > buf && line[-1] != '\n')
+		line--;
+	return (char *)strtoul(line, &end, 16);
+}
+
+/* Below the stack there is no VMA yet: stock grows the stack. */
+TEST_F(abort, no_vma_for_stack_growth)
+{
+	struct spf_counts d;
+	struct spf_sig s;
+	char *start, *below;
+
+	REQUIRE_SPEC();
+	start = stack_start();
+	ASSERT_NE(NULL, start);
+	below = start - page_size();
+	MEASURE(&d, spf_probe(below, true, 7, &s));
+	EXPECT_EQ(0, s.signo);
+	EXPECT_EQ(7, *below);
+	EXPECT_EQ(below, stack_start());
+	expect_only(_metadata, &d, SPF_C_ABORT_NO_VMA, 1);
+}
+
+/*
+ * Replace pages 1..N of a primed chunk (whose PTE table stays) with
+ * another kind of mapping and write them all: no fault-around for
+ * writes, so one fault per page.
+ */
+static void expect_not_anon(struct __test_metadata *_metadata, int flags,
+			    int fd)
+{
+	struct spf_counts d;
+	char *p, *q;
+
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
+		 flags | MAP_FIXED, fd, 0);
+	ASSERT_EQ(p + page_size(), q);
+	MEASURE(&d, touch_range(p, 1, N, true));
+	EXPECT_TRUE(range_is(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_NOT_ANON, N);
+	unmap_chunks(p, 1);
+}
+
+TEST_F(abort, not_anon_for_file_shmem_and_shared_anon)
+{
+	int fd;
+
+	REQUIRE_SPEC();
+	fd = memfd_create("spf-abort", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
+	TH_LOG("MAP_PRIVATE file");
+	expect_not_anon(_metadata, MAP_PRIVATE, fd);
+	TH_LOG("MAP_SHARED file");
+	expect_not_anon(_metadata, MAP_SHARED, fd);
+	TH_LOG("MAP_SHARED anonymous");
+	expect_not_anon(_metadata, MAP_SHARED | MAP_ANONYMOUS, -1);
+	close(fd);
+}
+
+/*
+ * A fresh VMA: a read fault makes the PTE table (reads need no
+ * anon_vma, so the next reads speculate); the first write cannot, and
+ * once stock gave the VMA its anon_vma, the next writes speculate.
+ */
+TEST_F(abort, no_anon_vma_for_the_first_write)
+{
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_chunks(1);
+	ASSERT_NE(NULL, p);
+	MEASURE(&d, keep(p[0]));
+	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 1);
+	MEASURE(&d, touch_range(p, 1, N, false));
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
+	MEASURE(&d, touch_range(p, N + 1, N + 1, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
+	MEASURE(&d, touch_range(p, N + 2, 2 * N + 1, true));
+	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, N);
+	EXPECT_TRUE(range_is(p, 0, N, false));
+	EXPECT_TRUE(range_is(p, N + 1, 2 * N + 1, true));
+}
+
+TEST_F(abort, access_for_read_only_and_prot_none)
+{
+	struct spf_counts d;
+	long hits = 0;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, mprotect(p + page_size(), N * page_size(), PROT_READ));
+	ASSERT_EQ(0, mprotect(p + (N + 1) * page_size(), 2 * N * page_size(),
+			      PROT_NONE));
+
+	TH_LOG("write to PROT_READ");
+	MEASURE(&d, hits = probe_range(p, 1, N, true, SIGSEGV, SEGV_ACCERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
+
+	TH_LOG("read of PROT_NONE");
+	MEASURE(&d, hits = probe_range(p, N + 1, 2 * N, false, SIGSEGV,
+				       SEGV_ACCERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
+
+	TH_LOG("write to PROT_NONE");
+	MEASURE(&d, hits = probe_range(p, 2 * N + 1, 3 * N, true, SIGSEGV,
+				       SEGV_ACCERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
+
+	/* Nothing was mapped behind the signals. */
+	EXPECT_FALSE(!!(pagemap_entry(p + page_size()) & PM_PRESENT));
+	EXPECT_FALSE(!!(pagemap_entry(p + (N + 1) * page_size()) & PM_PRESENT));
+}
+
+/*
+ * The first fault in each 2 MiB region finds no PTE table, whatever the
+ * access; the second one in the same region speculates.
+ */
+TEST_F(abort, pgtable_for_the_first_fault_in_each_2m_region)
+{
+	size_t pmd = pmd_bytes(), i;
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_chunks(8);
+	ASSERT_NE(NULL, p);
+	MEASURE(&d, for (i = 0; i < 4; i++) keep(p[i * pmd]));
+	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 4);
+	MEASURE(&d, for (i = 0; i < 4; i++) keep(p[i * pmd + page_size()]));
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
+
+	/* Writes: give the VMA its anon_vma in one chunk, then the rest. */
+	p[4 * pmd] = 1;
+	MEASURE(&d, for (i = 5; i < 8; i++) p[i * pmd] = 1);
+	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 3);
+	MEASURE(&d, for (i = 5; i < 8; i++) p[i * pmd + page_size()] = 1);
+	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
+	for (i = 4; i < 8; i++)
+		EXPECT_TRUE(page_is(p + i * pmd, 0, 1));
+}
+
+TEST_F(abort, pte_for_a_write_to_the_zero_page)
+{
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	MEASURE(&d, touch_range(p, 1, N, false));
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
+	MEASURE(&d, touch_range(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_PTE, N);
+	EXPECT_TRUE(range_is(p, 1, N, true));
+}
+
+/* COW: the parent writes pages a live child still shares. */
+TEST_F(abort, pte_for_cow_after_fork)
+{
+	struct spf_counts d;
+	int ready[2], go[2], status;
+	char c = 0, *p;
+	long bad;
+	pid_t pid;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	MEASURE(&d, touch_range(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, N);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Fault in our copy by GUP (no arch fault), then wait. */
+		prefault_self();
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(range_is(p, 1, N, true) ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	MEASURE(&d, for (size_t i = 1; i <= N; i++)
+			p[i * page_size()] = (char)(100 + i));
+	expect_only(_metadata, &d, SPF_C_ABORT_PTE, N);
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the child saw our writes");
+	bad = 0;
+	for (size_t i = 1; i <= N; i++)
+		bad += !page_is(p + i * page_size(), 0, (char)(100 + i));
+	EXPECT_EQ(0, bad);
+}
+
+/* userfaultfd with UFFD_FEATURE_SIGBUS: no server needed. */
+TEST_F(abort, uffd_for_a_registered_range)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_SIGBUS };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct spf_counts d;
+	long hits = 0;
+	char *p;
+	int fd;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(fd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)(p + page_size());
+	reg.range.len = 2 * N * page_size();
+	ASSERT_EQ(0, ioctl(fd, UFFDIO_REGISTER, &reg));
+	MEASURE(&d, hits = probe_range(p, 1, N, false, SIGBUS, BUS_ADRERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_UFFD, N);
+	MEASURE(&d, hits = probe_range(p, N + 1, 2 * N, true, SIGBUS,
+				       BUS_ADRERR));
+	EXPECT_EQ(N, hits);
+	expect_only(_metadata, &d, SPF_C_ABORT_UFFD, N);
+	close(fd);
+}
+
+#define INJECT SPF_DEBUGFS "/inject_alloc_fail"
+
+/*
+ * Injected allocation failures abort the next N speculative writes;
+ * stock then allocates, so the pages come out right.  Reads allocate
+ * nothing and leave the injection pending.
+ */
+TEST_F(abort, alloc_for_injected_failures)
+{
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, spf_write_file(INJECT, "32"));
+	EXPECT_EQ(N, spf_stat("inject_alloc_fail"));
+	MEASURE(&d, touch_range(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_ALLOC, N);
+	EXPECT_EQ(0, spf_stat("inject_alloc_fail"));
+	EXPECT_TRUE(range_is(p, 1, N, true));
+
+	ASSERT_EQ(0, spf_write_file(INJECT, "32"));
+	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
+	EXPECT_EQ(N, spf_stat("inject_alloc_fail"));
+	EXPECT_TRUE(range_is(p, N + 1, 2 * N, false));
+
+	/* Once used up, writes speculate again. */
+	MEASURE(&d, touch_range(p, 2 * N + 1, 3 * N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_ALLOC, N);
+	MEASURE(&d, touch_range(p, 3 * N + 1, 4 * N, true));
+	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, N);
+	EXPECT_EQ(0, spf_stat("inject_alloc_fail"));
+	EXPECT_TRUE(range_is(p, 2 * N + 1, 4 * N, true));
+}
+
+TEST_F(abort, other_for_mlocked_range)
+{
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, syscall(SYS_mlock2, p + page_size(), 2 * N * page_size(),
+			     MLOCK_ONFAULT));
+	MEASURE(&d, touch_range(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
+	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
+	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
+	EXPECT_TRUE(range_is(p, 1, N, true));
+	EXPECT_TRUE(range_is(p, N + 1, 2 * N, false));
+}
+
+#define MPOL_PREFERRED 1
+
+TEST_F(abort, other_for_mbind_policy)
+{
+	unsigned long node0 = 1;
+	struct spf_counts d;
+	char *p;
+
+	REQUIRE_SPEC();
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	if (syscall(SYS_mbind, p + page_size(), 2 * N * page_size(),
+		    MPOL_PREFERRED, &node0, 8 * sizeof(node0), 0))
+		SKIP(return, "mbind: %s", strerror(errno));
+	MEASURE(&d, touch_range(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
+	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
+	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
+	EXPECT_TRUE(range_is(p, 1, N, true));
+}
+
+/* ---- Racy reasons: loop with a deadline until seen. */
+
+#define DEADLINE_S 10
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Writer: mprotect()s a large populated region back and forth (long
+ * mmap_lock write sections), then one page of another region a few
+ * times (short sections, which begin often).
+ */
+struct writer {
+	char *big, *small;
+	size_t big_len;
+	volatile int stop;
+	long rounds;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	while (!w->stop) {
+		mprotect(w->big, w->big_len, PROT_READ);
+		mprotect(w->big, w->big_len, PROT_READ | PROT_WRITE);
+		for (i = 0; i < 16; i++)
+			mprotect(w->small, page_size(),
+				 i & 1 ? PROT_READ | PROT_WRITE : PROT_READ);
+		w->rounds++;
+	}
+	return NULL;
+}
+
+/* One chunk's worth of fresh writes, checked; false on bad contents. */
+static bool fault_chunk(void)
+{
+	size_t last = pmd_bytes() / page_size() - 1;
+	char *p = map_primed_chunks(1);
+	bool ok;
+
+	if (!p)
+		return false;
+	touch_range(p, 1, last, true);
+	ok = range_is(p, 1, last, true);
+	unmap_chunks(p, 1);
+	return ok;
+}
+
+static void race_writer(struct __test_metadata *_metadata, int want)
+{
+	struct spf_counts a, b, d;
+	struct writer w = { 0 };
+	long chunks = 0, bad = 0;
+	pthread_t t;
+	double end;
+
+	w.big = map_chunks(4);
+	w.small = map_chunks(1);
+	ASSERT_NE(NULL, w.big);
+	ASSERT_NE(NULL, w.small);
+	w.big_len = 4 * pmd_bytes();
+	memset(w.big, 1, w.big_len);
+	w.small[0] = 1;
+
+	spf_counts_read(&a);
+	ASSERT_EQ(0, start_thread(&t, writer_fn, &w));
+	end = now_s() + DEADLINE_S;
+	do {
+		bad += !fault_chunk();
+		chunks++;
+		spf_counts_read(&b);
+		spf_counts_sub(&b, &a, &d);
+	} while (d.c[want] == 0 && now_s() < end);
+	w.stop = 1;
+	pthread_join(t, NULL);
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	TH_LOG("%ld chunks against %ld writer rounds:%s", chunks, w.rounds,
+	       spf_counts_str(&d));
+	EXPECT_LT(0, d.c[want]) TH_LOG("no %s in %d s", spf_ctr_name(want),
+					DEADLINE_S);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, spf_counts_spec(&d));
+	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
+}
+
+TEST_F_TIMEOUT(abort, seq_odd_while_a_writer_holds_mmap_lock, 60)
+{
+	REQUIRE_SPEC();
+	race_writer(_metadata, SPF_C_ABORT_SEQ_ODD);
+}
+
+TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60)
+{
+	REQUIRE_SPEC();
+	race_writer(_metadata, SPF_C_ABORT_SEQ_CHANGED);
+}
+
+/*
+ * Two threads write the same fresh pages in the same order, each its
+ * own byte: the loser of a race for a pte finds it changed under the
+ * PTE lock.  Every page must end up with both bytes (no install may
+ * replace another's page) and zeros elsewhere.
+ */
+struct twin {
+	char *volatile p;
+	pthread_barrier_t start, done;
+	volatile int stop;
+};
+
+#define TWIN_OFF(k) (64 + 64 * (k))
+
+static struct twin twin;
+
+static void *twin_fn(void *arg)
+{
+	long k = (long)arg;
+	size_t last = pmd_bytes() / page_size() - 1, i;
+
+	for (;;) {
+		pthread_barrier_wait(&twin.start);
+		if (twin.stop)
+			return NULL;
+		for (i = 1; i <= last; i++)
+			twin.p[i * page_size() + TWIN_OFF(k)] = (char)(k + 1);
+		pthread_barrier_wait(&twin.done);
+	}
+}
+
+static long twin_bad(char *p)
+{
+	size_t last = pmd_bytes() / page_size() - 1, i, j;
+	long bad = 0;
+
+	for (i = 1; i <= last; i++)
+		for (j = 0; j < page_size(); j++)
+			bad += p[i * page_size() + j] !=
+			       (j == TWIN_OFF(0) ? 1 : j == TWIN_OFF(1) ? 2 : 0);
+	return bad;
+}
+
+TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 60)
+{
+	struct spf_counts a, b, d;
+	long rounds = 0, bad = 0;
+	pthread_t t[2];
+	double end;
+	long k;
+
+	REQUIRE_SPEC();
+	pthread_barrier_init(&twin.start, NULL, 3);
+	pthread_barrier_init(&twin.done, NULL, 3);
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, start_thread(&t[k], twin_fn, (void *)k));
+	spf_counts_read(&a);
+	end = now_s() + DEADLINE_S;
+	do {
+		twin.p = map_primed_chunks(1);
+		ASSERT_NE(NULL, twin.p);
+		pthread_barrier_wait(&twin.start);
+		pthread_barrier_wait(&twin.done);
+		bad += twin_bad(twin.p);
+		unmap_chunks(twin.p, 1);
+		rounds++;
+		spf_counts_read(&b);
+		spf_counts_sub(&b, &a, &d);
+	} while (d.c[SPF_C_ABORT_PTL] == 0 && now_s() < end);
+	twin.stop = 1;
+	pthread_barrier_wait(&twin.start);
+	for (k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	TH_LOG("%ld rounds:%s", rounds, spf_counts_str(&d));
+	EXPECT_LT(0, d.c[SPF_C_ABORT_PTL]);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
+}
+
+/* Every reason has its counter file and its tracepoint. */
+TEST_F(abort, every_reason_has_a_counter_and_a_tracepoint)
+{
+	char path[256];
+	int i;
+
+	REQUIRE_SPEC();
+	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++) {
+		snprintf(path, sizeof(path), SPF_DEBUGFS "/%s",
+			 spf_ctr_name(i));
+		EXPECT_EQ(0, access(path, R_OK)) TH_LOG("%s", path);
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/tracing/events/spf/spf_%s/format",
+			 spf_ctr_name(i));
+		EXPECT_EQ(0, access(path, R_OK)) TH_LOG("%s", path);
+	}
+	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_spec/format",
+			    R_OK));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,1282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The speculative path: faults it can take are taken speculatively (the
+ * counters say so, exactly), and every fault, speculated or not, has
+ * the same result as with spf unloaded: page contents, signals and
+ * their si_code, RSS, the task's fault counts, perf's page-fault
+ * events, the memcg's pgfault and anon, pagemap and kpageflags.
+ *
+ * Parity pattern: each scenario runs in a forked child, once with spf
+ * unloaded and once loaded, and records "facts" (name = value) in a
+ * shared page; the test compares the two runs fact by fact and then
+ * checks the loaded run's counter deltas ("spf.*" facts, which only
+ * that run has).  Scenarios measure in a section that takes only the
+ * faults it provokes: the child first faults in all it has mapped
+ * (prefault_self()), measured touches run in a thread with a
+ * prefaulted stack, and the counters' buffers are written before use.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <poll.h>
+#include <linux/perf_event.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+
+/* Pages per step of a scenario: enough to cross RSS's 64-event sync. */
+#define N 64
+
+FIXTURE(spec) {
+};
+
+FIXTURE_SETUP(spec)
+{
+	spf_fixture_load(_metadata);
+}
+
+FIXTURE_TEARDOWN(spec)
+{
+	spf_fixture_unload(_metadata);
+}
+
+/* Test body prologue: the fixture skipped, or no speculative path yet. */
+#define REQUIRE_SPEC() do {						\
+	if (_metadata->skip)						\
+		return;							\
+	if (!spf_has_spec())						\
+		SKIP(return, "this spf has no speculative path counters"); \
+} while (0)
+
+/* ---- Facts: what a scenario observed, by name. */
+
+#define MAX_FACTS 112
+
+struct facts {
+	int n;
+	int failed;
+	char why[200];
+	struct {
+		char name[40];
+		long v;
+	} f[MAX_FACTS];
+};
+
+static void fact(struct facts *r, const char *name, long v)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].name, name))
+			break;
+	if (i == MAX_FACTS)
+		return;
+	snprintf(r->f[i].name, sizeof(r->f[i].name), "%s", name);
+	r->f[i].v = v;
+	if (i == r->n)
+		r->n++;
+}
+
+static void factf(struct facts *r, long v, const char *fmt, ...)
+{
+	char name[40];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	fact(r, name, v);
+}
+
+static long fact_get(const struct facts *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].name, name))
+			return r->f[i].v;
+	return LONG_MIN;
+}
+
+/* Marks the run failed; the first reason is kept. */
+static void fail(struct facts *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->failed++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+#define FAIL_RET(r, ...) do { fail(r, __VA_ARGS__); return; } while (0)
+
+/* ---- Measuring a section: per-thread counts, perf, spf's counters. */
+
+struct meter {
+	long min, maj, pmin, pmaj;
+	uint64_t perf[3];
+	struct spf_counts spf;
+};
+
+static const uint64_t perf_events[3] = {
+	PERF_COUNT_SW_PAGE_FAULTS,
+	PERF_COUNT_SW_PAGE_FAULTS_MIN,
+	PERF_COUNT_SW_PAGE_FAULTS_MAJ,
+};
+static const char *const perf_names[3] = { "perf_pf", "perf_min", "perf_maj" };
+static __thread int perf_fd[3] = { -1, -1, -1 };
+
+/* perf software counters for the calling thread only. */
+static void meter_open(void)
+{
+	struct perf_event_attr attr;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.size = sizeof(attr);
+		attr.config = perf_events[i];
+		perf_fd[i] = syscall(SYS_perf_event_open, &attr, 0, -1, -1,
+				     PERF_FLAG_FD_CLOEXEC);
+	}
+}
+
+static void meter_close(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (perf_fd[i] >= 0)
+			close(perf_fd[i]);
+}
+
+static void meter_read(struct meter *m)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < 3; i++)
+		if (perf_fd[i] < 0 ||
+		    read(perf_fd[i], &m->perf[i], sizeof(m->perf[i])) !=
+		    (ssize_t)sizeof(m->perf[i]))
+			m->perf[i] = (uint64_t)-1;
+	stat_faults("/proc/thread-self/stat", &m->min, &m->maj);
+	stat_faults("/proc/self/stat", &m->pmin, &m->pmaj);
+	/* Also without the module: the same writes to the same buffers. */
+	spf_counts_read(&m->spf);
+}
+
+/* Deltas B - A as facts; spf's counters as "spf.<counter>". */
+static void meter_facts(struct facts *r, const struct meter *a,
+			const struct meter *b)
+{
+	struct spf_counts d;
+	int i;
+
+	fact(r, "minflt", b->min - a->min);
+	fact(r, "majflt", b->maj - a->maj);
+	fact(r, "proc_minflt", b->pmin - a->pmin);
+	for (i = 0; i < 3; i++)
+		fact(r, perf_names[i], a->perf[i] == (uint64_t)-1 ? -1 :
+		     (long)(b->perf[i] - a->perf[i]));
+	if (a->spf.c[SPF_C_FAULT_HOOK] < 0)
+		return;
+	spf_counts_sub(&b->spf, &a->spf, &d);
+	for (i = 0; i < SPF_NR_CTRS; i++)
+		if (d.c[i] || i <= SPF_C_SPEC_WRITE)
+			factf(r, d.c[i], "spf.%s", spf_ctr_name(i));
+	fact(r, "spf.outcomes", spf_counts_outcomes(&d));
+}
+
+/* ---- memcg: the scenario's child alone in a fresh memory cgroup. */
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+static bool in_memcg;
+static char cg_dir[128];
+
+static int memcg_create(void)
+{
+	static int seq;
+	char ctl[256] = "";
+
+	snprintf(cg_dir, sizeof(cg_dir), CG_ROOT "/spf-spec-%d-%d", getpid(),
+		 seq++);
+	spf_read_file(CG_ROOT "/cgroup.subtree_control", ctl, sizeof(ctl));
+	if (!strstr(ctl, "memory") &&
+	    spf_write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -1;
+	return mkdir(cg_dir, 0755) ? -errno : 0;
+}
+
+static int memcg_join(void)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir);
+	return spf_write_file(path, "0");
+}
+
+/*
+ * memory.stat is flushed from per-CPU counters only once enough updates
+ * are pending, or by a deferrable 2 s work: charge and free 8 MiB of
+ * tmpfs (thousands of updates, no page fault) so that the next read
+ * flushes and is exact.
+ */
+static void memcg_force_flush(void)
+{
+	static char buf[64 * 1024];
+	int fd, i;
+
+	fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	for (i = 0; i < 128; i++)
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			break;
+	close(fd);
+}
+
+static long memcg_stat(const char *key)
+{
+	static char buf[8192];
+	char path[192], *s;
+	size_t klen = strlen(key);
+
+	memset(buf, 0, sizeof(buf));
+	memcg_force_flush();
+	snprintf(path, sizeof(path), "%s/memory.stat", cg_dir);
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (s = buf; s; s = strchr(s, '\n')) {
+		if (*s == '\n')
+			s++;
+		if (!strncmp(s, key, klen) && s[klen] == ' ')
+			return strtol(s + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* ---- Running a scenario with spf unloaded and loaded. */
+
+typedef void scenario_fn(struct facts *r);
+
+static int module_state(bool on)
+{
+	if (on && !spf_loaded())
+		return spf_load(NULL);
+	if (!on && spf_loaded())
+		return spf_unload();
+	return 0;
+}
+
+static void run_scenario(struct __test_metadata *_metadata, bool on,
+			 scenario_fn *sc, struct facts *out)
+{
+	struct facts *shared;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, module_state(on));
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
+	memset(shared, 0, sizeof(*shared));
+	if (in_memcg)
+		ASSERT_EQ(0, memcg_create());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (in_memcg && memcg_join())
+			fail(shared, "cannot join %s", cg_dir);
+		else if (prefault_self())
+			fail(shared, "prefault_self: %s", strerror(errno));
+		else
+			sc(shared);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail(shared, "scenario child died (status 0x%x)", status);
+	if (in_memcg)
+		rmdir(cg_dir);
+	*out = *shared;
+	munmap(shared, sizeof(*shared));
+}
+
+/*
+ * Runs SC off then on; both runs must pass their own checks and agree
+ * on every fact that does not start with "spf.".
+ */
+static void parity(struct __test_metadata *_metadata, scenario_fn *sc,
+		   struct facts *off, struct facts *on)
+{
+	long v;
+	int i;
+
+	run_scenario(_metadata, false, sc, off);
+	run_scenario(_metadata, true, sc, on);
+	EXPECT_EQ(0, off->failed) TH_LOG("spf unloaded: %s", off->why);
+	EXPECT_EQ(0, on->failed) TH_LOG("spf loaded: %s", on->why);
+	for (i = 0; i < off->n; i++) {
+		v = fact_get(on, off->f[i].name);
+		EXPECT_EQ(off->f[i].v, v) {
+			TH_LOG("%s: %ld unloaded, %ld loaded", off->f[i].name,
+			       off->f[i].v, v);
+		}
+	}
+	for (i = 0; i < on->n; i++)
+		if (strncmp(on->f[i].name, "spf.", 4))
+			EXPECT_NE(LONG_MIN, fact_get(off, on->f[i].name))
+				TH_LOG("%s only seen loaded", on->f[i].name);
+}
+
+/* The "spf.<counter>" fact of a loaded run (0 when it did not move). */
+static long spf_fact(const struct facts *r, const char *ctr)
+{
+	char name[48];
+	long v;
+
+	snprintf(name, sizeof(name), "spf.%s", ctr);
+	v = fact_get(r, name);
+	return v == LONG_MIN ? 0 : v;
+}
+
+/* Every hook entry ended in exactly one outcome. */
+static void expect_accounted(struct __test_metadata *_metadata,
+			     const struct facts *on)
+{
+	EXPECT_EQ(spf_fact(on, "fault_hook"), spf_fact(on, "outcomes"));
+}
+
+/*
+ * The measured part of a scenario, in a thread, and RssAnon around it.
+ * The thread's exit folds its cached RSS counts into the mm
+ * (sync_mm_rss() in exit_mm()), so the delta is exact; the main
+ * thread's own cache only syncs when it faults, and between the two
+ * reads it does not (its thread's stack is faulted in before the first).
+ */
+static void measure_in_thread(struct facts *r, void *(*fn)(void *))
+{
+	char *stack = prefaulted_stack(SPF_STACK_LEN);
+	long before = status_field("RssAnon");
+	pthread_t t;
+	int ret;
+
+	ret = start_thread_on(&t, stack, fn, r);
+	if (!ret)
+		ret = -pthread_join(t, NULL);
+	if (ret)
+		fail(r, "thread: %s", strerror(-ret));
+	fact(r, "rss_anon_kb", status_field("RssAnon") - before);
+}
+
+/* ---- Scenario: first touches, reads and writes, and zero-page COW. */
+
+static char *mix;
+
+/*
+ * Two fresh chunks in one VMA.  Steps and the outcome each must have:
+ *   chunk 0 page 0 write     stock (no anon_vma, no PTE table)
+ *   chunk 1 page 0 read      stock (no PTE table)
+ *   chunk 0 pages 1..2N read       spec_read: zero page
+ *   chunk 0 pages 2N+1..3N write   spec_write
+ *   chunk 0 pages 1..N write       abort_pte: COW of the zero page
+ *   chunk 1 pages 1..N write       spec_write
+ */
+static void mix_touch(void)
+{
+	char *c0 = mix, *c1 = mix + pmd_bytes();
+	size_t ps = page_size(), i;
+
+	c0[0] = 1;
+	keep(c1[0]);
+	for (i = 1; i <= 2 * N; i++)
+		keep(c0[i * ps]);
+	for (i = 2 * N + 1; i <= 3 * N; i++)
+		c0[i * ps + i] = (char)i;
+	for (i = 1; i <= N; i++)
+		c0[i * ps + i] = (char)i;
+	for (i = 1; i <= N; i++)
+		c1[i * ps + i] = (char)i;
+}
+
+/* Contents and what backs each page, as facts and checks. */
+static void mix_check(struct facts *r)
+{
+	char *c0 = mix, *c1 = mix + pmd_bytes();
+	size_t ps = page_size(), i;
+	long zero = 0, anon = 0, excl = 0;
+	uint64_t kpf, want;
+
+	want = 1ULL << KPF_ANON_BIT | 1ULL << KPF_SWAPBACKED_BIT |
+	       1ULL << KPF_UPTODATE_BIT | 1ULL << KPF_MMAP_BIT;
+	if (!page_is(c0, 0, 1) || !page_is(c1, 0, 0))
+		fail(r, "page 0 of a chunk has wrong contents");
+	for (i = 1; i <= 3 * N; i++) {
+		bool written = i <= N || i > 2 * N;
+
+		if (!page_is(c0 + i * ps, i, written ? (char)i : 0))
+			fail(r, "chunk 0 page %zu has wrong contents", i);
+		kpf = kpageflags_of(c0 + i * ps);
+		if (written) {
+			anon += (kpf & (want | 1ULL << KPF_ZERO_PAGE_BIT |
+					1ULL << KPF_THP_BIT)) == want;
+			excl += !!(pagemap_entry(c0 + i * ps) & PM_EXCLUSIVE);
+		} else {
+			zero += !!(kpf & 1ULL << KPF_ZERO_PAGE_BIT);
+		}
+	}
+	for (i = 1; i <= N; i++) {
+		if (!page_is(c1 + i * ps, i, (char)i))
+			fail(r, "chunk 1 page %zu has wrong contents", i);
+		kpf = kpageflags_of(c1 + i * ps);
+		anon += (kpf & (want | 1ULL << KPF_ZERO_PAGE_BIT |
+				1ULL << KPF_THP_BIT)) == want;
+		excl += !!(pagemap_entry(c1 + i * ps) & PM_EXCLUSIVE);
+	}
+	if (pagemap_entry(c0 + (3 * N + 1) * ps) & PM_PRESENT)
+		fail(r, "an untouched page is mapped");
+	zero += !!(kpageflags_of(c1) & 1ULL << KPF_ZERO_PAGE_BIT);
+	fact(r, "zero_pages", zero);
+	fact(r, "anon_pages", anon);
+	fact(r, "exclusive_pages", excl);
+}
+
+static void *mix_worker(void *arg)
+{
+	struct facts *r = arg;
+	struct meter a, b;
+	long pgf = 0, anon = 0;
+
+	meter_open();
+	meter_read(&a);			/* warms the buffers and stack */
+	if (in_memcg) {
+		pgf = memcg_stat("pgfault");
+		anon = memcg_stat("anon");
+	}
+	meter_read(&a);
+	mix_touch();
+	meter_read(&b);
+	if (in_memcg) {
+		fact(r, "memcg_pgfault", memcg_stat("pgfault") - pgf);
+		fact(r, "memcg_anon", memcg_stat("anon") - anon);
+	}
+	meter_close();
+	meter_facts(r, &a, &b);
+	mix_check(r);
+	return NULL;
+}
+
+static void sc_mix(struct facts *r)
+{
+	mix = map_chunks(2);
+	if (!mix)
+		FAIL_RET(r, "map_chunks: %s", strerror(errno));
+	measure_in_thread(r, mix_worker);
+}
+
+#define MIX_FAULTS (5 * N + 2)
+#define MIX_WRITTEN (3 * N + 1)
+
+TEST_F(spec, first_touches_speculate_with_stock_results)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_mix, &off, &on);
+
+	/* What stock does, so that "equal" is not "equally wrong". */
+	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "minflt"));
+	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "proc_minflt"));
+	EXPECT_EQ(0, fact_get(&off, "majflt"));
+	EXPECT_EQ(N + 1, fact_get(&off, "zero_pages"));
+	EXPECT_EQ(MIX_WRITTEN - 1, fact_get(&off, "anon_pages"));
+	EXPECT_EQ(MIX_WRITTEN - 1, fact_get(&off, "exclusive_pages"));
+	EXPECT_EQ(MIX_WRITTEN * (long)page_size() / 1024,
+		  fact_get(&off, "rss_anon_kb"));
+
+	/* And loaded, it was speculative where it could be. */
+	EXPECT_EQ(MIX_FAULTS, spf_fact(&on, "fault_hook"));
+	EXPECT_EQ(2 * N, spf_fact(&on, "spec_read"));
+	EXPECT_EQ(2 * N, spf_fact(&on, "spec_write"));
+	EXPECT_EQ(N, spf_fact(&on, "abort_pte"));
+	EXPECT_EQ(2, spf_fact(&on, "abort_pgtable") +
+		     spf_fact(&on, "abort_no_anon_vma"));
+	EXPECT_LE(1, spf_fact(&on, "abort_pgtable"));
+	EXPECT_EQ(MIX_FAULTS - 4 * N, spf_fact(&on, "stock"));
+	expect_accounted(_metadata, &on);
+}
+
+TEST_F(spec, perf_page_fault_events_match_stock)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_mix, &off, &on);
+	/* page-faults is counted at arch entry, minor-faults by the path. */
+	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_pf"));
+	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_min"));
+	EXPECT_EQ(0, fact_get(&off, "perf_maj"));
+	EXPECT_EQ(4 * N, spf_fact(&on, "spec_read") +
+			 spf_fact(&on, "spec_write"));
+}
+
+TEST_F(spec, memcg_pgfault_and_anon_match_stock)
+{
+	struct facts off, on;
+	char ctl[256] = "";
+
+	REQUIRE_SPEC();
+	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory"))
+		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	in_memcg = true;
+	parity(_metadata, sc_mix, &off, &on);
+	in_memcg = false;
+	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "memcg_pgfault"));
+	EXPECT_EQ(MIX_WRITTEN * (long)page_size(), fact_get(&off, "memcg_anon"));
+	EXPECT_EQ(4 * N, spf_fact(&on, "spec_read") +
+			 spf_fact(&on, "spec_write"));
+}
+
+/* ---- Scenario: faults that end in a signal. */
+
+enum sig_case {
+	SC_UNMAPPED, SC_WRITE_RO, SC_WRITE_RO_ZERO, SC_READ_NONE,
+	SC_FILE_IN, SC_FILE_EOF, NR_SIG_CASES
+};
+static const char *const sig_case_name[NR_SIG_CASES] = {
+	"unmapped", "write_ro", "write_ro_zero", "read_none",
+	"file_in", "file_eof",
+};
+
+/*
+ * One probe, measured: its signal as facts, and (loaded) the hook
+ * entries, speculative completions and the one abort reason it gave
+ * ("spf.<case>.reason" = counter index, -1 for none or several).
+ */
+static void probe_case(struct facts *r, int c, char *addr, bool write)
+{
+	struct spf_counts a, b, d;
+	struct spf_sig sig;
+	int i, reason = -1;
+
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	spf_probe(addr, write, 1, &sig);
+	spf_counts_read(&b);
+	factf(r, sig.signo, "sig.%s", sig_case_name[c]);
+	factf(r, sig.code, "code.%s", sig_case_name[c]);
+	factf(r, sig.signo ? sig.addr == addr : 1, "addr_ok.%s",
+	      sig_case_name[c]);
+	if (a.c[SPF_C_FAULT_HOOK] < 0)
+		return;
+	spf_counts_sub(&b, &a, &d);
+	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++)
+		if (d.c[i])
+			reason = reason == -1 && d.c[i] == 1 ? i : -2;
+	factf(r, d.c[SPF_C_FAULT_HOOK], "spf.%s.hook", sig_case_name[c]);
+	factf(r, spf_counts_spec(&d), "spf.%s.spec", sig_case_name[c]);
+	factf(r, reason, "spf.%s.reason", sig_case_name[c]);
+}
+
+/*
+ * A primed chunk with a hole (page 2), a PROT_READ range (pages 4-5,
+ * page 5 with the zero page mapped), a PROT_NONE page (8) and a
+ * one-page tmpfs file mapped over pages 10-11 (11 is beyond EOF); the
+ * PTE table exists, so only the reason under test applies.
+ */
+static void sc_signals(struct facts *r)
+{
+	size_t ps = page_size();
+	char *p = map_primed_chunks(1);
+	int fd;
+
+	if (!p)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	keep(p[5 * ps]);
+	fd = memfd_create("spf-spec", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, ps) ||
+	    pwrite(fd, "spf", 3, 0) != 3 ||
+	    munmap(p + 2 * ps, ps) ||
+	    mprotect(p + 4 * ps, 2 * ps, PROT_READ) ||
+	    mprotect(p + 8 * ps, ps, PROT_NONE) ||
+	    mmap(p + 10 * ps, 2 * ps, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+		 fd, 0) != p + 10 * ps)
+		FAIL_RET(r, "setup: %s", strerror(errno));
+	probe_case(r, SC_UNMAPPED, p + 2 * ps, false);
+	probe_case(r, SC_WRITE_RO, p + 4 * ps, true);
+	probe_case(r, SC_WRITE_RO_ZERO, p + 5 * ps, true);
+	probe_case(r, SC_READ_NONE, p + 8 * ps, false);
+	probe_case(r, SC_FILE_IN, p + 10 * ps, false);
+	probe_case(r, SC_FILE_EOF, p + 11 * ps, false);
+	fact(r, "ro_page_mapped", !!(pagemap_entry(p + 4 * ps) & PM_PRESENT));
+	if (memcmp(p + 10 * ps, "spf", 3) || !page_is(p + 4 * ps, 0, 0))
+		fail(r, "wrong contents after the probes");
+	close(fd);
+}
+
+static void expect_case(struct __test_metadata *_metadata,
+			const struct facts *off, const struct facts *on,
+			int c, int sig, int code, int reason)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "sig.%s", sig_case_name[c]);
+	EXPECT_EQ(sig, fact_get(off, name)) TH_LOG("%s", name);
+	snprintf(name, sizeof(name), "code.%s", sig_case_name[c]);
+	EXPECT_EQ(code, fact_get(off, name)) TH_LOG("%s", name);
+	snprintf(name, sizeof(name), "addr_ok.%s", sig_case_name[c]);
+	EXPECT_EQ(1, fact_get(off, name)) TH_LOG("%s", name);
+	snprintf(name, sizeof(name), "spf.%s.hook", sig_case_name[c]);
+	EXPECT_EQ(1, fact_get(on, name)) TH_LOG("%s", name);
+	snprintf(name, sizeof(name), "spf.%s.spec", sig_case_name[c]);
+	EXPECT_EQ(0, fact_get(on, name)) TH_LOG("%s", name);
+	snprintf(name, sizeof(name), "spf.%s.reason", sig_case_name[c]);
+	if (reason >= 0)
+		EXPECT_EQ(reason, fact_get(on, name)) {
+			TH_LOG("%s: expected %s", name, spf_ctr_name(reason));
+		}
+}
+
+TEST_F(spec, signals_match_stock)
+{
+	struct facts off, on;
+	long r;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_signals, &off, &on);
+	expect_case(_metadata, &off, &on, SC_UNMAPPED, SIGSEGV, SEGV_MAPERR,
+		    SPF_C_ABORT_NO_VMA);
+	expect_case(_metadata, &off, &on, SC_WRITE_RO, SIGSEGV, SEGV_ACCERR,
+		    SPF_C_ABORT_ACCESS);
+	/* A present page: x86 sees a protection fault (abort_pte). */
+	expect_case(_metadata, &off, &on, SC_WRITE_RO_ZERO, SIGSEGV,
+		    SEGV_ACCERR, -1);
+	r = fact_get(&on, "spf.write_ro_zero.reason");
+	EXPECT_TRUE(r == SPF_C_ABORT_PTE || r == SPF_C_ABORT_ACCESS)
+		TH_LOG("write to a read-only zero page: reason %ld", r);
+	expect_case(_metadata, &off, &on, SC_READ_NONE, SIGSEGV, SEGV_ACCERR,
+		    SPF_C_ABORT_ACCESS);
+	expect_case(_metadata, &off, &on, SC_FILE_IN, 0, 0,
+		    SPF_C_ABORT_NOT_ANON);
+	expect_case(_metadata, &off, &on, SC_FILE_EOF, SIGBUS, BUS_ADRERR,
+		    SPF_C_ABORT_NOT_ANON);
+	EXPECT_EQ(0, fact_get(&off, "ro_page_mapped"));
+}
+
+/* ---- Scenario: userfaultfd ranges are never speculated. */
+
+static bool uffd_sigbus;
+static int uffd_fd = -1;
+
+static int uffd_open(char *start, size_t len, bool sigbus)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int fd;
+
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	api.features = sigbus ? UFFD_FEATURE_SIGBUS : 0;
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Resolves missing faults with a page of 0xa5 but for its index byte. */
+static void *uffd_server(void *arg)
+{
+	static char src[65536] __attribute__((aligned(65536)));
+	struct uffd_msg msg;
+	struct uffdio_copy copy;
+	struct pollfd pfd = { .fd = uffd_fd, .events = POLLIN };
+	long served = 0, want = (long)(uintptr_t)arg;
+	size_t ps = page_size();
+
+	while (served < want && poll(&pfd, 1, 5000) == 1) {
+		if (read(uffd_fd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		memset(src, 0xa5, ps);
+		src[0] = (char)(msg.arg.pagefault.address / ps);
+		copy.dst = msg.arg.pagefault.address & ~(uint64_t)(ps - 1);
+		copy.src = (uintptr_t)src;
+		copy.len = ps;
+		copy.mode = 0;
+		if (!ioctl(uffd_fd, UFFDIO_COPY, &copy))
+			served++;
+	}
+	return NULL;
+}
+
+static char *uffd_area;
+
+static void *uffd_worker(void *arg)
+{
+	struct facts *r = arg;
+	size_t ps = page_size(), i;
+	struct meter a, b;
+	struct spf_sig sig;
+	char *q = uffd_area + 2 * ps;
+	long bad = 0;
+
+	meter_open();
+	meter_read(&a);
+	meter_read(&a);
+	for (i = 0; i < 8; i++) {
+		spf_probe(q + i * ps, i & 1, 1, &sig);
+		factf(r, sig.signo, "sig.%zu", i);
+		factf(r, sig.code, "code.%zu", i);
+	}
+	meter_read(&b);
+	meter_close();
+	meter_facts(r, &a, &b);
+	for (i = 0; i < 8; i++) {
+		uint64_t pm = pagemap_entry(q + i * ps);
+
+		if (uffd_sigbus) {
+			bad += !!(pm & PM_PRESENT);
+			continue;
+		}
+		/* Served by the handler: its bytes, not a zero page. */
+		if (i & 1)
+			bad += q[i * ps] != 1;
+		else
+			bad += q[i * ps] != (char)((uintptr_t)(q + i * ps) / ps);
+		bad += q[i * ps + 1] != (char)0xa5;
+	}
+	fact(r, "bad_pages", bad);
+	return NULL;
+}
+
+static void sc_uffd(struct facts *r)
+{
+	size_t ps = page_size();
+	pthread_t server;
+
+	uffd_area = map_primed_chunks(1);
+	if (!uffd_area)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	uffd_fd = uffd_open(uffd_area + 2 * ps, 8 * ps, uffd_sigbus);
+	if (uffd_fd < 0) {
+		fact(r, "uffd_errno", -uffd_fd);
+		return;
+	}
+	if (!uffd_sigbus && start_thread(&server, uffd_server, (void *)8L))
+		FAIL_RET(r, "start_thread");
+	measure_in_thread(r, uffd_worker);
+	if (!uffd_sigbus)
+		pthread_join(server, NULL);
+}
+
+static void uffd_parity(struct __test_metadata *_metadata, bool sigbus,
+			struct facts *off, struct facts *on)
+{
+	uffd_sigbus = sigbus;
+	parity(_metadata, sc_uffd, off, on);
+	if (fact_get(off, "uffd_errno") != LONG_MIN)
+		SKIP(return, "userfaultfd: %s",
+		     strerror((int)fact_get(off, "uffd_errno")));
+	EXPECT_EQ(0, fact_get(off, "bad_pages"));
+	EXPECT_EQ(0, spf_fact(on, "spec_read") + spf_fact(on, "spec_write"));
+	expect_accounted(_metadata, on);
+}
+
+TEST_F(spec, uffd_sigbus_range_not_speculated)
+{
+	struct facts off, on;
+	int i;
+
+	REQUIRE_SPEC();
+	uffd_parity(_metadata, true, &off, &on);
+	if (_metadata->skip)
+		return;
+	for (i = 0; i < 8; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "sig.%d", i);
+		EXPECT_EQ(SIGBUS, fact_get(&off, name));
+		snprintf(name, sizeof(name), "code.%d", i);
+		EXPECT_EQ(BUS_ADRERR, fact_get(&off, name));
+	}
+	/* Failed faults: perf counts them at arch entry, the task does not. */
+	EXPECT_EQ(0, fact_get(&off, "minflt"));
+	EXPECT_EQ(8, fact_get(&off, "perf_pf"));
+	EXPECT_EQ(8, spf_fact(&on, "fault_hook"));
+	EXPECT_EQ(8, spf_fact(&on, "abort_uffd"));
+}
+
+TEST_F(spec, uffd_served_range_not_speculated)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	uffd_parity(_metadata, false, &off, &on);
+	if (_metadata->skip)
+		return;
+	EXPECT_EQ(0, fact_get(&off, "sig.0"));
+	/* A served fault is retried, and a retried fault counts as major. */
+	EXPECT_EQ(8, fact_get(&off, "majflt"));
+	EXPECT_EQ(8 * (long)page_size() / 1024, fact_get(&off, "rss_anon_kb"));
+	EXPECT_LE(8, spf_fact(&on, "abort_uffd"));
+	EXPECT_GE(16, spf_fact(&on, "abort_uffd"));
+}
+
+/* ---- Scenario: mlock2(MLOCK_ONFAULT) ranges are left to stock. */
+
+static char *locked;
+
+static void *mlock_worker(void *arg)
+{
+	struct facts *r = arg;
+	size_t ps = page_size(), i;
+	struct meter a, b;
+	long mlocked = 0, bad = 0;
+
+	meter_open();
+	meter_read(&a);
+	meter_read(&a);
+	for (i = 1; i <= N; i++)
+		if (i <= N / 2)
+			locked[i * ps + i] = (char)i;
+		else
+			keep(locked[i * ps]);
+	meter_read(&b);
+	meter_close();
+	meter_facts(r, &a, &b);
+	for (i = 1; i <= N; i++) {
+		bad += !page_is(locked + i * ps, i, i <= N / 2 ? (char)i : 0);
+		mlocked += !!(kpageflags_of(locked + i * ps) &
+			      1ULL << KPF_MLOCKED_BIT);
+	}
+	fact(r, "bad_pages", bad);
+	fact(r, "mlocked_pages", mlocked);
+	fact(r, "vm_lck_kb", status_field("VmLck"));
+	return NULL;
+}
+
+static void sc_mlock(struct facts *r)
+{
+	locked = map_primed_chunks(1);
+	if (!locked)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (syscall(SYS_mlock2, locked + page_size(), N * page_size(),
+		    MLOCK_ONFAULT))
+		FAIL_RET(r, "mlock2: %s", strerror(errno));
+	measure_in_thread(r, mlock_worker);
+}
+
+TEST_F(spec, mlocked_range_not_speculated)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_mlock, &off, &on);
+	EXPECT_EQ(N, fact_get(&off, "minflt"));
+	EXPECT_EQ(0, fact_get(&off, "bad_pages"));
+	EXPECT_EQ(N / 2, fact_get(&off, "mlocked_pages"));
+	EXPECT_EQ(N * (long)page_size() / 1024, fact_get(&off, "vm_lck_kb"));
+	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
+	EXPECT_EQ(N, spf_fact(&on, "abort_other"));
+	EXPECT_EQ(0, spf_fact(&on, "spec_read") + spf_fact(&on, "spec_write"));
+}
+
+/* ---- Scenario: soft-dirty tracking (clear_refs 4, then touch). */
+
+static char *sd;
+
+static void *soft_dirty_worker(void *arg)
+{
+	struct facts *r = arg;
+	size_t ps = page_size(), i;
+	struct meter a, b;
+	long dirty_w = 0, dirty_r = 0;
+
+	if (spf_write_file("/proc/self/clear_refs", "4")) {
+		fail(r, "clear_refs: %s", strerror(errno));
+		return NULL;
+	}
+	meter_open();
+	/* Clearing write-protected our own pages too: write them again. */
+	meter_read(&a);
+	meter_read(&a);
+	for (i = 1; i <= N; i++)
+		sd[i * ps] = (char)i;
+	for (i = N + 1; i <= 2 * N; i++)
+		keep(sd[i * ps]);
+	sd[0] = 2;		/* present, write-protected by clear_refs */
+	meter_read(&b);
+	meter_close();
+	meter_facts(r, &a, &b);
+	for (i = 1; i <= 2 * N; i++) {
+		uint64_t pm = pagemap_entry(sd + i * ps);
+
+		if (!(pm & PM_PRESENT))
+			fail(r, "page %zu not present", i);
+		if (i <= N)
+			dirty_w += !!(pm & PM_SOFT_DIRTY);
+		else
+			dirty_r += !!(pm & PM_SOFT_DIRTY);
+	}
+	fact(r, "soft_dirty_written", dirty_w);
+	fact(r, "soft_dirty_read", dirty_r);
+	fact(r, "soft_dirty_page0", !!(pagemap_entry(sd) & PM_SOFT_DIRTY));
+	return NULL;
+}
+
+static void sc_soft_dirty(struct facts *r)
+{
+	sd = map_primed_chunks(1);
+	if (!sd)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	measure_in_thread(r, soft_dirty_worker);
+}
+
+TEST_F(spec, soft_dirty_matches_stock)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_soft_dirty, &off, &on);
+	if (fact_get(&off, "soft_dirty_written") == 0 &&
+	    fact_get(&off, "soft_dirty_page0") == 0)
+		SKIP(return, "no soft-dirty tracking on this kernel");
+	EXPECT_EQ(N, fact_get(&off, "soft_dirty_written"));
+	EXPECT_EQ(1, fact_get(&off, "soft_dirty_page0"));
+	EXPECT_EQ(2 * N + 1, fact_get(&off, "minflt"));
+	EXPECT_EQ(N, spf_fact(&on, "spec_write"));
+	EXPECT_EQ(N, spf_fact(&on, "spec_read"));
+	expect_accounted(_metadata, &on);
+}
+
+/* ---- Scenario: fork after speculative writes; COW both ways. */
+
+static char *cow;
+
+static long cow_mismatches(char base)
+{
+	size_t ps = page_size(), i;
+	long bad = 0;
+
+	for (i = 1; i <= N; i++)
+		bad += !page_is(cow + i * ps, i, (char)(base + i));
+	return bad;
+}
+
+static void *cow_worker(void *arg)
+{
+	struct facts *r = arg;
+	size_t ps = page_size(), i;
+	struct meter a, b;
+	int status;
+	pid_t pid;
+
+	meter_open();
+	meter_read(&a);
+	meter_read(&a);
+	for (i = 1; i <= N; i++)
+		cow[i * ps + i] = (char)(1 + i);
+	meter_read(&b);
+	meter_close();
+	meter_facts(r, &a, &b);
+
+	pid = fork();
+	if (pid < 0) {
+		fail(r, "fork: %s", strerror(errno));
+		return NULL;
+	}
+	if (pid == 0) {
+		/* The parent's pages, then a fresh one, then our own copies. */
+		long bad = cow_mismatches(1);
+
+		bad += !page_is(cow + (N + 1) * ps, 0, 0);
+		for (i = 1; i <= N; i++)
+			cow[i * ps + i] = (char)(7 + i);
+		bad += cow_mismatches(7);
+		_exit(bad > 100 ? 100 : bad);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		fail(r, "COW child died (status 0x%x)", status);
+	fact(r, "child_mismatches", WEXITSTATUS(status));
+	fact(r, "parent_mismatches_after_child", cow_mismatches(1));
+	for (i = 1; i <= N; i++)
+		cow[i * ps + i] = (char)(3 + i);
+	fact(r, "parent_mismatches_after_write", cow_mismatches(3));
+	return NULL;
+}
+
+static void sc_cow(struct facts *r)
+{
+	cow = map_primed_chunks(1);
+	if (!cow)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	measure_in_thread(r, cow_worker);
+}
+
+TEST_F(spec, fork_sees_speculative_writes)
+{
+	struct facts off, on;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_cow, &off, &on);
+	EXPECT_EQ(0, fact_get(&off, "child_mismatches"));
+	EXPECT_EQ(0, fact_get(&off, "parent_mismatches_after_child"));
+	EXPECT_EQ(0, fact_get(&off, "parent_mismatches_after_write"));
+	EXPECT_EQ(N, fact_get(&off, "minflt"));
+	EXPECT_EQ(N, spf_fact(&on, "spec_write"));
+	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
+}
+
+#ifdef __x86_64__
+/* ---- Scenario: protection keys (x86-64). */
+
+static void sc_pkey(struct facts *r)
+{
+	size_t ps = page_size();
+	struct spf_counts a, b, d;
+	struct spf_sig sig;
+	char *p;
+	int pkey, i;
+
+	p = map_primed_chunks(1);
+	if (!p)
+		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	pkey = pkey_alloc(0, PKEY_DISABLE_ACCESS);
+	if (pkey < 0) {
+		fact(r, "pkey_errno", errno);
+		return;
+	}
+	if (pkey_mprotect(p + 2 * ps, 4 * ps, PROT_READ | PROT_WRITE, pkey))
+		FAIL_RET(r, "pkey_mprotect: %s", strerror(errno));
+	fact(r, "pkey", pkey);
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (i = 0; i < 4; i++) {
+		spf_probe(p + (2 + i) * ps, i & 1, 1, &sig);
+		factf(r, sig.signo, "sig.%d", i);
+		factf(r, sig.code, "code.%d", i);
+		factf(r, sig.pkey, "si_pkey.%d", i);
+		factf(r, !!(pagemap_entry(p + (2 + i) * ps) & PM_PRESENT),
+		      "mapped.%d", i);
+	}
+	spf_counts_read(&b);
+	if (a.c[SPF_C_FAULT_HOOK] >= 0) {
+		spf_counts_sub(&b, &a, &d);
+		fact(r, "spf.fault_hook", d.c[SPF_C_FAULT_HOOK]);
+		fact(r, "spf.spec", spf_counts_spec(&d));
+		fact(r, "spf.outcomes", spf_counts_outcomes(&d));
+	}
+	/* Access enabled again, the pages behave as any other. */
+	pkey_set(pkey, 0);
+	p[2 * ps + 1] = 9;
+	if (!page_is(p + 2 * ps, 1, 9) || !page_is(p + 3 * ps, 0, 0))
+		fail(r, "pkey pages have wrong contents once enabled");
+}
+
+TEST_F(spec, pkey_denied_access_is_pkuerr)
+{
+	struct facts off, on;
+	int i;
+
+	REQUIRE_SPEC();
+	parity(_metadata, sc_pkey, &off, &on);
+	if (fact_get(&off, "pkey_errno") != LONG_MIN)
+		SKIP(return, "pkey_alloc: %s (no protection keys here)",
+		     strerror((int)fact_get(&off, "pkey_errno")));
+	for (i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "sig.%d", i);
+		EXPECT_EQ(SIGSEGV, fact_get(&off, name));
+		snprintf(name, sizeof(name), "code.%d", i);
+		EXPECT_EQ(SEGV_PKUERR, fact_get(&off, name));
+		snprintf(name, sizeof(name), "si_pkey.%d", i);
+		EXPECT_EQ(fact_get(&off, "pkey"), fact_get(&off, name));
+		snprintf(name, sizeof(name), "mapped.%d", i);
+		EXPECT_EQ(0, fact_get(&off, name));
+	}
+	EXPECT_EQ(4, fact_get(&on, "spf.fault_hook"));
+	EXPECT_EQ(0, fact_get(&on, "spf.spec"));
+	EXPECT_EQ(4, fact_get(&on, "spf.outcomes"));
+}
+#endif
+
+/* ---- The enabled knob: off means no speculation at all. */
+
+TEST_F(spec, disabled_means_not_speculated)
+{
+	struct spf_counts a, b, d;
+	size_t ps = page_size(), i;
+	char *p;
+
+	REQUIRE_SPEC();
+	ASSERT_EQ(0, prefault_self());
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "0"));
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (i = 1; i <= N; i++)
+		p[i * ps] = 1;
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	EXPECT_EQ(0, d.c[SPF_C_FAULT_HOOK]) TH_LOG("%s", spf_counts_str(&d));
+	EXPECT_EQ(0, spf_counts_outcomes(&d));
+	EXPECT_EQ(N, d.c[SPF_C_DISABLED]);
+
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "1"));
+	spf_counts_read(&a);
+	for (i = N + 1; i <= 2 * N; i++)
+		p[i * ps] = 1;
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	EXPECT_EQ(N, d.c[SPF_C_SPEC_WRITE]) TH_LOG("%s", spf_counts_str(&d));
+	EXPECT_EQ(N, d.c[SPF_C_FAULT_HOOK]);
+	for (i = 1; i <= 2 * N; i++)
+		EXPECT_TRUE(page_is(p + i * ps, 0, 1));
+}
+
+/* ---- Tracepoints: spf:spf_spec and spf:spf_abort_*, through perf. */
+
+#define TP_BASE 0x500000000000UL
+
+/*
+ * Child mode: N reads and N writes in a primed chunk at TP_BASE, and a
+ * read that finds no PTE table in the next chunk.
+ */
+static int tp_toucher(void)
+{
+	size_t ps = page_size(), i;
+	char *raw, *p = (char *)TP_BASE;
+
+	raw = mmap((void *)(TP_BASE - ps), 2 * pmd_bytes() + 2 * ps, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (raw == MAP_FAILED ||
+	    mmap(p, 2 * pmd_bytes(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p ||
+	    madvise(p, 2 * pmd_bytes(), MADV_NOHUGEPAGE))
+		return 1;
+	p[0] = 1;
+	keep(p[pmd_bytes()]);
+	for (i = 1; i <= N; i++)
+		keep(p[i * ps]);
+	for (i = N + 1; i <= 2 * N; i++)
+		p[i * ps] = 1;
+	return 0;
+}
+
+/* The values of perf stat's CSV lines, in order, and their event names. */
+static int perf_lines(const char *csv, long *val, char (*name)[64], int max)
+{
+	const char *p = csv;
+	int n = 0;
+
+	while (*p && n < max) {
+		/* sscanf would skip an empty line and read the next. */
+		if (*p >= '0' && *p <= '9' &&
+		    (sscanf(p, "%ld,%*[^,],%63[^,],", &val[n], name[n]) == 2 ||
+		     sscanf(p, "%ld,,%63[^,],", &val[n], name[n]) == 2))
+			n++;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return n;
+}
+
+TEST_F(spec, tracepoints_count_spec_and_aborts)
+{
+	char out[] = "/tmp/spf-spec-perf-XXXXXX";
+	char csv[16384], exe[4096], rd[160], wr[160];
+	char name[64][64];
+	long val[64], fault = -1, spec_all = -1, aborts = 0, pgtable = -1;
+	int fd, status, n, i, spec_seen = 0;
+	long spec_rd = -1, spec_wr = -1;
+	ssize_t len;
+	pid_t pid;
+
+	REQUIRE_SPEC();
+	if (system("perf --version >/dev/null 2>&1"))
+		SKIP(return, "perf is not installed in this guest");
+	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_spec/format",
+			    R_OK));
+	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_abort_other",
+			    F_OK));
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, len);
+	exe[len] = '\0';
+	fd = mkstemp(out);
+	ASSERT_LE(0, fd);
+	close(fd);
+	snprintf(rd, sizeof(rd),
+		 "write == 0 && address >= 0x%lx && address < 0x%lx",
+		 TP_BASE, TP_BASE + pmd_bytes());
+	snprintf(wr, sizeof(wr),
+		 "write == 1 && address >= 0x%lx && address < 0x%lx",
+		 TP_BASE, TP_BASE + pmd_bytes());
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execlp("perf", "perf", "stat", "-x", ",", "-o", out,
+		       "-e", "spf:spf_spec", "--filter", rd,
+		       "-e", "spf:spf_spec", "--filter", wr,
+		       "-e", "spf:spf_fault", "-e", "spf:spf_spec",
+		       "-e", "spf:spf_abort_*",
+		       exe, "--tp-toucher", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, spf_read_file(out, csv, sizeof(csv)));
+	unlink(out);
+
+	n = perf_lines(csv, val, name, 64);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(name[i], "spf:spf_spec")) {
+			if (spec_seen == 0)
+				spec_rd = val[i];
+			else if (spec_seen == 1)
+				spec_wr = val[i];
+			else
+				spec_all = val[i];
+			spec_seen++;
+		} else if (!strcmp(name[i], "spf:spf_fault")) {
+			fault = val[i];
+		} else if (!strncmp(name[i], "spf:spf_abort_", 14)) {
+			aborts += val[i];
+			if (!strcmp(name[i], "spf:spf_abort_pgtable"))
+				pgtable = val[i];
+		}
+	}
+	TH_LOG("perf: fault=%ld spec=%ld (region: %ld read, %ld write) aborts=%ld",
+	       fault, spec_all, spec_rd, spec_wr, aborts);
+	EXPECT_EQ(3, spec_seen) TH_LOG("perf output:\n%s", csv);
+	EXPECT_EQ(N, spec_rd);
+	EXPECT_EQ(N, spec_wr);
+	EXPECT_LE(2 * N, spec_all);
+	EXPECT_LE(1, pgtable);
+	EXPECT_EQ(fault, spec_all + aborts);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--tp-toucher"))
+		return tp_toucher();
+	return test_harness_run(argc, argv);
+}

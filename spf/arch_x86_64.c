@@ -42,7 +42,6 @@
 #include <spf/arch.h>
 #include <spf/hooks.h>
 #include <spf/speculate.h>
-#include <wrapper/symbols.h>
 
 struct spf_pf_record {
 	struct task_struct *task;
@@ -54,8 +53,8 @@ struct spf_pf_record {
 static DEFINE_PER_CPU(struct spf_pf_record, spf_pf_record);
 
 static const char *const spf_pf_tracepoints[] = {
-	"__tracepoint_page_fault_user",
-	"__tracepoint_page_fault_kernel",
+	"page_fault_user",
+	"page_fault_kernel",
 };
 
 static struct tracepoint *spf_pf_tp[ARRAY_SIZE(spf_pf_tracepoints)];
@@ -141,16 +140,29 @@ bool spf_arch_access_ok(struct vm_area_struct *vma, unsigned int flags)
 	return vma_is_accessible(vma);
 }
 
+/* Found by name among the built-in tracepoints (no KALLSYMS_ALL needed). */
+static void spf_pf_find(struct tracepoint *tp, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(spf_pf_tracepoints); i++)
+		if (!strcmp(tp->name, spf_pf_tracepoints[i]))
+			spf_pf_tp[i] = tp;
+}
+
 int spf_arch_init(void)
 {
 	unsigned int i;
 	int ret;
 
+	for_each_kernel_tracepoint(spf_pf_find, NULL);
 	for (i = 0; i < ARRAY_SIZE(spf_pf_tracepoints); i++) {
-		ret = spf_resolve(spf_pf_tp[i], spf_pf_tracepoints[i],
-				  "to read the page-fault error code");
-		if (ret)
+		if (!spf_pf_tp[i]) {
+			pr_err("kernel lacks tracepoint exceptions:%s, needed to read the page-fault error code; refusing to load\n",
+			       spf_pf_tracepoints[i]);
+			ret = -ENOENT;
 			goto undo;
+		}
 		ret = tracepoint_probe_register(spf_pf_tp[i], spf_pf_probe,
 						NULL);
 		if (ret) {

@@ -46,7 +46,7 @@ static void snap(struct snap *s)
 	unsigned int i;
 
 	s->aborts = 0;
-	for (i = 0; i < sizeof(abort_names) / sizeof(abort_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {
 		snprintf(name, sizeof(name), "abort_%s", abort_names[i]);
 		s->aborts += spf_stat(name);
 	}
@@ -225,7 +225,7 @@ TEST_F(spf, perf_counts_tracepoints)
 	tp_spec = perf_value(csv, "spf:spf_spec");
 	pf = perf_value(csv, "page-faults");
 	tp_aborts = 0;
-	for (i = 0; i < sizeof(abort_names) / sizeof(abort_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {
 		snprintf(event, sizeof(event), "spf:spf_abort_%s",
 			 abort_names[i]);
 		v = perf_value(csv, event);

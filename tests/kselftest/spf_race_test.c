@@ -87,7 +87,14 @@ struct pstate {
 	unsigned long slo, shi;
 };
 
-enum { V_READ, V_XCHG };
+/*
+ * Visit kinds.  An exchange checks the old value; under single-threaded
+ * TCG it is a load then a store, so it read-faults first (zero page)
+ * and its write is a copy-on-write fault.  A plain store is what makes
+ * a first-touch write fault; its old value cannot be seen, the next
+ * visit checks what it left.
+ */
+enum { V_READ, V_XCHG, V_STORE };
 
 struct faulter {
 	pthread_t thread;
@@ -128,7 +135,7 @@ static struct race R;
 /* ---- SIGSEGV while a visit is armed: back to the visit. ---- */
 
 static __thread sigjmp_buf t_jb;
-static __thread volatile int t_armed, t_code;
+static __thread volatile int t_armed, t_code, t_stored;
 static __thread volatile uintptr_t t_lo, t_hi;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
@@ -270,7 +277,7 @@ static bool segv_explained(size_t p, unsigned long g1, unsigned long g2,
 			continue;
 		if (code == SEGV_MAPERR && (o->flags & OP_MAPERR))
 			return true;
-		if (code == SEGV_ACCERR && kind == V_XCHG &&
+		if (code == SEGV_ACCERR && kind != V_READ &&
 		    (o->flags & OP_ACCERR))
 			return true;
 	}
@@ -297,11 +304,17 @@ armed_access(volatile uint64_t *w, int kind, uint64_t tag, uint64_t *out)
 {
 	if (sigsetjmp(t_jb, 0))
 		return t_code;
+	t_stored = 0;
 	t_armed = 1;
-	if (kind == V_XCHG)
+	if (kind == V_XCHG) {
 		*out = __atomic_exchange_n((uint64_t *)w, tag, __ATOMIC_SEQ_CST);
-	else
+	} else if (kind == V_STORE) {
+		*w = tag;
+		t_stored = 1;
+		*out = *w;	/* only our own tag can be here now */
+	} else {
 		*out = *w;
+	}
 	t_armed = 0;
 	return 0;
 }
@@ -329,47 +342,63 @@ static void check_segv(struct faulter *f, size_t p, int kind, int code,
 	if (!segv_explained(p, g1, g2, code, kind))
 		ferr(f, "page %zu: SIGSEGV %s on %s with no op on it (gen %lu..%lu)",
 		     p, code == SEGV_MAPERR ? "MAPERR" : "ACCERR",
-		     kind == V_XCHG ? "write" : "read", g1, g2);
+		     kind != V_READ ? "write" : "read", g1, g2);
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == V_XCHG ? "exchange" : kind == V_STORE ? "store" : "read";
 }
 
 static void visit(struct faulter *f, size_t p, int kind)
 {
 	volatile uint64_t *w = (volatile uint64_t *)(R.r + p * R.ps);
 	struct pstate *s = &R.st[p];
-	size_t bad, nw = R.ps / sizeof(uint64_t);
+	size_t bad, stride, nw = R.ps / sizeof(uint64_t);
 	unsigned long g1, g2;
 	uint64_t v, tag = 0;
-	bool maybe, sure;
+	bool maybe, sure, fresh;
 	int code;
 
 	t_lo = (uintptr_t)w;
 	t_hi = t_lo + R.ps;
-	if (kind == V_XCHG)
+	if (kind != V_READ)
 		tag = mktag(p, ++f->seq);
 	g1 = gen_now();
 	code = armed_access(w, kind, tag, &v);
 	if (code) {
 		check_segv(f, p, kind, code, g1);
+		/* The read-back failed: the store landed. */
+		if (t_stored)
+			*s = (struct pstate){ tag, g1, gen_now() };
 		goto out;
 	}
 	g2 = gen_now();
+	/*
+	 * A store's read-back sees the tag, or 0 if an op zeroed the page
+	 * in between.  Whether its page may be fresh decides the scan.
+	 */
+	fresh = kind == V_STORE && (!s->last ||
+		(explained(p, s, g1, g2, 0, &maybe, &sure), maybe));
+	if (kind == V_STORE)
+		*s = (struct pstate){ tag, g1, g2 };
 	if (!explained(p, s, g1, g2, v, &maybe, &sure)) {
 		char seen[64], last[64];
 
 		describe(seen, sizeof(seen), v);
 		describe(last, sizeof(last), s->last);
 		ferr(f, "page %zu: %s saw %s, expected %s%s (last event gen %lu..%lu, now %lu..%lu)",
-		     p, kind == V_XCHG ? "write" : "read", seen,
-		     sure ? "0" : last, maybe && !sure ? " or 0" : "",
-		     s->slo, s->shi, g1, g2);
+		     p, kind_name(kind), seen, sure ? "0" : last,
+		     maybe && !sure ? " or 0" : "", s->slo, s->shi, g1, g2);
 	}
 	s->last = kind == V_XCHG ? tag : v;
 	s->slo = g1;
 	s->shi = g2;
+	stride = fresh || !v ? 1 : 8;
 
 	/* Nothing ever writes the other words: a fresh page is all zero. */
 	g1 = gen_now();
-	code = armed_scan(w, nw, v ? 8 : 1, &bad);
+	code = armed_scan(w, nw, stride, &bad);
 	if (code)
 		check_segv(f, p, V_READ, code, g1);
 	else if (bad < nw)
@@ -390,7 +419,7 @@ static void *faulter_main(void *arg)
 		for (j = 0; j < nown; j++) {
 			size_t p = f->id + NF * ((start + j) % nown);
 
-			visit(f, p, xrand(&f->rnd) % 3 ? V_XCHG : V_READ);
+			visit(f, p, xrand(&f->rnd) % 3);
 			if (!(j & 15) && atomic_load_explicit(&R.stop,
 						memory_order_relaxed))
 				break;
@@ -659,8 +688,7 @@ static void exit_round(void)
 	op_dontneed();
 	for (p = 0; p < R.npages; p++)
 		if (xrand(&R.rnd) % 2)
-			visit(&R.f[p % NF], p,
-			      xrand(&R.rnd) % 3 ? V_XCHG : V_READ);
+			visit(&R.f[p % NF], p, xrand(&R.rnd) % 3);
 	clear_report();
 	pid = fork();
 	if (pid == 0)
@@ -682,12 +710,30 @@ static const char *const counter_names[NR_COUNTERS] = {
 	"abort_alloc", "abort_other", "stock",
 };
 
+/*
+ * All counters from one read of "stats", so that no fault of ours falls
+ * between two of them; the first call warms the pages it uses.
+ */
 static void read_counters(long *c)
 {
-	int i;
+	static char buf[4096];
+	const char *l;
+	size_t n;
+	int i, pass;
 
-	for (i = 0; i < NR_COUNTERS; i++)
-		c[i] = spf_stat(counter_names[i]);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < NR_COUNTERS; i++)
+			c[i] = -1;
+		if (spf_read_file(SPF_DEBUGFS "/stats", buf, sizeof(buf)))
+			return;
+	}
+	for (l = buf; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+		for (i = 0; i < NR_COUNTERS; i++) {
+			n = strlen(counter_names[i]);
+			if (!strncmp(l, counter_names[i], n) && l[n] == ' ')
+				c[i] = strtol(l + n + 1, NULL, 10);
+		}
+	}
 }
 
 struct result {

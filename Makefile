@@ -8,6 +8,7 @@
 #   make KDIR=/path/to/build  against any 6.1 build tree
 #   make FLAVOUR=running      against the running kernel's build tree
 #   make run                  boot x86-64, fault benchmark with spf off and on
+#   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md)
 #   make check                every test, both arches (see README)
 #   make checkpatch           kernel style on every C file and header
 #
@@ -60,7 +61,7 @@ check:
 	@$(TOP)/tools/check/run-all
 
 bench:
-	@$(TOP)/tools/run-demo --reps 7
+	@$(TOP)/tools/bench/run --arch $(ARCH)
 
 clean:
 	rm -rf $(TOP)/build

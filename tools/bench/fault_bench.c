@@ -2,14 +2,39 @@
 /*
  * fault_bench: first-touch anonymous page faults, page_fault1 style.
  *
- * Each thread maps a private anonymous region of its own, writes one
- * byte per page (one fault each), unmaps it, and starts over until the
- * time is up.  Every fault is timed with CLOCK_MONOTONIC into a
- * log-linear histogram.  Optionally one more thread loops mmap/munmap
- * of a small unrelated region (mmap_lock writer churn).
+ * Each faulting thread writes one byte per page of a private anonymous
+ * region of its own (one fault each) until the time is up.  A round
+ * ends when the region is done; the next round either maps a fresh
+ * region (the default: munmap, mmap) or, with -r, reuses the same one
+ * after MADV_DONTNEED (which keeps the VMA, its anon_vma and its page
+ * tables).  Every fault is timed with CLOCK_MONOTONIC into a log-linear
+ * histogram; recycling the region between rounds is not.
+ *
+ * Background load, on memory nobody faults on:
+ *   -w  one thread loops mmap/munmap of a small region (mmap_lock
+ *       writer churn);
+ *   -c  the convoy: one thread holds mmap_lock for read for a long time
+ *       (MADV_POPULATE_READ over an already populated mapping of -R MiB,
+ *       over and over) while the -w thread queues for write behind it;
+ *       stock faults queue behind the writer;
+ *   -b  one thread spins in user space (the CPU load of the convoy's
+ *       reader without its lock: on an emulator that runs every vCPU
+ *       on one host thread, another busy thread alone stretches fault
+ *       latencies, whatever the locks do).
+ *
+ * -n skips the per-fault timing, for throughput alone (with HPET as the
+ * clocksource clock_gettime is a system call, costing more than a
+ * fault's own path); the cost of one timing, two clock_gettime calls,
+ * is reported as clock_ns.
+ *
+ * With -s, the spf counters (/sys/kernel/debug/spf/stats) are read just
+ * before the threads start and after they are joined, and the deltas
+ * are printed, if the module is loaded.
  *
  * Output, one line of key=value pairs:
- *   threads= faults= seconds= faults_per_sec= p50_ns= p99_ns= p999_ns= max_ns=
+ *   threads= faults= seconds= faults_per_sec= p50_ns= p99_ns= p999_ns=
+ *   max_ns= clock_ns= [reader_calls= reader_avg_us=] [writer_ops=]
+ *   [spf_NAME=...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,9 +49,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
 /* 16 sub-buckets per power of two: about 6% resolution. */
 #define SUB_BITS 4
 #define NR_BUCKETS (64 << SUB_BITS)
+
+#define SPF_STATS "/sys/kernel/debug/spf/stats"
+#define MAX_STATS 64
 
 struct worker {
 	pthread_t thread;
@@ -35,11 +67,19 @@ struct worker {
 	uint64_t hist[NR_BUCKETS];
 };
 
+struct stats {
+	int n;
+	char name[MAX_STATS][32];
+	unsigned long long val[MAX_STATS];
+};
+
 static size_t region_bytes = 16 << 20;
+static size_t reader_bytes = 256 << 20;
 static double duration = 2.0;
-static bool allow_thp;
+static bool allow_thp, reuse, timed = true;
 static atomic_bool stop;
 static size_t pagesz;
+static atomic_ullong reader_calls, reader_ns, writer_ops;
 
 static uint64_t now_ns(void)
 {
@@ -69,22 +109,42 @@ static uint64_t bucket_floor(unsigned int b)
 	return (uint64_t)((1u << SUB_BITS) | lo) << (hi - 1);
 }
 
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static char *map_region(size_t bytes, bool huge_ok)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	if (!huge_ok && madvise(p, bytes, MADV_NOHUGEPAGE))
+		die("madvise(MADV_NOHUGEPAGE)");
+	return p;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char *p = NULL;
 	size_t off;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		char *p = mmap(NULL, region_bytes, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED) {
-			perror("mmap");
-			exit(1);
+		if (!p)
+			p = map_region(region_bytes, allow_thp);
+		for (off = 0; !timed && off < region_bytes; off += pagesz) {
+			p[off] = 1;
+			w->faults++;
+			/* Looks at the flag once every 256 pages. */
+			if (!(w->faults & 255) &&
+			    atomic_load_explicit(&stop, memory_order_relaxed))
+				break;
 		}
-		if (!allow_thp)
-			madvise(p, region_bytes, MADV_NOHUGEPAGE);
-		for (off = 0; off < region_bytes; off += pagesz) {
+		for (off = 0; timed && off < region_bytes; off += pagesz) {
 			uint64_t t0 = now_ns(), dt;
 
 			p[off] = 1;
@@ -96,8 +156,16 @@ static void *worker_main(void *arg)
 			if (atomic_load_explicit(&stop, memory_order_relaxed))
 				break;
 		}
-		munmap(p, region_bytes);
+		if (reuse) {
+			if (madvise(p, region_bytes, MADV_DONTNEED))
+				die("madvise(MADV_DONTNEED)");
+		} else {
+			munmap(p, region_bytes);
+			p = NULL;
+		}
 	}
+	if (p)
+		munmap(p, region_bytes);
 	return NULL;
 }
 
@@ -111,8 +179,76 @@ static void *churn_main(void *arg)
 
 		if (p != MAP_FAILED)
 			munmap(p, 4 * pagesz);
+		atomic_fetch_add_explicit(&writer_ops, 1, memory_order_relaxed);
 	}
 	return NULL;
+}
+
+/*
+ * Holds mmap_lock for read for a long time, over and over: GUP walks
+ * every page of a populated mapping (zero-page PTEs, no THP) without
+ * ever dropping the lock.
+ */
+static void *reader_main(void *arg)
+{
+	char *p = arg;
+
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint64_t t0 = now_ns();
+
+		if (madvise(p, reader_bytes, MADV_POPULATE_READ))
+			die("madvise(MADV_POPULATE_READ)");
+		atomic_fetch_add_explicit(&reader_ns, now_ns() - t0,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&reader_calls, 1,
+					  memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/* Competes for CPU time only. */
+static void *hog_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median cost of one timing: two clock_gettime calls. */
+static uint64_t clock_cost(void)
+{
+	static uint64_t d[201];
+	unsigned int i;
+
+	for (i = 0; i < 201; i++) {
+		uint64_t t0 = now_ns();
+
+		d[i] = now_ns() - t0;
+	}
+	qsort(d, 201, sizeof(d[0]), cmp_u64);
+	return d[100];
+}
+
+static bool read_stats(struct stats *s)
+{
+	FILE *f = fopen(SPF_STATS, "r");
+
+	s->n = 0;
+	if (!f)
+		return false;
+	while (s->n < MAX_STATS &&
+	       fscanf(f, "%31s %llu", s->name[s->n], &s->val[s->n]) == 2)
+		s->n++;
+	fclose(f);
+	return s->n > 0;
 }
 
 static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
@@ -131,9 +267,16 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-t THREADS] [-m MIB_PER_THREAD] [-d SECONDS] [-H] [-w]\n"
+		"usage: %s [-t THREADS] [-m MIB_PER_THREAD] [-d SECONDS] [-H] [-r]\n"
+		"          [-n] [-w] [-c] [-R READER_MIB] [-b] [-s]\n"
 		"  -H  leave THP as configured (default: MADV_NOHUGEPAGE)\n"
-		"  -w  one more thread loops mmap/munmap of an unrelated region\n",
+		"  -r  reuse the region after MADV_DONTNEED (default: fresh mmap)\n"
+		"  -n  no per-fault timing (throughput only)\n"
+		"  -w  one more thread loops mmap/munmap of an unrelated region\n"
+		"  -c  convoy: -w plus a thread holding mmap_lock for read\n"
+		"      (MADV_POPULATE_READ of READER_MIB, default 256)\n"
+		"  -b  one more thread spins in user space\n"
+		"  -s  print the spf counter deltas (if the module is loaded)\n",
 		argv0);
 	exit(2);
 }
@@ -141,36 +284,59 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
 	static uint64_t hist[NR_BUCKETS];
+	static struct stats s0, s1;
 	int nthreads = 1, opt, i;
-	bool churn = false;
+	bool churn = false, convoy = false, hog = false, stats = false;
+	bool have_stats = false;
 	struct worker *w;
-	uint64_t faults = 0, max_ns = 0, t0, t1;
-	pthread_t churner;
+	uint64_t faults = 0, max_ns = 0, t0, t1, clock_ns;
+	pthread_t churner, reader, hogger;
+	char *reader_mem = NULL;
 	unsigned int b;
 
-	while ((opt = getopt(argc, argv, "t:m:d:Hw")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:d:HrnwcR:bs")) != -1) {
 		switch (opt) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'm': region_bytes = (size_t)atol(optarg) << 20; break;
 		case 'd': duration = atof(optarg); break;
 		case 'H': allow_thp = true; break;
+		case 'r': reuse = true; break;
+		case 'n': timed = false; break;
 		case 'w': churn = true; break;
+		case 'c': convoy = churn = true; break;
+		case 'R': reader_bytes = (size_t)atol(optarg) << 20; break;
+		case 'b': hog = true; break;
+		case 's': stats = true; break;
 		default: usage(argv[0]);
 		}
 	}
-	if (nthreads < 1 || nthreads > 1024 || !region_bytes || duration <= 0)
+	if (nthreads < 1 || nthreads > 1024 || !region_bytes ||
+	    !reader_bytes || duration <= 0)
 		usage(argv[0]);
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
+	clock_ns = clock_cost();
 
 	w = calloc(nthreads, sizeof(*w));
 	if (!w)
 		return 1;
+	if (convoy) {
+		/* Populated once here, so that each pass only walks. */
+		reader_mem = map_region(reader_bytes, false);
+		if (madvise(reader_mem, reader_bytes, MADV_POPULATE_READ))
+			die("madvise(MADV_POPULATE_READ)");
+	}
+	if (stats)
+		have_stats = read_stats(&s0);
 	t0 = now_ns();
+	if (convoy && pthread_create(&reader, NULL, reader_main, reader_mem))
+		return 1;
+	if (hog && pthread_create(&hogger, NULL, hog_main, NULL))
+		return 1;
+	if (churn && pthread_create(&churner, NULL, churn_main, NULL))
+		return 1;
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]))
 			return 1;
-	if (churn && pthread_create(&churner, NULL, churn_main, NULL))
-		return 1;
 	usleep((useconds_t)(duration * 1e6));
 	atomic_store(&stop, true);
 	for (i = 0; i < nthreads; i++)
@@ -178,6 +344,12 @@ int main(int argc, char **argv)
 	t1 = now_ns();
 	if (churn)
 		pthread_join(churner, NULL);
+	if (convoy)
+		pthread_join(reader, NULL);
+	if (hog)
+		pthread_join(hogger, NULL);
+	if (have_stats)
+		have_stats = read_stats(&s1) && s1.n == s0.n;
 
 	for (i = 0; i < nthreads; i++) {
 		faults += w[i].faults;
@@ -186,12 +358,23 @@ int main(int argc, char **argv)
 		for (b = 0; b < NR_BUCKETS; b++)
 			hist[b] += w[i].hist[b];
 	}
-	printf("threads=%d faults=%llu seconds=%.3f faults_per_sec=%.0f p50_ns=%llu p99_ns=%llu p999_ns=%llu max_ns=%llu\n",
+	printf("threads=%d faults=%llu seconds=%.3f faults_per_sec=%.0f p50_ns=%llu p99_ns=%llu p999_ns=%llu max_ns=%llu clock_ns=%llu",
 	       nthreads, (unsigned long long)faults, (t1 - t0) / 1e9,
 	       faults / ((t1 - t0) / 1e9),
 	       (unsigned long long)percentile(hist, faults, 0.50),
 	       (unsigned long long)percentile(hist, faults, 0.99),
 	       (unsigned long long)percentile(hist, faults, 0.999),
-	       (unsigned long long)max_ns);
+	       (unsigned long long)max_ns, (unsigned long long)clock_ns);
+	if (convoy)
+		printf(" reader_calls=%llu reader_avg_us=%llu",
+		       (unsigned long long)reader_calls,
+		       reader_calls ? (unsigned long long)
+				      (reader_ns / reader_calls / 1000) : 0);
+	if (churn)
+		printf(" writer_ops=%llu", (unsigned long long)writer_ops);
+	for (i = 0; have_stats && i < s1.n; i++)
+		if (!strcmp(s0.name[i], s1.name[i]))
+			printf(" spf_%s=%llu", s1.name[i], s1.val[i] - s0.val[i]);
+	printf("\n");
 	return 0;
 }

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * While spf is loaded, page tables and split PTE locks are freed only
+ * after an RCU grace period (pgtable_rcu/pgtable_free.c), on every path
+ * this process can drive: munmap and exit (through the mmu_gather: on
+ * x86-64 native the paravirt target spf redirects, on arm64
+ * tlb_remove_table itself), a THP collapse (tlb_remove_table_sync_one
+ * gains a grace period), and on kernels whose PTE locks are allocated
+ * (PREEMPT_RT) the lock of every freed table.  If a path were missed,
+ * its counter would not move.
+ */
+#define _GNU_SOURCE
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define PMD_BYTES	(2UL << 20)
+#define NTABLES		8
+
+FIXTURE(pgtable) {
+};
+
+FIXTURE_SETUP(pgtable)
+{
+	spf_fixture_load(_metadata);
+}
+
+FIXTURE_TEARDOWN(pgtable)
+{
+	spf_fixture_unload(_metadata);
+}
+
+/* NTABLES 2 MiB-aligned regions, one page touched in each: NTABLES PTE tables. */
+static char *map_tables(void)
+{
+	size_t len = (NTABLES + 1) * PMD_BYTES;
+	char *raw, *p;
+	int i;
+
+	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((unsigned long)raw + PMD_BYTES - 1) & ~(PMD_BYTES - 1));
+	/* Fails (EINVAL) where THP is not built in, as on PREEMPT_RT. */
+	madvise(p, NTABLES * PMD_BYTES, MADV_NOHUGEPAGE);
+	for (i = 0; i < NTABLES; i++)
+		p[i * PMD_BYTES] = 1;
+	return p;
+}
+
+static bool kernel_is_rt(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.version, "PREEMPT_RT");
+}
+
+TEST_F(pgtable, munmap_defers_every_table)
+{
+	long before = spf_stat("pgtable_deferred");
+	char *p = map_tables();
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, munmap(p, NTABLES * PMD_BYTES));
+	EXPECT_LE(NTABLES, spf_stat("pgtable_deferred") - before);
+}
+
+TEST_F(pgtable, exit_defers_every_table)
+{
+	long before = spf_stat("pgtable_deferred");
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(map_tables() ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_LE(NTABLES, spf_stat("pgtable_deferred") - before);
+}
+
+/*
+ * A collapse replaces a PTE table by a huge pmd; the kernel's IPI
+ * before it reuses or frees the table gains a grace period.  The data
+ * must survive the collapse.
+ */
+TEST_F(pgtable, collapse_waits_for_a_grace_period)
+{
+	char *p = map_tables();
+	long before;
+	size_t i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < PMD_BYTES; i += page_size())
+		p[i] = (char)(i / page_size());
+	if (madvise(p, PMD_BYTES, MADV_HUGEPAGE)) {
+		munmap(p, NTABLES * PMD_BYTES);
+		SKIP(return, "no THP in this kernel (%s)", strerror(errno));
+	}
+	before = spf_stat("pgtable_sync");
+	if (madvise(p, PMD_BYTES, MADV_COLLAPSE)) {
+		munmap(p, NTABLES * PMD_BYTES);
+		SKIP(return, "MADV_COLLAPSE failed (%s)", strerror(errno));
+	}
+	EXPECT_LE(1, spf_stat("pgtable_sync") - before);
+	for (i = 0; i < PMD_BYTES; i += page_size())
+		ASSERT_EQ((char)(i / page_size()), p[i]);
+	munmap(p, NTABLES * PMD_BYTES);
+}
+
+/*
+ * PREEMPT_RT allocates each PTE table's lock: spf defers its free, and
+ * the deferred locks are all freed soon after.  Elsewhere the locks
+ * live in struct page and nothing must be deferred.
+ */
+TEST_F(pgtable, split_locks_follow_their_tables)
+{
+	long before = spf_stat("ptl_deferred");
+	char *p = map_tables();
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, munmap(p, NTABLES * PMD_BYTES));
+	if (!kernel_is_rt()) {
+		EXPECT_EQ(0, spf_stat("ptl_deferred") - before);
+		return;
+	}
+	EXPECT_LE(NTABLES, spf_stat("ptl_deferred") - before);
+	for (i = 0; i < 1000; i++) {
+		if (spf_stat("ptl_freed") == spf_stat("ptl_deferred"))
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(spf_stat("ptl_freed"), spf_stat("ptl_deferred"));
+	EXPECT_EQ(0, spf_stat("ptl_leaked"));
+}
+
+TEST_HARNESS_MAIN

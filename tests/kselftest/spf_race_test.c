@@ -72,13 +72,18 @@ static const char *const case_names[NR_CASES] = {
 	"mprotect", "dontneed", "fork", "exit",
 };
 
-/* What op k does to pages [lo, hi) of the region. */
-#define OP_ZERO		1	/* their contents become zero */
+/*
+ * What op k does to pages [lo, hi) of the region.  OP_SET: each page
+ * now holds its fill value, 0 or, with fill != 0, mktag(p, fill), a
+ * sequence number no faulter reaches.
+ */
+#define OP_SET		1	/* their contents become the fill value */
 #define OP_MAPERR	2	/* accesses may meanwhile fail with SEGV_MAPERR */
 #define OP_ACCERR	4	/* writes may meanwhile fail with SEGV_ACCERR */
 
 struct op_rec {
 	uint32_t flags, lo, hi;
+	uint64_t fill;
 };
 
 /* A page's last event: its value and the gen window it happened in. */
@@ -241,27 +246,43 @@ static void mut_err(const char *what)
 
 /* ---- the faulter's checks ---- */
 
-/* Is V a value page P may hold, for an access seen in gen [g1, g2]? */
-static bool explained(size_t p, const struct pstate *s, unsigned long g1,
-		      unsigned long g2, uint64_t v, bool *maybe, bool *sure)
+static uint64_t fill_value(const struct op_rec *o, size_t p)
 {
-	unsigned long k;
+	return o->fill ? mktag(p, o->fill) : 0;
+}
 
-	*maybe = *sure = false;
-	for (k = (s->slo + 2) / 2; k <= (g2 + 1) / 2; k++) {
-		const struct op_rec *o = &R.ops[k];
+/*
+ * Is V a value page P may hold, for an access seen in gen [g1, g2]?
+ * *BASE: what it holds unless an op that may have acted did; *MAYBE:
+ * whether there is such an op.
+ */
+static bool explained(size_t p, const struct pstate *s, unsigned long g1,
+		      unsigned long g2, uint64_t v, uint64_t *base, bool *maybe)
+{
+	unsigned long k, k0 = (s->slo + 2) / 2, k1 = (g2 + 1) / 2, sure = 0;
+	const struct op_rec *o;
+	bool ok;
 
-		if (!(o->flags & OP_ZERO) || p < o->lo || p >= o->hi)
+	/* The last op that surely acted between the last event and now. */
+	for (k = k0; k <= k1; k++) {
+		o = &R.ops[k];
+		if ((o->flags & OP_SET) && p >= o->lo && p < o->hi &&
+		    s->shi < 2 * k - 1 && 2 * k - 1 < g1)
+			sure = k;
+	}
+	*base = sure ? fill_value(&R.ops[sure], p) : s->last;
+	*maybe = false;
+	ok = v == *base;
+	/* Later ones may or may not have. */
+	for (k = sure ? sure + 1 : k0; k <= k1; k++) {
+		o = &R.ops[k];
+		if (!(o->flags & OP_SET) || p < o->lo || p >= o->hi)
 			continue;
 		*maybe = true;
-		if (s->shi < 2 * k - 1 && 2 * k - 1 < g1)
-			*sure = true;
+		if (v == fill_value(o, p))
+			ok = true;
 	}
-	if (*sure)
-		return v == 0;
-	if (*maybe)
-		return v == 0 || v == s->last;
-	return v == s->last;
+	return ok;
 }
 
 /* Did an op on page P overlapping gen [g1, g2] allow this SIGSEGV? */
@@ -356,8 +377,8 @@ static void visit(struct faulter *f, size_t p, int kind)
 	struct pstate *s = &R.st[p];
 	size_t bad, stride, nw = R.ps / sizeof(uint64_t);
 	unsigned long g1, g2;
-	uint64_t v, tag = 0;
-	bool maybe, sure, fresh;
+	uint64_t v, base, tag = 0;
+	bool maybe, fresh;
 	int code;
 
 	t_lo = (uintptr_t)w;
@@ -375,21 +396,22 @@ static void visit(struct faulter *f, size_t p, int kind)
 	}
 	g2 = gen_now();
 	/*
-	 * A store's read-back sees the tag, or 0 if an op zeroed the page
-	 * in between.  Whether its page may be fresh decides the scan.
+	 * A store's read-back sees the tag, or a fill value if an op set
+	 * the page in between.  Whether its page may be fresh decides the
+	 * scan.
 	 */
 	fresh = kind == V_STORE && (!s->last ||
-		(explained(p, s, g1, g2, 0, &maybe, &sure), maybe));
+		(explained(p, s, g1, g2, 0, &base, &maybe), maybe || !base));
 	if (kind == V_STORE)
 		*s = (struct pstate){ tag, g1, g2 };
-	if (!explained(p, s, g1, g2, v, &maybe, &sure)) {
-		char seen[64], last[64];
+	if (!explained(p, s, g1, g2, v, &base, &maybe)) {
+		char seen[64], want[64];
 
 		describe(seen, sizeof(seen), v);
-		describe(last, sizeof(last), s->last);
+		describe(want, sizeof(want), base);
 		ferr(f, "page %zu: %s saw %s, expected %s%s (last event gen %lu..%lu, now %lu..%lu)",
-		     p, kind_name(kind), seen, sure ? "0" : last,
-		     maybe && !sure ? " or 0" : "", s->slo, s->shi, g1, g2);
+		     p, kind_name(kind), seen, want,
+		     maybe ? " or an op's fill" : "", s->slo, s->shi, g1, g2);
 	}
 	s->last = kind == V_XCHG ? tag : v;
 	s->slo = g1;
@@ -444,16 +466,48 @@ static void wait_visits(unsigned long n)
 	}
 }
 
+static void op_begin_fill(uint32_t flags, size_t lo, size_t hi,
+			  uint64_t fill)
+{
+	R.ops[R.nops + 1] = (struct op_rec){ flags, lo, hi, fill };
+	atomic_fetch_add(&R.gen, 1);		/* odd: op nops+1 runs */
+}
+
 static void op_begin(uint32_t flags, size_t lo, size_t hi)
 {
-	R.ops[R.nops + 1] = (struct op_rec){ flags, lo, hi };
-	atomic_fetch_add(&R.gen, 1);		/* odd: op nops+1 runs */
+	op_begin_fill(flags, lo, hi, 0);
 }
 
 static void op_end(void)
 {
 	atomic_fetch_add(&R.gen, 1);
 	R.nops++;
+}
+
+/*
+ * Replace the region with a shared (shmem) mapping whose pages already
+ * hold their fill tag: a speculative anonymous page put where the
+ * region is no longer anonymous would read as 0.
+ */
+static void op_replace_shared(void)
+{
+	uint64_t fill = SEQ_MASK - (R.nops + 1);
+	char *sh;
+	size_t p;
+
+	sh = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		mut_err("mmap(MAP_SHARED)");
+		return;
+	}
+	for (p = 0; p < R.npages; p++)
+		*(uint64_t *)(sh + p * R.ps) = mktag(p, fill);
+	op_begin_fill(OP_SET, 0, R.npages, fill);
+	if (mremap(sh, REGION, REGION, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   R.r) != R.r)
+		mut_err("mremap of the shared mapping over the region");
+	op_end();
 }
 
 static void random_range(size_t *lo, size_t *hi)
@@ -475,7 +529,7 @@ static void op_dontneed(void)
 	size_t lo, hi;
 
 	random_range(&lo, &hi);
-	op_begin(OP_ZERO, lo, hi);
+	op_begin(OP_SET, lo, hi);
 	if (madvise(R.r + lo * R.ps, (hi - lo) * R.ps, MADV_DONTNEED))
 		mut_err("madvise(MADV_DONTNEED)");
 	op_end();
@@ -599,7 +653,7 @@ static void mutate(void)
 
 	switch (R.c) {
 	case C_MUNMAP:
-		op_begin(OP_ZERO | OP_MAPERR, 0, R.npages);
+		op_begin(OP_SET | OP_MAPERR, 0, R.npages);
 		if (munmap(R.r, REGION))
 			mut_err("munmap");
 		wait_visits(xrand(&R.rnd) % 64);
@@ -607,7 +661,11 @@ static void mutate(void)
 		op_end();
 		break;
 	case C_MAP_FIXED:
-		op_begin(OP_ZERO, 0, R.npages);
+		if (xrand(&R.rnd) % 3 == 0) {
+			op_replace_shared();
+			break;
+		}
+		op_begin(OP_SET, 0, R.npages);
 		map_region(MAP_FIXED);
 		op_end();
 		break;
@@ -623,7 +681,7 @@ static void mutate(void)
 		op_end();
 		break;
 	case C_MREMAP_GROW:
-		op_begin(OP_ZERO | OP_MAPERR, R.npages / 2, R.npages);
+		op_begin(OP_SET | OP_MAPERR, R.npages / 2, R.npages);
 		if (mremap(R.r, REGION, REGION / 2, 0) != R.r)
 			mut_err("mremap shrink");
 		wait_visits(xrand(&R.rnd) % 64);

@@ -1150,6 +1150,115 @@ TEST_F(spec, disabled_means_not_speculated)
 		EXPECT_TRUE(page_is(p + i * ps, 0, 1));
 }
 
+/* ---- NUMA hinting faults: the pte is not none, stock handles them. */
+
+#define NUMA_DBG "/sys/kernel/debug/sched/numa_balancing/"
+
+static long vmstat(const char *key)
+{
+	static char buf[16384];
+	size_t klen = strlen(key);
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/vmstat", buf, sizeof(buf)))
+		return -1;
+	for (s = buf; s; s = strchr(s, '\n')) {
+		if (*s == '\n')
+			s++;
+		if (!strncmp(s, key, klen) && s[klen] == ' ')
+			return strtol(s + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+static volatile int idle_stop;
+
+/* A second thread: a single-threaded task's pages on its own node are
+ * never made hinting ptes (change_pte_range()), and the guest has one. */
+static void *idle_fn(void *arg)
+{
+	while (!idle_stop)
+		usleep(1000);
+	return NULL;
+}
+
+/* Spin in user mode until the scanner changed WANT more ptes. */
+static long spin_for_pte_updates(long want, double secs)
+{
+	struct timespec t0, t;
+	long base = vmstat("numa_pte_updates"), got = 0;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 1000000; i++)
+			x++;
+		got = vmstat("numa_pte_updates") - base;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (got < want &&
+		 t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	return got;
+}
+
+TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60)
+{
+	char old[16] = "", delay[16] = "", pmin[16] = "";
+	struct spf_counts a, b, d;
+	long updates, hints;
+	size_t ps = page_size(), i;
+	pthread_t t;
+	char *p;
+
+	REQUIRE_SPEC();
+	if (spf_read_file("/proc/sys/kernel/numa_balancing", old, sizeof(old)))
+		SKIP(return, "kernel without NUMA balancing");
+	if (spf_read_file(NUMA_DBG "scan_delay_ms", delay, sizeof(delay)) ||
+	    spf_read_file(NUMA_DBG "scan_period_min_ms", pmin, sizeof(pmin)))
+		SKIP(return, "no " NUMA_DBG " knobs");
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	for (i = 1; i <= N; i++)
+		p[i * ps] = (char)i;
+	ASSERT_EQ(0, start_thread(&t, idle_fn, NULL));
+
+	/* Scan at once and often; restore the knobs whatever happens. */
+	spf_write_file(NUMA_DBG "scan_delay_ms", "0");
+	spf_write_file(NUMA_DBG "scan_period_min_ms", "10");
+	spf_write_file("/proc/sys/kernel/numa_balancing", "1");
+	updates = spin_for_pte_updates(N, 5);
+	spf_write_file("/proc/sys/kernel/numa_balancing", old);
+	spf_write_file(NUMA_DBG "scan_delay_ms", delay);
+	spf_write_file(NUMA_DBG "scan_period_min_ms", pmin);
+	idle_stop = 1;
+	pthread_join(t, NULL);
+
+	hints = vmstat("numa_hint_faults");
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (i = 1; i <= N; i++)
+		keep(p[i * ps]);
+	spf_counts_read(&b);
+	hints = vmstat("numa_hint_faults") - hints;
+	spf_counts_sub(&b, &a, &d);
+	TH_LOG("%ld pte updates, %ld hinting faults:%s", updates, hints,
+	       spf_counts_str(&d));
+	for (i = 1; i <= N; i++)
+		EXPECT_TRUE(page_is(p + i * ps, 0, (char)i));
+	if (hints <= 0)
+		SKIP(return, "no NUMA hinting faults in 5 s (%ld pte updates)",
+		     updates);
+	/*
+	 * Every fault here was a hinting fault, entered the hook and was
+	 * left to stock; vmstat's window encloses the counters' one.
+	 */
+	EXPECT_LT(0, d.c[SPF_C_ABORT_PTE]);
+	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], d.c[SPF_C_ABORT_PTE]);
+	EXPECT_LE(d.c[SPF_C_ABORT_PTE], hints);
+	EXPECT_EQ(0, spf_counts_spec(&d));
+	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
+}
+
 /* ---- Tracepoints: spf:spf_spec and spf:spf_abort_*, through perf. */
 
 #define TP_BASE 0x500000000000UL

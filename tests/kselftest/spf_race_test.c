@@ -11,28 +11,32 @@
  *
  * The region: REGION bytes, 2 MiB aligned, THP off, between PROT_NONE
  * guards.  Page p belongs to faulter p % NF, the only thread that
- * writes it.  A visit is an atomic exchange of the page's first word
- * with a tag (page address, faulter sequence number) or a plain read of
- * it, then a check that every other word of the page is zero.
+ * writes it.  A visit reads the page's first word, or exchanges it with
+ * a tag (page address, faulter sequence number), or stores a tag and
+ * reads it back (under single-threaded TCG an exchange is a load then a
+ * store, so only a plain store makes a first-touch write fault); then
+ * it checks that every other word of the page is zero, all of them
+ * when the page may be fresh.
  *
  * Generations.  The mutator numbers its operations k = 1, 2, ...,
  * publishes what op k does to which pages (struct op_rec), then moves
  * "gen" to 2k-1 (odd: in progress), does it, and moves gen to 2k.  A
  * faulter reads gen before (g1) and after (g2) each access.  The page's
- * last event (the exchange that landed, or the read) happened while
- * gen was in [slo, shi]; the new access while it was in [g1, g2].  An
- * op k that zeroes the page (munmap, MAP_FIXED, shrink, DONTNEED) may
+ * last event (the write that landed, or the read) happened while gen
+ * was in [slo, shi]; the new access while it was in [g1, g2].  An op k
+ * that sets the page (munmap and re-mmap, MAP_FIXED, shrink, DONTNEED:
+ * to 0; a prefilled shmem mapping moved over it: to a known tag) may
  * have acted in between if slo <= 2k-1 <= g2, and surely did if
- * shi < 2k-1 < g1.  So the value seen must be: 0 if some zeroing op
- * surely acted; 0 or the last value if one may have; else exactly the
- * last value.  A SIGSEGV must have the code (MAPERR, or ACCERR on a
- * write) of an op on that page that overlapped the access
- * (2k-1 in [g1, g2]) and an address in that page.
+ * shi < 2k-1 < g1.  So the value seen must be that of the last op that
+ * surely acted (or the last value if none did), or that of a later op
+ * that may have acted; nothing else.  A SIGSEGV must have the code
+ * (MAPERR, or ACCERR on a write) of an op on that page that overlapped
+ * the access (2k-1 in [g1, g2]) and an address in that page.
  *
  * Speculation only happens where the PTE table exists and, for writes,
  * where the VMA has an anon_vma, so ops that keep both (mprotect,
- * mremap move, fork) are interleaved with a MADV_DONTNEED of a random
- * sub-range: the faulters refault it while the next op runs.  Each
+ * mremap move and grow, fork) are interleaved with a MADV_DONTNEED of
+ * a random sub-range: the faulters refault it while the next op runs.  Each
  * module-loaded case asserts that speculative faults happened and that
  * the outcome counters add up; one quick test runs every case with the
  * module unloaded, to show the checks themselves hold on stock.

@@ -17,15 +17,15 @@ reps=$1
 secs=$2
 
 # name|fault_bench arguments; -s adds the spf counter deltas when loaded.
-scenarios='2t-fresh|-t 2 -m 64
-2t-reuse|-t 2 -m 64 -r
-2t-thp|-t 2 -m 64 -H
-1t-fresh-tput|-t 1 -m 64 -n
-1t-reuse-tput|-t 1 -m 64 -r -n
-1t-reuse|-t 1 -m 64 -r
-1t+hog|-t 1 -m 64 -r -b
-1t+churn|-t 1 -m 64 -r -w
-1t+convoy|-t 1 -m 64 -r -c -R 64'
+scenarios='2t-fresh|-t 2 -m 16
+2t-reuse|-t 2 -m 16 -r
+2t-thp|-t 2 -m 16 -H
+1t-fresh-tput|-t 1 -m 16 -n
+1t-reuse-tput|-t 1 -m 16 -r -n
+1t-reuse|-t 1 -m 16 -r
+1t+hog|-t 1 -m 16 -r -b
+1t+churn|-t 1 -m 16 -r -w
+1t+convoy|-t 1 -m 16 -r -c -R 64'
 
 fail() {
 	echo "bench-guest: FAILED: $*"

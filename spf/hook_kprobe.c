@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Function redirection with kprobes.
+ * Function redirection with kprobes: on arm64 for every hook, on x86-64
+ * for a hooked function that has no fentry site (spf/hook_install.c).
  *
  * A kprobe sits at the entry of each hooked function (on x86-64 the
  * fentry site, see include/spf/arch/x86_64.h), before the prologue, so
@@ -23,13 +24,15 @@
 #include <spf/arch.h>
 #include <spf/hook.h>
 
-const char spf_arch_hook_desc[] = SPF_ARCH_HOOK_DESC;
-
 static int spf_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct spf_hook *hook = container_of(p, struct spf_hook, kp);
+	unsigned long args[SPF_HOOK_ARGS];
+	unsigned int i;
 
-	if (!spf_hook_take(hook, spf_arch_entry_caller(regs), regs))
+	for (i = 0; i < SPF_HOOK_ARGS; i++)
+		args[i] = regs_get_kernel_argument(regs, i);
+	if (!spf_hook_take(hook, spf_arch_entry_caller(regs), args))
 		return 0;
 	instruction_pointer_set(regs, (unsigned long)hook->replacement);
 	return 1;
@@ -42,39 +45,27 @@ static void spf_kprobe_post(struct kprobe *p, struct pt_regs *regs,
 }
 NOKPROBE_SYMBOL(spf_kprobe_post);
 
-int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
+int spf_kprobe_arm(struct spf_hook *hook)
 {
-	struct kprobe *kp;
-	unsigned int i;
+	struct kprobe *kp = &hook->kp;
 	int ret;
 
-	for (i = 0; i < n; i++) {
-		kp = &hooks[i].kp;
-		memset(kp, 0, sizeof(*kp));
-		if (!hooks[i].addr)
-			continue;	/* not needed on this kernel */
-		kp->addr = (kprobe_opcode_t *)hooks[i].addr;
-		kp->pre_handler = spf_kprobe_pre;
-		kp->post_handler = spf_kprobe_post;
-		ret = register_kprobe(kp);
-		if (ret) {
-			pr_err("cannot hook %s: kprobe registration failed (%d)\n",
-			       hooks[i].symbol, ret);
-			kp->addr = NULL;
-			spf_arch_hooks_remove(hooks, i);
-			return ret;
-		}
+	memset(kp, 0, sizeof(*kp));
+	kp->addr = (kprobe_opcode_t *)hook->addr;
+	kp->pre_handler = spf_kprobe_pre;
+	kp->post_handler = spf_kprobe_post;
+	ret = register_kprobe(kp);
+	if (ret) {
+		pr_err("cannot hook %s: kprobe registration failed (%d)\n",
+		       hook->symbol, ret);
+		return ret;
 	}
+	hook->armed = SPF_ARMED_KPROBE;
 	return 0;
 }
 
 /* unregister_kprobe() waits for running pre-handlers (synchronize_rcu). */
-void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
+void spf_kprobe_disarm(struct spf_hook *hook)
 {
-	while (n--) {
-		if (!hooks[n].kp.addr)
-			continue;
-		unregister_kprobe(&hooks[n].kp);
-		hooks[n].kp.addr = NULL;
-	}
+	unregister_kprobe(&hook->kp);
 }

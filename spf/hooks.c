@@ -68,6 +68,7 @@
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate_wait.h>
+#include <linux/seq_file.h>
 #include <spf/arch.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
@@ -223,23 +224,23 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 
 /*
  * Called by the arch mechanism at the entry of a hooked function, with
- * preemption disabled; must not sleep.  True means "redirect this call",
- * and then the caller holds an in-flight reference for the replacement.
+ * the call's first SPF_HOOK_ARGS arguments; must not sleep (it may run
+ * with preemption disabled, or enabled with ftrace direct calls: every
+ * step is safe either way).  True means "redirect this call", and then
+ * the caller holds an in-flight reference for the replacement.
  */
 bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
-			   struct pt_regs *regs)
+			   const unsigned long *args)
 {
 	if (within_module_core(caller, THIS_MODULE))
 		return false;
 	/* The marker's reference was taken by the lock_mm redirection. */
 	if (hook == &spf_hooks[SPF_HOOK_HANDLE_MM_FAULT] &&
-	    regs_get_kernel_argument(regs, 0) ==
-	    (unsigned long)&spf_marker_vma)
+	    args[0] == (unsigned long)&spf_marker_vma)
 		return true;
 	if (hook->always)
 		return percpu_ref_tryget(&spf_inflight);
-	if (hook->nonnull_arg >= 0 &&
-	    !regs_get_kernel_argument(regs, hook->nonnull_arg))
+	if (hook->nonnull_arg >= 0 && !args[hook->nonnull_arg])
 		return false;
 	if (!READ_ONCE(spf_enabled)) {
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
@@ -249,6 +250,17 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	return percpu_ref_tryget_live(&spf_inflight);
 }
 NOKPROBE_SYMBOL(spf_hook_take);
+
+/* For debugfs "arch": which mechanism carries each hook. */
+void spf_hooks_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SPF_HOOKS; i++)
+		if (spf_hooks[i].addr)
+			seq_printf(m, "%s %s\n", spf_hooks[i].symbol,
+				   spf_hook_mechanism(&spf_hooks[i]));
+}
 
 static void spf_inflight_release(struct percpu_ref *ref)
 {

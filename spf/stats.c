@@ -12,6 +12,7 @@
 #include <linux/seq_file.h>
 #include <spf/stats.h>
 #include <spf/hook.h>
+#include <spf/hooks.h>
 
 DEFINE_PER_CPU(struct spf_stats, spf_stats);
 
@@ -69,6 +70,7 @@ DEFINE_SHOW_ATTRIBUTE(spf_stats);
 static int spf_arch_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "%s\n", spf_arch_hook_desc);
+	spf_hooks_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(spf_arch);

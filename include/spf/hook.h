@@ -7,8 +7,8 @@
  *
  * Contract of the mechanism: spf_arch_hooks_install() arms a hook on the
  * entry of each hook's function; when the function is called, the arch
- * side calls spf_hook_take(hook, caller, regs) before the function's
- * prologue, with preemption disabled, and if that returns true it makes
+ * side calls spf_hook_take(hook, caller, args) before the function's
+ * prologue, and if that returns true it makes
  * the call continue at hook->replacement with the arguments and return
  * address untouched.  spf_arch_hooks_remove() returns only when no CPU
  * can still be inside spf_hook_take() for these hooks.
@@ -33,14 +33,30 @@ struct spf_hook {
 	 */
 	int (*resolve)(struct spf_hook *hook);
 	unsigned long addr;	/* resolved entry address of symbol */
-	struct kprobe kp;	/* the mechanism's probe; armed iff kp.addr */
+	struct kprobe kp;	/* kprobes: the probe */
+	enum {
+		SPF_ARMED_NONE,
+		SPF_ARMED_KPROBE,
+		SPF_ARMED_DIRECT,
+	} armed;
 };
 
+/* Arguments spf_hook_take() sees; nonnull_arg must be below this. */
+#define SPF_HOOK_ARGS	4
+
 bool spf_hook_take(struct spf_hook *hook, unsigned long caller,
-		   struct pt_regs *regs);
+		   const unsigned long *args);
 
 extern const char spf_arch_hook_desc[];
 int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n);
 void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n);
+
+/* The mechanisms, one hook at a time (spf/hook_install.c uses them). */
+int spf_kprobe_arm(struct spf_hook *hook);
+void spf_kprobe_disarm(struct spf_hook *hook);
+void spf_direct_init(struct spf_hook *hooks);
+int spf_direct_arm(struct spf_hook *hook, unsigned int n);
+void spf_direct_disarm(struct spf_hook *hook, unsigned int n);
+const char *spf_hook_mechanism(const struct spf_hook *hook);
 
 #endif

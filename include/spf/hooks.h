@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 struct pt_regs;
+struct seq_file;
 
 extern bool spf_enabled;
 extern struct vm_area_struct spf_marker_vma;
@@ -20,6 +21,7 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 				     unsigned long addr, unsigned int flags,
 				     struct pt_regs *regs);
 
+void spf_hooks_show(struct seq_file *m);
 int spf_hooks_init(void);
 void spf_hooks_exit(void);
 

@@ -28,21 +28,21 @@ static void require_module(struct __test_metadata *_metadata)
 TEST(load_unload)
 {
 	require_module(_metadata);
-	ASSERT_FALSE(kprobe_listed(HOOKED_A));
+	ASSERT_FALSE(hook_armed(HOOKED_A));
 
 	ASSERT_EQ(0, spf_load(NULL));
 	EXPECT_TRUE(spf_loaded());
 	EXPECT_EQ(0, access(SPF_DEBUGFS "/stats", R_OK));
-	EXPECT_TRUE(kprobe_listed(HOOKED_A));
-	EXPECT_TRUE(kprobe_listed(HOOKED_B));
-	EXPECT_TRUE(kprobe_listed(HOOKED_C));
+	EXPECT_TRUE(hook_armed(HOOKED_A));
+	EXPECT_TRUE(hook_armed(HOOKED_B));
+	EXPECT_TRUE(hook_armed(HOOKED_C));
 
 	ASSERT_EQ(0, spf_unload());
 	EXPECT_FALSE(spf_loaded());
 	EXPECT_NE(0, access(SPF_DEBUGFS, F_OK));
-	EXPECT_FALSE(kprobe_listed(HOOKED_A));
-	EXPECT_FALSE(kprobe_listed(HOOKED_B));
-	EXPECT_FALSE(kprobe_listed(HOOKED_C));
+	EXPECT_FALSE(hook_armed(HOOKED_A));
+	EXPECT_FALSE(hook_armed(HOOKED_B));
+	EXPECT_FALSE(hook_armed(HOOKED_C));
 }
 
 TEST(load_twice_refused)
@@ -50,9 +50,9 @@ TEST(load_twice_refused)
 	require_module(_metadata);
 	ASSERT_EQ(0, spf_load(NULL));
 	EXPECT_EQ(-EEXIST, spf_load(NULL));
-	EXPECT_TRUE(kprobe_listed(HOOKED_A));
+	EXPECT_TRUE(hook_armed(HOOKED_A));
 	ASSERT_EQ(0, spf_unload());
-	EXPECT_FALSE(kprobe_listed(HOOKED_A));
+	EXPECT_FALSE(hook_armed(HOOKED_A));
 }
 
 /* A refused load: the errno, the log line naming the culprit, no trace. */
@@ -67,8 +67,8 @@ static void expect_refused(struct __test_metadata *_metadata,
 		TH_LOG("no kernel message containing \"%s\"", msg);
 	}
 	EXPECT_FALSE(spf_loaded());
-	EXPECT_FALSE(kprobe_listed(HOOKED_A));
-	EXPECT_FALSE(kprobe_listed(HOOKED_B));
+	EXPECT_FALSE(hook_armed(HOOKED_A));
+	EXPECT_FALSE(hook_armed(HOOKED_B));
 }
 
 TEST(bad_bool_refused)
@@ -223,9 +223,9 @@ TEST_F_TIMEOUT(reload, while_faulting, 600)
 	}
 	TH_LOG("20 cycles, slowest unload %.3f s", worst);
 	EXPECT_FALSE(spf_loaded());
-	EXPECT_FALSE(kprobe_listed(HOOKED_A));
-	EXPECT_FALSE(kprobe_listed(HOOKED_B));
-	EXPECT_FALSE(kprobe_listed(HOOKED_C));
+	EXPECT_FALSE(hook_armed(HOOKED_A));
+	EXPECT_FALSE(hook_armed(HOOKED_B));
+	EXPECT_FALSE(hook_armed(HOOKED_C));
 }
 
 TEST_HARNESS_MAIN

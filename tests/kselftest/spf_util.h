@@ -199,6 +199,36 @@ static inline bool kprobe_listed(const char *symbol)
 }
 
 /*
+ * Is SYMBOL redirected by some module, by either mechanism spf uses: a
+ * kprobe (listed in kprobes/list) or an ftrace direct call (listed in
+ * tracing/enabled_functions, its "direct-->" target on the same line or
+ * the next one)?
+ */
+static inline bool hook_armed(const char *symbol)
+{
+	size_t n = strlen(symbol);
+	bool found = false, ours = false;
+	char line[512];
+	FILE *f;
+
+	if (kprobe_listed(symbol))
+		return true;
+	f = fopen("/sys/kernel/tracing/enabled_functions", "re");
+	if (!f)
+		f = fopen("/sys/kernel/debug/tracing/enabled_functions", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t')
+			ours = !strncmp(line, symbol, n) && line[n] == ' ';
+		if (ours && strstr(line, "direct-->"))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
  * ---- The speculative path: its outcome counters, regions prepared so
  * that a fault is known in advance to be speculable or to abort for one
  * given reason, and probes that survive a fault's signal.

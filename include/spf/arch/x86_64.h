@@ -22,7 +22,10 @@
 
 #include <linux/ptrace.h>
 
-#ifdef CONFIG_KPROBES_ON_FTRACE
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)
+#define SPF_ARCH_HAVE_DIRECT
+#define SPF_ARCH_HOOK_DESC "x86_64 ftrace-direct"
+#elif defined(CONFIG_KPROBES_ON_FTRACE)
 #define SPF_ARCH_HOOK_DESC "x86_64 kprobes-on-ftrace"
 #else
 #define SPF_ARCH_HOOK_DESC "x86_64 kprobes-int3"

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function redirection with ftrace direct calls (x86-64).
+ *
+ * Each hooked function's fentry site is patched into a call to one of
+ * spf's trampolines (register_ftrace_direct(), what BPF trampolines
+ * use).  The trampoline runs before the function's prologue: the stack
+ * holds the return address into the function body, then the caller's
+ * return address, and the argument registers are untouched.  It saves
+ * the argument registers, asks spf_hook_take() (through
+ * spf_direct_take()) and restores them; then either it returns into the
+ * function body (not taken), or it drops the return address into the
+ * function body and jumps to the replacement, which thus runs as if the
+ * caller had called it, with the same arguments and return address.
+ *
+ * Why not kprobes here: a kprobe on ftrace saves a full pt_regs and
+ * runs the kprobe core on every hit, and a fault passes two hooks; the
+ * direct trampoline saves seven registers and makes one call, which
+ * measurably matters on the fault path (docs/design.md).
+ *
+ * Unlike a kprobe pre-handler, the trampoline runs with preemption
+ * enabled: a task can be preempted inside it.  Unload covers that the
+ * same way as a task preempted in a replacement: after the direct calls
+ * are unregistered, an RCU-tasks grace period passes before the module
+ * text can go (spf/hooks.c).
+ *
+ * Trampoline n serves hooks[n]; there are SPF_DIRECT_MAX of them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ftrace.h>
+#include <linux/linkage.h>
+#include <linux/objtool.h>
+#include <asm/nospec-branch.h>
+#include <asm/orc_types.h>
+#include <spf/arch.h>
+#include <spf/hook.h>
+
+#define SPF_DIRECT_MAX	8
+
+static struct spf_hook *spf_direct_hooks;
+
+/* Called by trampoline n: the replacement to jump to, or 0. */
+void spf_direct_init(struct spf_hook *hooks)
+{
+	spf_direct_hooks = hooks;
+}
+
+unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
+				      const unsigned long *args);
+unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
+				      const unsigned long *args)
+{
+	struct spf_hook *hook = &spf_direct_hooks[n];
+
+	if (!spf_hook_take(hook, caller, args))
+		return 0;
+	return (unsigned long)hook->replacement;
+}
+
+#ifdef CONFIG_RETPOLINE
+#define SPF_JMP_R11	"jmp __x86_indirect_thunk_r11\n"
+#else
+#define SPF_JMP_R11	"jmp *%r11\n"
+#endif
+
+/*
+ * With the return address into the function body dropped, the stack is
+ * exactly as at the entry of a function called by the caller: say so to
+ * objtool (and the ORC unwinder), the jump is then a plain tail call.
+ */
+#define SPF_AT_FUNC_ENTRY \
+	UNWIND_HINT(ORC_REG_SP, 8, UNWIND_HINT_TYPE_FUNC, 0) "\n"
+
+/*
+ * On entry: 0(%rsp) returns into the function body, 8(%rsp) into its
+ * caller; %rdi..%r9 are the arguments, %rax is preserved as ftrace
+ * does.  After "push %rbp" the caller's return address is 16(%rbp).
+ * The seven pushes leave %rsp 16-byte aligned for the call once 8 more
+ * are subtracted; the saved %rdi..%rcx are the args array.
+ */
+#define SPF_DIRECT_TRAMPOLINE(n)					\
+	"	.pushsection .text, \"ax\", @progbits\n"		\
+	"	.type spf_direct_tramp_" #n ", @function\n"		\
+	"spf_direct_tramp_" #n ":\n"					\
+	"	pushq %rbp\n"						\
+	"	movq %rsp, %rbp\n"					\
+	"	pushq %rax\n"						\
+	"	pushq %r9\n"						\
+	"	pushq %r8\n"						\
+	"	pushq %rcx\n"						\
+	"	pushq %rdx\n"						\
+	"	pushq %rsi\n"						\
+	"	pushq %rdi\n"						\
+	"	subq $8, %rsp\n"					\
+	"	movl $" #n ", %edi\n"					\
+	"	movq 16(%rbp), %rsi\n"					\
+	"	leaq 8(%rsp), %rdx\n"					\
+	"	call spf_direct_take\n"					\
+	"	movq %rax, %r11\n"					\
+	"	addq $8, %rsp\n"					\
+	"	popq %rdi\n"						\
+	"	popq %rsi\n"						\
+	"	popq %rdx\n"						\
+	"	popq %rcx\n"						\
+	"	popq %r8\n"						\
+	"	popq %r9\n"						\
+	"	popq %rax\n"						\
+	"	leave\n"						\
+	"	testq %r11, %r11\n"					\
+	"	jz 1f\n"						\
+	"	addq $8, %rsp\n"					\
+	SPF_AT_FUNC_ENTRY						\
+	"	" SPF_JMP_R11						\
+	"1:\n"								\
+	"	" ASM_RET						\
+	"	.size spf_direct_tramp_" #n ", .-spf_direct_tramp_" #n "\n" \
+	"	.popsection\n"
+
+asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
+    SPF_DIRECT_TRAMPOLINE(2) SPF_DIRECT_TRAMPOLINE(3)
+    SPF_DIRECT_TRAMPOLINE(4) SPF_DIRECT_TRAMPOLINE(5)
+    SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7));
+
+extern char spf_direct_tramp_0[], spf_direct_tramp_1[], spf_direct_tramp_2[],
+	spf_direct_tramp_3[], spf_direct_tramp_4[], spf_direct_tramp_5[],
+	spf_direct_tramp_6[], spf_direct_tramp_7[];
+
+static char *const spf_direct_tramps[SPF_DIRECT_MAX] = {
+	spf_direct_tramp_0, spf_direct_tramp_1, spf_direct_tramp_2,
+	spf_direct_tramp_3, spf_direct_tramp_4, spf_direct_tramp_5,
+	spf_direct_tramp_6, spf_direct_tramp_7,
+};
+
+/* -ENODEV: the function has no fentry site (an inline's copy, notrace). */
+int spf_direct_arm(struct spf_hook *hook, unsigned int n)
+{
+	int ret;
+
+	if (n >= SPF_DIRECT_MAX)
+		return -E2BIG;
+	ret = register_ftrace_direct(hook->addr,
+				     (unsigned long)spf_direct_tramps[n]);
+	if (ret == -ENODEV)
+		return ret;
+	if (ret) {
+		pr_err("cannot hook %s: ftrace direct call registration failed (%d)%s\n",
+		       hook->symbol, ret,
+		       ret == -EBUSY ? "; another direct call (a BPF trampoline?) owns it" : "");
+		return ret;
+	}
+	hook->armed = SPF_ARMED_DIRECT;
+	return 0;
+}
+
+/* Returns once no CPU enters the trampoline; tasks may still be in it. */
+void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
+{
+	unregister_ftrace_direct(hook->addr,
+				 (unsigned long)spf_direct_tramps[n]);
+}

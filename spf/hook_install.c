@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Arming and disarming the hooks, each with the cheapest mechanism that
+ * works for its function: an ftrace direct call where the kernel has
+ * them and the function has an fentry site (spf/hook_direct.c), a
+ * kprobe otherwise (spf/hook_kprobe.c): always on arm64; on x86-64 for
+ * the paravirt target of tlb_remove_table, an out-of-line copy of an
+ * inline, which is never traced.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <spf/arch.h>
+#include <spf/hook.h>
+
+const char spf_arch_hook_desc[] = SPF_ARCH_HOOK_DESC;
+
+#ifdef SPF_ARCH_HAVE_DIRECT
+static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
+{
+	int ret = spf_direct_arm(hook, n);
+
+	return ret == -ENODEV ? spf_kprobe_arm(hook) : ret;
+}
+#else
+static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
+{
+	return spf_kprobe_arm(hook);
+}
+
+void spf_direct_init(struct spf_hook *hooks)
+{
+}
+
+void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
+{
+}
+#endif
+
+int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	spf_direct_init(hooks);
+	for (i = 0; i < n; i++) {
+		hooks[i].armed = SPF_ARMED_NONE;
+		if (!hooks[i].addr)
+			continue;	/* not needed on this kernel */
+		ret = spf_hook_arm(&hooks[i], i);
+		if (ret) {
+			spf_arch_hooks_remove(hooks, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Returns once no CPU can enter spf_hook_take() for these hooks; a task
+ * may still be inside a direct trampoline (see spf/hooks.c's unload).
+ */
+void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
+{
+	while (n--) {
+		if (hooks[n].armed == SPF_ARMED_KPROBE)
+			spf_kprobe_disarm(&hooks[n]);
+		else if (hooks[n].armed == SPF_ARMED_DIRECT)
+			spf_direct_disarm(&hooks[n], n);
+		hooks[n].armed = SPF_ARMED_NONE;
+	}
+}
+
+const char *spf_hook_mechanism(const struct spf_hook *hook)
+{
+	switch (hook->armed) {
+	case SPF_ARMED_KPROBE:
+		return "kprobe";
+	case SPF_ARMED_DIRECT:
+		return "ftrace-direct";
+	default:
+		return "not armed";
+	}
+}

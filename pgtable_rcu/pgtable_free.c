@@ -56,6 +56,10 @@
  *    leak of one lock, counted as ptl_leaked) rather than freed under a
  *    reader.
  *
+ * tests/userspace runs paths 1 and 4 against liburcu, and builds a
+ * variant without the batch of path 1 (SPF_BROKEN_NO_GRACE_PERIOD) that
+ * its torture must catch.
+ *
  * Unload: once no fault is redirected any more and the hooks are
  * removed, rcu_barrier() waits for the callbacks of path 4; the batches
  * of path 1 are freed by the kernel's own callback.
@@ -70,6 +74,7 @@
 #if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
 #include <asm/paravirt_types.h>
 #endif
+#include <spf/broken.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/pgtable_free.h>
@@ -85,7 +90,7 @@ static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
 {
 	struct mmu_table_batch *batch;
 
-	if (!tlb->batch) {
+	if (!SPF_BROKEN_NO_GRACE_PERIOD && !tlb->batch) {
 		batch = (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
 		if (!batch)
 			batch = (void *)__get_free_page(GFP_KERNEL |

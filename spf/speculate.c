@@ -50,6 +50,7 @@
 #include <linux/sched/mm.h>
 #include <linux/userfaultfd_k.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_walk.h>
 #include <spf/snapshot.h>
@@ -195,9 +196,10 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	if (ret != SPF_ABORT_NONE)
 		goto out_rcu;
 	spin_lock(walk.ptl);
-	if (!spf_walk_still_valid(&walk))
+	if (!SPF_BROKEN_NO_REVALIDATE && !spf_walk_still_valid(&walk))
 		ret = SPF_ABORT_PTL;
-	else if (spf_mm_seq_changed(mm, snap.seq))
+	else if (!SPF_BROKEN_NO_REVALIDATE &&
+		 spf_mm_seq_changed(mm, snap.seq))
 		ret = SPF_ABORT_SEQ_CHANGED;
 	else if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
 		ret = SPF_ABORT_OTHER;	/* OOM-reaped: stock sends SIGBUS */

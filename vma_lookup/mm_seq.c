@@ -34,6 +34,11 @@
  * The same holds for a section that started before this module was
  * loaded, for the faulting task holding the lock itself, and for fork
  * (dup_mmap write-locks both mms through the wrappers).
+ *
+ * tests/userspace builds this file against liburcu and, to prove that
+ * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB) or
+ * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER); see
+ * include/spf/broken.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,6 +49,7 @@
 #include <linux/seq_file.h>
 #include <linux/tracepoint.h>
 #include <trace/events/mmap_lock.h>
+#include <spf/broken.h>
 #include <spf/mm_seq.h>
 #include <wrapper/mmap_lock.h>
 
@@ -76,13 +82,15 @@ static void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq)
 {
 	*seq = atomic_long_read(&spf_mm_seq_slot(mm)->seq);
-	smp_rmb();	/* the count before the lock word */
-	return !spf_mmap_write_locked(mm);
+	if (!SPF_BROKEN_NO_RMB)
+		smp_rmb();	/* the count before the lock word */
+	return SPF_BROKEN_ACCEPT_WRITER || !spf_mmap_write_locked(mm);
 }
 
 bool spf_mm_seq_changed(struct mm_struct *mm, unsigned long seq)
 {
-	smp_rmb();	/* everything read since begin, before the count */
+	if (!SPF_BROKEN_NO_RMB)
+		smp_rmb();	/* everything read since begin, before the count */
 	return atomic_long_read(&spf_mm_seq_slot(mm)->seq) != seq;
 }
 

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Deliberately broken variants, for tests/userspace only.
+ *
+ * Each switch removes exactly one safety step of the speculative fault.
+ * The userspace harness builds the same sources with one of them set
+ * (-DSPF_BROKEN_<NAME>=1), and its torture must catch every such build.
+ * In the module each switch is 0 and the compiler drops the test.
+ *
+ *   NO_REVALIDATE    spf/speculate.c: commit without rechecking the pmd,
+ *                    the PTE and the count under the PTE lock
+ *   NO_GRACE_PERIOD  pgtable_rcu/pgtable_free.c: no batch made sure of, so
+ *                    a failed GFP_NOWAIT allocation frees the table at once
+ *   NO_RMB           vma_lookup/mm_seq.c: the count read without smp_rmb()
+ *   ACCEPT_WRITER    vma_lookup/mm_seq.c: begin succeeds although a writer
+ *                    holds mmap_lock
+ */
+#ifndef _SPF_BROKEN_H
+#define _SPF_BROKEN_H
+
+#ifndef SPF_BROKEN_NO_REVALIDATE
+#define SPF_BROKEN_NO_REVALIDATE	0
+#endif
+#ifndef SPF_BROKEN_NO_GRACE_PERIOD
+#define SPF_BROKEN_NO_GRACE_PERIOD	0
+#endif
+#ifndef SPF_BROKEN_NO_RMB
+#define SPF_BROKEN_NO_RMB		0
+#endif
+#ifndef SPF_BROKEN_ACCEPT_WRITER
+#define SPF_BROKEN_ACCEPT_WRITER	0
+#endif
+
+#if defined(__KERNEL__) &&						\
+	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\
+	 SPF_BROKEN_NO_RMB || SPF_BROKEN_ACCEPT_WRITER)
+#error "spf: the broken variants are for tests/userspace only"
+#endif
+
+#endif

@@ -63,6 +63,10 @@
 #define NR_BUCKETS (64 << SUB_BITS)
 /* -n: faults per timed chunk; the timing costs about 1% of a chunk. */
 #define CHUNK 8
+/* -n: the calibration run before each chunk, fixed work: see calibrate(). */
+#define CALIB_BYTES (4 * 4096)
+#define CALIB_AREA (8 << 20)
+#define CALIB_ROUNDS 2000
 #define MAX_RECYCLE 1024
 
 #define SPF_STATS "/sys/kernel/debug/spf/stats"
@@ -73,6 +77,9 @@ struct worker {
 	uint64_t faults;
 	uint64_t max_ns;
 	uint64_t hist[NR_BUCKETS];	/* per fault, or per CHUNK with -n */
+	uint64_t calib[NR_BUCKETS];	/* -n: per calibration run */
+	char *calib_area;		/* -n: CALIB_AREA, populated */
+	size_t calib_off;
 	unsigned int nr_recycle;
 	uint64_t recycle_ns[MAX_RECYCLE];
 };
@@ -176,6 +183,29 @@ static void record(struct worker *w, uint64_t dt)
 		w->max_ns = dt;
 }
 
+/*
+ * A fixed piece of user work, run before each chunk under -n: zeroing
+ * four pages not touched for a while (like the fresh pages a fault
+ * clears, out of the host's caches) and a dependent arithmetic chain.  An emulator's speed changes with what the host runs next to
+ * it, by tens of per cent from one second to the next; dividing a
+ * chunk's cost by this work's cost, measured at the same moments,
+ * cancels most of that.
+ */
+static void calibrate(struct worker *w)
+{
+	uint32_t x = 1;
+	int i;
+
+	char *buf = w->calib_area + w->calib_off;
+
+	w->calib_off = (w->calib_off + CALIB_BYTES) % CALIB_AREA;
+	memset(buf, (int)w->faults, CALIB_BYTES);
+	for (i = 0; i < CALIB_ROUNDS; i++)
+		x = x * 1103515245u + 12345u;
+	buf[x % CALIB_BYTES] = 1;
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -186,8 +216,12 @@ static void *worker_main(void *arg)
 	for (;;) {
 		/* -n: CHUNK faults per timing. */
 		for (off = 0; !timed && off < region_bytes; off = end) {
-			uint64_t t0 = now_ns();
+			uint64_t t0 = now_ns(), dt;
 
+			calibrate(w);
+			dt = now_ns() - t0;
+			w->calib[bucket_of(dt)]++;
+			t0 += dt;
 			end = off + CHUNK * pagesz;
 			if (end > region_bytes)
 				end = region_bytes;
@@ -353,7 +387,8 @@ int main(int argc, char **argv)
 	uint64_t faults = 0, max_ns = 0, t0, t1, clock_ns, recycle_ns = 0;
 	uint64_t *recycle, chunk_ns, round_pages;
 	unsigned int nr_recycle = 0;
-	double chunk_mean, left_out;
+	static uint64_t calib[NR_BUCKETS];
+	double chunk_mean, calib_mean, left_out, calib_left_out;
 	pthread_t churner, reader, hogger;
 	char *reader_mem = NULL;
 	unsigned int b;
@@ -408,6 +443,13 @@ int main(int argc, char **argv)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (w == MAP_FAILED)
 		die("mmap");
+	for (i = 0; !timed && i < nthreads; i++) {
+		w[i].calib_area = mmap(NULL, CALIB_AREA, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				       -1, 0);
+		if (w[i].calib_area == MAP_FAILED)
+			die("mmap");
+	}
 	if (convoy) {
 		/* Populated once here, so that each pass only walks. */
 		reader_mem = map_region(reader_bytes, false);
@@ -444,8 +486,10 @@ int main(int argc, char **argv)
 		faults += w[i].faults;
 		if (w[i].max_ns > max_ns)
 			max_ns = w[i].max_ns;
-		for (b = 0; b < NR_BUCKETS; b++)
+		for (b = 0; b < NR_BUCKETS; b++) {
 			hist[b] += w[i].hist[b];
+			calib[b] += w[i].calib[b];
+		}
 		nr_recycle += w[i].nr_recycle;
 	}
 	/* The median cost of starting a round over (mmap/munmap or DONTNEED). */
@@ -478,15 +522,23 @@ int main(int argc, char **argv)
 		/*
 		 * Throughput robust to the time the emulator's host thread is
 		 * not running: the undisturbed mean chunk, plus the median
-		 * recycling cost shared among a round's faults.
+		 * recycling cost shared among a round's faults; and that cost
+		 * in units of the calibration run (see calibrate()).
 		 */
+		double per_fault;
+
 		chunk_ns = percentile(hist, 0.50, true);
 		chunk_mean = undisturbed_mean(hist, chunk_ns, &left_out);
-		printf(" chunk=%d chunk_p50_ns=%llu chunk_mean_ns=%.0f chunk_left_out_pct=%.2f rfaults_per_sec=%.0f",
+		calib_mean = undisturbed_mean(calib, percentile(calib, 0.50, true),
+					      &calib_left_out);
+		per_fault = chunk_mean / CHUNK +
+			    (double)recycle_ns / round_pages;
+		printf(" chunk=%d chunk_p50_ns=%llu chunk_mean_ns=%.0f chunk_left_out_pct=%.2f calib_mean_ns=%.0f calib_left_out_pct=%.2f",
 		       CHUNK, (unsigned long long)chunk_ns, chunk_mean,
-		       100 * left_out,
-		       nr_recycle ? 1e9 / (chunk_mean / CHUNK +
-					   (double)recycle_ns / round_pages) : 0);
+		       100 * left_out, calib_mean, 100 * calib_left_out);
+		printf(" rfaults_per_sec=%.0f fault_calib=%.4f",
+		       nr_recycle ? 1e9 / per_fault : 0,
+		       nr_recycle && calib_mean ? per_fault / calib_mean : 0);
 	}
 	printf(" clock_ns=%llu rounds=%u recycle_us=%.0f round_pages=%llu",
 	       (unsigned long long)clock_ns, nr_recycle, recycle_ns / 1e3,

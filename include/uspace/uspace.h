@@ -670,6 +670,7 @@ static inline struct sim_table *sim_table_at(unsigned long entry, int level,
 {
 	struct sim_table *t = (struct sim_table *)(entry & ~SIM_FLAG_MASK);
 
+	sim_delay(sim_delay_permille);	/* widen: entry read, table used */
 	if (READ_ONCE(t->magic) != SIM_TABLE_LIVE || t->level != level)
 		sim_fail("%s reached a freed table %p (magic %#lx, level %d)",
 			 what, (void *)t, READ_ONCE(t->magic), t->level);
@@ -761,7 +762,10 @@ static inline struct page *pmd_page(pmd_t pmd)
 
 static inline spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmdp)
 {
-	return READ_ONCE(pmd_page(*pmdp)->ptl);
+	spinlock_t *ptl = READ_ONCE(pmd_page(*pmdp)->ptl);
+
+	sim_delay(sim_delay_permille);	/* widen: walk read, lock taken */
+	return ptl;
 }
 
 static inline unsigned long page_to_pfn(const struct page *page)

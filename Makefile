@@ -11,6 +11,8 @@
 #   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md)
 #   make check                every test, both arches (see README)
 #   make checkpatch           kernel style on every C file and header
+#   make check-user           the userspace torture alone (tests/userspace)
+#   make bench-user           userspace fault benchmark, to build/bench-user/
 #
 # Objects go to build/ARCH-FLAVOUR/ (a tree of links to the sources), so
 # several configurations can be built side by side.
@@ -33,7 +35,8 @@ MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 
 export ARCH CROSS_COMPILE
 
-.PHONY: all module clean run check check-quick bench checkpatch tests deps
+.PHONY: all module clean run check check-quick bench checkpatch tests deps \
+	check-user bench-user
 
 all: module
 
@@ -62,6 +65,12 @@ check:
 
 bench:
 	@$(TOP)/tools/bench/run --arch $(ARCH)
+
+check-user:
+	@$(TOP)/tests/userspace/run
+
+bench-user:
+	@$(TOP)/tests/userspace/bench-user $(TOP)/build/bench-user
 
 clean:
 	rm -rf $(TOP)/build

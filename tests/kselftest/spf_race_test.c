@@ -548,7 +548,7 @@ static int map_region(int extra)
 		mut_err("mmap of the region");
 		return -1;
 	}
-	if (madvise(R.r, REGION, MADV_NOHUGEPAGE)) {
+	if (no_thp(R.r, REGION)) {
 		mut_err("madvise(MADV_NOHUGEPAGE)");
 		return -1;
 	}

@@ -1277,7 +1277,7 @@ static int tp_toucher(void)
 	if (raw == MAP_FAILED ||
 	    mmap(p, 2 * pmd_bytes(), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p ||
-	    madvise(p, 2 * pmd_bytes(), MADV_NOHUGEPAGE))
+	    no_thp(p, 2 * pmd_bytes()))
 		return 1;
 	p[0] = 1;
 	keep(p[pmd_bytes()]);

@@ -18,15 +18,30 @@
  * pt_regs->orig_ax to -1, so spf reads it from the page-fault
  * tracepoints (exceptions:page_fault_user and page_fault_kernel), which
  * exc_page_fault() fires with interrupts off before it calls the arch
- * handler.  The probe records (task, context switch count, address,
- * error code) in a per-CPU slot; the hook uses the slot only if it
- * names the current task, the same address, and a switch count that
- * has not moved.  Nothing can come between the probe and the hook on
- * this CPU for this task without a context switch, except interrupts,
- * which cannot fault on user addresses (the probe ignores faults out of
- * task context); a switch (and so any migration) moves the count.  The
- * hook clears the slot, so a retried fault, which has no new
- * tracepoint, is never speculated: stock accounts a retry as major.
+ * handler.  The probe records (task, regs, context switch count,
+ * address, error code) in a per-CPU slot, and the hook takes the
+ * record and clears it.  Using another fault's error code could be
+ * fatal (a PK fault handled as not-present would make the arch handler
+ * unlock a lock it does not hold), so a record is used only when it is
+ * certainly this fault's:
+ *  - On this CPU with an unchanged switch count: nothing ran on this
+ *    CPU between the probe and the hook but this task and interrupts,
+ *    which cannot fault on user addresses (the probe ignores faults
+ *    out of task context).
+ *  - A user-mode fault (regs is the task's user frame) may also have
+ *    been preempted or migrated: spf then looks for a record of this
+ *    task with these regs and address on every CPU.  It can only be
+ *    this fault's: every user-mode fault reaches the hook (the early
+ *    exits of do_user_addr_fault() are for kernel-mode faults and the
+ *    vsyscall page, never a VMA) and takes its record there, and a task
+ *    has one user-mode fault at a time.  Kernel-mode records may be
+ *    left behind (faults with page faults disabled return early), so
+ *    they get no such search.
+ * The slot is written with its task field cleared first and set last
+ * (with write barriers), and taken by a cmpxchg of that field, so a
+ * reader on another CPU never pairs this task's name with another
+ * fault's fields.  A retried fault has no new tracepoint hit and finds
+ * nothing: it is never speculated, as stock counts a retry as major.
  *
  * Only not-present faults are tried: PROT, PK, RSVD or SGX in the error
  * code mean a present PTE, which is stock work (counted as abort_pte).
@@ -44,7 +59,8 @@
 #include <spf/speculate.h>
 
 struct spf_pf_record {
-	struct task_struct *task;
+	struct task_struct *task;	/* NULL while being written */
+	struct pt_regs *regs;
 	unsigned long switches;
 	unsigned long address;
 	unsigned long error_code;
@@ -71,25 +87,49 @@ static void spf_pf_probe(void *data, unsigned long address,
 
 	if (!in_task())
 		return;
-	r->task = current;
+	WRITE_ONCE(r->task, NULL);
+	smp_wmb();	/* no reader pairs the old task with new fields */
+	r->regs = regs;
 	r->switches = spf_switches(current);
 	r->address = address;
 	r->error_code = error_code;
+	smp_wmb();	/* the fields before the name */
+	WRITE_ONCE(r->task, current);
 }
 
-static bool spf_pf_error_code(unsigned long addr, unsigned long *error_code)
+/* Take R if it is this fault's record; see the top of this file. */
+static bool spf_pf_take(struct spf_pf_record *r, struct pt_regs *regs,
+			unsigned long addr, bool strict,
+			unsigned long *error_code)
 {
-	struct spf_pf_record *r;
-	bool ours;
+	if (READ_ONCE(r->task) != current)
+		return false;
+	smp_rmb();	/* the name before the fields */
+	if (r->regs != regs || r->address != addr ||
+	    (strict && r->switches != spf_switches(current)))
+		return false;
+	*error_code = r->error_code;
+	/* Fails if another task's probe has started to reuse the slot. */
+	return cmpxchg(&r->task, current, NULL) == current;
+}
+
+static bool spf_pf_error_code(unsigned long addr, struct pt_regs *regs,
+			      unsigned long *error_code)
+{
+	bool found;
+	int cpu;
 
 	preempt_disable();
-	r = this_cpu_ptr(&spf_pf_record);
-	ours = r->task == current && r->address == addr &&
-	       r->switches == spf_switches(current);
-	*error_code = r->error_code;
-	r->task = NULL;
+	found = spf_pf_take(this_cpu_ptr(&spf_pf_record), regs, addr, true,
+			    error_code);
 	preempt_enable();
-	return ours;
+	if (found || !user_mode(regs))
+		return found;
+	for_each_online_cpu(cpu)
+		if (spf_pf_take(per_cpu_ptr(&spf_pf_record, cpu), regs, addr,
+				false, error_code))
+			return true;
+	return false;
 }
 
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
@@ -98,7 +138,7 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 	unsigned int flags = FAULT_FLAG_DEFAULT;
 	unsigned long error_code;
 
-	if (!spf_pf_error_code(addr, &error_code)) {
+	if (!spf_pf_error_code(addr, regs, &error_code)) {
 		spf_abort(SPF_ABORT_OTHER, addr);
 		return false;
 	}

@@ -35,8 +35,7 @@
 #include <asm/orc_types.h>
 #include <spf/arch.h>
 #include <spf/hook.h>
-
-#define SPF_DIRECT_MAX	8
+#include <spf/hook_direct.h>
 
 static struct spf_hook *spf_direct_hooks;
 
@@ -118,19 +117,19 @@ unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
 	"	.popsection\n"
 
 asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
-    SPF_DIRECT_TRAMPOLINE(2) SPF_DIRECT_TRAMPOLINE(3)
-    SPF_DIRECT_TRAMPOLINE(4) SPF_DIRECT_TRAMPOLINE(5)
-    SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7));
+	SPF_DIRECT_TRAMPOLINE(2) SPF_DIRECT_TRAMPOLINE(3)
+	SPF_DIRECT_TRAMPOLINE(4) SPF_DIRECT_TRAMPOLINE(5)
+	SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7));
 
-extern char spf_direct_tramp_0[], spf_direct_tramp_1[], spf_direct_tramp_2[],
-	spf_direct_tramp_3[], spf_direct_tramp_4[], spf_direct_tramp_5[],
-	spf_direct_tramp_6[], spf_direct_tramp_7[];
-
-static char *const spf_direct_tramps[SPF_DIRECT_MAX] = {
-	spf_direct_tramp_0, spf_direct_tramp_1, spf_direct_tramp_2,
-	spf_direct_tramp_3, spf_direct_tramp_4, spf_direct_tramp_5,
-	spf_direct_tramp_6, spf_direct_tramp_7,
-};
+/* Their addresses, indexed by n, for register_ftrace_direct(). */
+asm("	.pushsection .rodata, \"a\"\n"
+	"	.balign 8\n"
+	"spf_direct_tramps:\n"
+	"	.quad spf_direct_tramp_0, spf_direct_tramp_1\n"
+	"	.quad spf_direct_tramp_2, spf_direct_tramp_3\n"
+	"	.quad spf_direct_tramp_4, spf_direct_tramp_5\n"
+	"	.quad spf_direct_tramp_6, spf_direct_tramp_7\n"
+	"	.popsection\n");
 
 /* -ENODEV: the function has no fentry site (an inline's copy, notrace). */
 int spf_direct_arm(struct spf_hook *hook, unsigned int n)
@@ -140,7 +139,7 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 	if (n >= SPF_DIRECT_MAX)
 		return -E2BIG;
 	ret = register_ftrace_direct(hook->addr,
-				     (unsigned long)spf_direct_tramps[n]);
+				     spf_direct_tramps[n]);
 	if (ret == -ENODEV)
 		return ret;
 	if (ret) {
@@ -156,6 +155,5 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 /* Returns once no CPU enters the trampoline; tasks may still be in it. */
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
 {
-	unregister_ftrace_direct(hook->addr,
-				 (unsigned long)spf_direct_tramps[n]);
+	unregister_ftrace_direct(hook->addr, spf_direct_tramps[n]);
 }

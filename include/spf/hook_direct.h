@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The ftrace direct trampolines of spf/hook_direct.c, defined in asm. */
+#ifndef _SPF_HOOK_DIRECT_H
+#define _SPF_HOOK_DIRECT_H
+
+#define SPF_DIRECT_MAX	8
+
+/* Trampoline n serves hook n. */
+extern const unsigned long spf_direct_tramps[SPF_DIRECT_MAX];
+
+#endif

@@ -39,12 +39,18 @@ FIXTURE_TEARDOWN(abort)
 	spf_fixture_unload(_metadata);
 }
 
-#define REQUIRE_SPEC() do {						\
-	if (_metadata->skip)						\
-		return;							\
-	if (!spf_has_spec())						\
-		SKIP(return, "this spf has no speculative path counters"); \
-} while (0)
+/*
+ * Test body prologue: false, and the test done, if the fixture skipped
+ * or this spf has no speculative path.
+ */
+static bool spec_ready(struct __test_metadata *_metadata)
+{
+	if (_metadata->skip)
+		return false;
+	if (!spf_has_spec())
+		SKIP(return false, "this spf has no speculative path counters");
+	return true;
+}
 
 /*
  * Counter deltas across STMT.  The first read warms the buffers; the
@@ -89,6 +95,28 @@ static void touch_range(char *p, size_t first, size_t last, bool write)
 			keep(p[i * page_size()]);
 }
 
+/* Touch byte OFF of chunks FIRST..LAST of P; a write stores 1. */
+static void touch_chunks(char *p, size_t first, size_t last, size_t off,
+			 bool write)
+{
+	size_t pmd = pmd_bytes(), i;
+
+	for (i = first; i <= last; i++)
+		if (write)
+			p[i * pmd + off] = 1;
+		else
+			keep(p[i * pmd + off]);
+}
+
+/* Write pages FIRST..LAST of P, each with BASE plus its index. */
+static void write_range(char *p, size_t first, size_t last, int base)
+{
+	size_t i;
+
+	for (i = first; i <= last; i++)
+		p[i * page_size()] = (char)(base + i);
+}
+
 /* Probe pages FIRST..LAST; how many raised SIG with CODE. */
 static long probe_range(char *p, size_t first, size_t last, bool write,
 			int sig, int code)
@@ -121,7 +149,8 @@ TEST_F(abort, no_vma_for_an_unmapped_address)
 	long hits = 0;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, munmap(p + page_size(), N * page_size()));
@@ -154,7 +183,8 @@ TEST_F(abort, no_vma_for_stack_growth)
 	struct spf_sig s;
 	char *start, *below;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	start = stack_start();
 	ASSERT_NE(NULL, start);
 	below = start - page_size();
@@ -191,7 +221,8 @@ TEST_F(abort, not_anon_for_file_shmem_and_shared_anon)
 {
 	int fd;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	fd = memfd_create("spf-abort", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
@@ -214,7 +245,8 @@ TEST_F(abort, no_anon_vma_for_the_first_write)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_chunks(1);
 	ASSERT_NE(NULL, p);
 	MEASURE(&d, keep(p[0]));
@@ -235,7 +267,8 @@ TEST_F(abort, access_for_read_only_and_prot_none)
 	long hits = 0;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, mprotect(p + page_size(), N * page_size(), PROT_READ));
@@ -274,19 +307,20 @@ TEST_F(abort, pgtable_for_the_first_fault_in_each_2m_region)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_chunks(8);
 	ASSERT_NE(NULL, p);
-	MEASURE(&d, for (i = 0; i < 4; i++) keep(p[i * pmd]));
+	MEASURE(&d, touch_chunks(p, 0, 3, 0, false));
 	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 4);
-	MEASURE(&d, for (i = 0; i < 4; i++) keep(p[i * pmd + page_size()]));
+	MEASURE(&d, touch_chunks(p, 0, 3, page_size(), false));
 	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
 
 	/* Writes: give the VMA its anon_vma in one chunk, then the rest. */
 	p[4 * pmd] = 1;
-	MEASURE(&d, for (i = 5; i < 8; i++) p[i * pmd] = 1);
+	MEASURE(&d, touch_chunks(p, 5, 7, 0, true));
 	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 3);
-	MEASURE(&d, for (i = 5; i < 8; i++) p[i * pmd + page_size()] = 1);
+	MEASURE(&d, touch_chunks(p, 5, 7, page_size(), true));
 	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
 	for (i = 4; i < 8; i++)
 		EXPECT_TRUE(page_is(p + i * pmd, 0, 1));
@@ -297,7 +331,8 @@ TEST_F(abort, pte_for_a_write_to_the_zero_page)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	MEASURE(&d, touch_range(p, 1, N, false));
@@ -316,7 +351,8 @@ TEST_F(abort, pte_for_cow_after_fork)
 	long bad;
 	pid_t pid;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	MEASURE(&d, touch_range(p, 1, N, true));
@@ -333,8 +369,7 @@ TEST_F(abort, pte_for_cow_after_fork)
 		_exit(range_is(p, 1, N, true) ? 0 : 1);
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	MEASURE(&d, for (size_t i = 1; i <= N; i++)
-			p[i * page_size()] = (char)(100 + i));
+	MEASURE(&d, write_range(p, 1, N, 100));
 	expect_only(_metadata, &d, SPF_C_ABORT_PTE, N);
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -356,7 +391,8 @@ TEST_F(abort, uffd_for_a_registered_range)
 	char *p;
 	int fd;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -388,7 +424,8 @@ TEST_F(abort, alloc_for_injected_failures)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, spf_write_file(INJECT, "32"));
@@ -418,7 +455,8 @@ TEST_F(abort, other_for_mlocked_range)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, syscall(SYS_mlock2, p + page_size(), 2 * N * page_size(),
@@ -439,7 +477,8 @@ TEST_F(abort, other_for_mbind_policy)
 	struct spf_counts d;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	if (syscall(SYS_mbind, p + page_size(), 2 * N * page_size(),
@@ -472,7 +511,7 @@ static double now_s(void)
 struct writer {
 	char *big, *small;
 	size_t big_len;
-	volatile int stop;
+	int stop;
 	long rounds;
 };
 
@@ -481,7 +520,7 @@ static void *writer_fn(void *arg)
 	struct writer *w = arg;
 	int i;
 
-	while (!w->stop) {
+	while (!READ_ONCE(w->stop)) {
 		mprotect(w->big, w->big_len, PROT_READ);
 		mprotect(w->big, w->big_len, PROT_READ | PROT_WRITE);
 		for (i = 0; i < 16; i++)
@@ -532,7 +571,7 @@ static void race_writer(struct __test_metadata *_metadata, int want)
 		spf_counts_read(&b);
 		spf_counts_sub(&b, &a, &d);
 	} while (d.c[want] == 0 && now_s() < end);
-	w.stop = 1;
+	WRITE_ONCE(w.stop, 1);
 	pthread_join(t, NULL);
 	spf_counts_read(&b);
 	spf_counts_sub(&b, &a, &d);
@@ -547,13 +586,15 @@ static void race_writer(struct __test_metadata *_metadata, int want)
 
 TEST_F_TIMEOUT(abort, seq_odd_while_a_writer_holds_mmap_lock, 60)
 {
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	race_writer(_metadata, SPF_C_ABORT_SEQ_ODD);
 }
 
 TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60)
 {
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	race_writer(_metadata, SPF_C_ABORT_SEQ_CHANGED);
 }
 
@@ -564,9 +605,9 @@ TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60)
  * replace another's page) and zeros elsewhere.
  */
 struct twin {
-	char *volatile p;
+	char *p;
 	pthread_barrier_t start, done;
-	volatile int stop;
+	int stop;
 };
 
 #define TWIN_OFF(k) (64 + 64 * (k))
@@ -580,10 +621,11 @@ static void *twin_fn(void *arg)
 
 	for (;;) {
 		pthread_barrier_wait(&twin.start);
-		if (twin.stop)
+		if (READ_ONCE(twin.stop))
 			return NULL;
 		for (i = 1; i <= last; i++)
-			twin.p[i * page_size() + TWIN_OFF(k)] = (char)(k + 1);
+			READ_ONCE(twin.p)[i * page_size() + TWIN_OFF(k)] =
+				(char)(k + 1);
 		pthread_barrier_wait(&twin.done);
 	}
 }
@@ -606,9 +648,11 @@ TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 60)
 	long rounds = 0, bad = 0;
 	pthread_t t[2];
 	double end;
+	char *p;
 	long k;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	pthread_barrier_init(&twin.start, NULL, 3);
 	pthread_barrier_init(&twin.done, NULL, 3);
 	for (k = 0; k < 2; k++)
@@ -616,17 +660,18 @@ TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 60)
 	spf_counts_read(&a);
 	end = now_s() + DEADLINE_S;
 	do {
-		twin.p = map_primed_chunks(1);
-		ASSERT_NE(NULL, twin.p);
+		p = map_primed_chunks(1);
+		ASSERT_NE(NULL, p);
+		WRITE_ONCE(twin.p, p);
 		pthread_barrier_wait(&twin.start);
 		pthread_barrier_wait(&twin.done);
-		bad += twin_bad(twin.p);
-		unmap_chunks(twin.p, 1);
+		bad += twin_bad(p);
+		unmap_chunks(p, 1);
 		rounds++;
 		spf_counts_read(&b);
 		spf_counts_sub(&b, &a, &d);
 	} while (d.c[SPF_C_ABORT_PTL] == 0 && now_s() < end);
-	twin.stop = 1;
+	WRITE_ONCE(twin.stop, 1);
 	pthread_barrier_wait(&twin.start);
 	for (k = 0; k < 2; k++)
 		pthread_join(t[k], NULL);
@@ -642,7 +687,8 @@ TEST_F(abort, every_reason_has_a_counter_and_a_tracepoint)
 	char path[256];
 	int i;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++) {
 		snprintf(path, sizeof(path), SPF_DEBUGFS "/%s",
 			 spf_ctr_name(i));

@@ -144,18 +144,20 @@ static struct race R;
 /* ---- SIGSEGV while a visit is armed: back to the visit. ---- */
 
 static __thread sigjmp_buf t_jb;
-static __thread volatile int t_armed, t_code, t_stored;
-static __thread volatile uintptr_t t_lo, t_hi;
+/* Shared with the handler: only by READ_ONCE() and WRITE_ONCE(). */
+static __thread int t_armed, t_code, t_stored;
+static __thread uintptr_t t_lo, t_hi;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 
-	if (t_armed && (si->si_code == SEGV_MAPERR ||
-			si->si_code == SEGV_ACCERR) && a >= t_lo && a < t_hi) {
-		t_armed = 0;
-		t_code = si->si_code;
+	if (READ_ONCE(t_armed) && (si->si_code == SEGV_MAPERR ||
+				   si->si_code == SEGV_ACCERR) &&
+	    a >= READ_ONCE(t_lo) && a < READ_ONCE(t_hi)) {
+		WRITE_ONCE(t_armed, 0);
+		WRITE_ONCE(t_code, si->si_code);
 		siglongjmp(t_jb, 1);
 	}
 	/* Not ours: returning re-faults and kills the test. */
@@ -212,8 +214,9 @@ static unsigned long total_visits(void)
 	return n;
 }
 
-static void ferr(struct faulter *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* printf-checked; spelt the C23 way, as userspace has no __printf(). */
+[[gnu::format(printf, 2, 3)]]
+static void ferr(struct faulter *f, const char *fmt, ...);
 
 static void ferr(struct faulter *f, const char *fmt, ...)
 {
@@ -323,38 +326,46 @@ static void describe(char *buf, size_t len, uint64_t v)
 /*
  * The armed accesses: 0, or the SIGSEGV's code.  Kept apart so that
  * nothing the caller holds in registers lives across the siglongjmp.
+ * The barriers keep the accesses to W inside the armed window, in
+ * order with t_stored.
  */
-static __attribute__((noinline)) int
-armed_access(volatile uint64_t *w, int kind, uint64_t tag, uint64_t *out)
+static noinline int
+armed_access(uint64_t *w, int kind, uint64_t tag, uint64_t *out)
 {
 	if (sigsetjmp(t_jb, 0))
-		return t_code;
-	t_stored = 0;
-	t_armed = 1;
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_stored, 0);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
 	if (kind == V_XCHG) {
-		*out = __atomic_exchange_n((uint64_t *)w, tag, __ATOMIC_SEQ_CST);
+		*out = __atomic_exchange_n(w, tag, __ATOMIC_SEQ_CST);
 	} else if (kind == V_STORE) {
-		*w = tag;
-		t_stored = 1;
-		*out = *w;	/* only our own tag can be here now */
+		WRITE_ONCE(*w, tag);
+		barrier();
+		WRITE_ONCE(t_stored, 1);
+		barrier();
+		*out = READ_ONCE(*w);	/* only our own tag can be here now */
 	} else {
-		*out = *w;
+		*out = READ_ONCE(*w);
 	}
-	t_armed = 0;
+	barrier();
+	WRITE_ONCE(t_armed, 0);
 	return 0;
 }
 
 /* Index of the first non-zero word from STRIDE on (NW if none), or SEGV. */
-static __attribute__((noinline)) int
-armed_scan(volatile uint64_t *w, size_t nw, size_t stride, size_t *bad)
+static noinline int
+armed_scan(uint64_t *w, size_t nw, size_t stride, size_t *bad)
 {
 	if (sigsetjmp(t_jb, 0))
-		return t_code;
-	t_armed = 1;
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
 	for (*bad = stride; *bad < nw; *bad += stride)
-		if (w[*bad])
+		if (READ_ONCE(w[*bad]))
 			break;
-	t_armed = 0;
+	barrier();
+	WRITE_ONCE(t_armed, 0);
 	return 0;
 }
 
@@ -377,7 +388,7 @@ static const char *kind_name(int kind)
 
 static void visit(struct faulter *f, size_t p, int kind)
 {
-	volatile uint64_t *w = (volatile uint64_t *)(R.r + p * R.ps);
+	uint64_t *w = (uint64_t *)(R.r + p * R.ps);
 	struct pstate *s = &R.st[p];
 	size_t bad, stride, nw = R.ps / sizeof(uint64_t);
 	unsigned long g1, g2;
@@ -385,8 +396,8 @@ static void visit(struct faulter *f, size_t p, int kind)
 	bool maybe, fresh;
 	int code;
 
-	t_lo = (uintptr_t)w;
-	t_hi = t_lo + R.ps;
+	WRITE_ONCE(t_lo, (uintptr_t)w);
+	WRITE_ONCE(t_hi, (uintptr_t)w + R.ps);
 	if (kind != V_READ)
 		tag = mktag(p, ++f->seq);
 	g1 = gen_now();
@@ -394,7 +405,7 @@ static void visit(struct faulter *f, size_t p, int kind)
 	if (code) {
 		check_segv(f, p, kind, code, g1);
 		/* The read-back failed: the store landed. */
-		if (t_stored)
+		if (READ_ONCE(t_stored))
 			*s = (struct pstate){ tag, g1, gen_now() };
 		goto out;
 	}
@@ -429,7 +440,7 @@ static void visit(struct faulter *f, size_t p, int kind)
 		check_segv(f, p, V_READ, code, g1);
 	else if (bad < nw)
 		ferr(f, "page %zu: word %zu is %#llx, not 0 (word 0 was %#llx)",
-		     p, bad, (unsigned long long)w[bad],
+		     p, bad, (unsigned long long)READ_ONCE(w[bad]),
 		     (unsigned long long)v);
 out:
 	atomic_fetch_add_explicit(&f->visits, 1, memory_order_relaxed);
@@ -917,6 +928,8 @@ static void report(struct __test_metadata *_metadata, int c,
 				len += snprintf(aborts + len, sizeof(aborts) - len,
 						" %s=%ld", counter_names[i] + 6,
 						res->delta[i]);
+	if (!len)
+		strcpy(aborts, " none");
 	TH_LOG("%s: %.1f s, %lu ops, %lu forks, %lu visits, %lu SIGSEGVs",
 	       case_names[c], res->secs, res->nops, res->forks, res->visits,
 	       res->segv);
@@ -924,7 +937,7 @@ static void report(struct __test_metadata *_metadata, int c,
 		TH_LOG("%s: faults %ld: spec_read %ld spec_write %ld stock %ld; aborts:%s",
 		       case_names[c], res->delta[0], res->delta[1],
 		       res->delta[2], res->delta[NR_COUNTERS - 1],
-		       len ? aborts : " none");
+		       aborts);
 }
 
 static double env_secs(const char *name, double def)

@@ -43,13 +43,18 @@ FIXTURE_TEARDOWN(spec)
 	spf_fixture_unload(_metadata);
 }
 
-/* Test body prologue: the fixture skipped, or no speculative path yet. */
-#define REQUIRE_SPEC() do {						\
-	if (_metadata->skip)						\
-		return;							\
-	if (!spf_has_spec())						\
-		SKIP(return, "this spf has no speculative path counters"); \
-} while (0)
+/*
+ * Test body prologue: false, and the test done, if the fixture skipped
+ * or this spf has no speculative path yet.
+ */
+static bool spec_ready(struct __test_metadata *_metadata)
+{
+	if (_metadata->skip)
+		return false;
+	if (!spf_has_spec())
+		SKIP(return false, "this spf has no speculative path counters");
+	return true;
+}
 
 /* ---- Facts: what a scenario observed, by name. */
 
@@ -112,8 +117,6 @@ static void fail(struct facts *r, const char *fmt, ...)
 	vsnprintf(r->why, sizeof(r->why), fmt, ap);
 	va_end(ap);
 }
-
-#define FAIL_RET(r, ...) do { fail(r, __VA_ARGS__); return; } while (0)
 
 /* ---- Measuring a section: per-thread counts, perf, spf's counters. */
 
@@ -477,8 +480,10 @@ static void *mix_worker(void *arg)
 static void sc_mix(struct facts *r)
 {
 	mix = map_chunks(2);
-	if (!mix)
-		FAIL_RET(r, "map_chunks: %s", strerror(errno));
+	if (!mix) {
+		fail(r, "map_chunks: %s", strerror(errno));
+		return;
+	}
 	measure_in_thread(r, mix_worker);
 }
 
@@ -489,7 +494,8 @@ TEST_F(spec, first_touches_speculate_with_stock_results)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_mix, &off, &on);
 
 	/* What stock does, so that "equal" is not "equally wrong". */
@@ -518,7 +524,8 @@ TEST_F(spec, perf_page_fault_events_match_stock)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_mix, &off, &on);
 	/* page-faults is counted at arch entry, minor-faults by the path. */
 	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_pf"));
@@ -533,7 +540,8 @@ TEST_F(spec, memcg_pgfault_and_anon_match_stock)
 	struct facts off, on;
 	char ctl[256] = "";
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
 	    !strstr(ctl, "memory"))
 		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
@@ -599,8 +607,10 @@ static void sc_signals(struct facts *r)
 	char *p = map_primed_chunks(1);
 	int fd;
 
-	if (!p)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!p) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	keep(p[5 * ps]);
 	fd = memfd_create("spf-spec", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, ps) ||
@@ -609,8 +619,10 @@ static void sc_signals(struct facts *r)
 	    mprotect(p + 4 * ps, 2 * ps, PROT_READ) ||
 	    mprotect(p + 8 * ps, ps, PROT_NONE) ||
 	    mmap(p + 10 * ps, 2 * ps, PROT_READ, MAP_PRIVATE | MAP_FIXED,
-		 fd, 0) != p + 10 * ps)
-		FAIL_RET(r, "setup: %s", strerror(errno));
+		 fd, 0) != p + 10 * ps) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
 	probe_case(r, SC_UNMAPPED, p + 2 * ps, false);
 	probe_case(r, SC_WRITE_RO, p + 4 * ps, true);
 	probe_case(r, SC_WRITE_RO_ZERO, p + 5 * ps, true);
@@ -651,7 +663,8 @@ TEST_F(spec, signals_match_stock)
 	struct facts off, on;
 	long r;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_signals, &off, &on);
 	expect_case(_metadata, &off, &on, SC_UNMAPPED, SIGSEGV, SEGV_MAPERR,
 		    SPF_C_ABORT_NO_VMA);
@@ -700,7 +713,7 @@ static int uffd_open(char *start, size_t len, bool sigbus)
 /* Resolves missing faults with a page of 0xa5 but for its index byte. */
 static void *uffd_server(void *arg)
 {
-	static char src[65536] __attribute__((aligned(65536)));
+	static _Alignas(65536) char src[65536];
 	struct uffd_msg msg;
 	struct uffdio_copy copy;
 	struct pollfd pfd = { .fd = uffd_fd, .events = POLLIN };
@@ -769,15 +782,19 @@ static void sc_uffd(struct facts *r)
 	pthread_t server;
 
 	uffd_area = map_primed_chunks(1);
-	if (!uffd_area)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!uffd_area) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	uffd_fd = uffd_open(uffd_area + 2 * ps, 8 * ps, uffd_sigbus);
 	if (uffd_fd < 0) {
 		fact(r, "uffd_errno", -uffd_fd);
 		return;
 	}
-	if (!uffd_sigbus && start_thread(&server, uffd_server, (void *)8L))
-		FAIL_RET(r, "start_thread");
+	if (!uffd_sigbus && start_thread(&server, uffd_server, (void *)8L)) {
+		fail(r, "start_thread");
+		return;
+	}
 	measure_in_thread(r, uffd_worker);
 	if (!uffd_sigbus)
 		pthread_join(server, NULL);
@@ -801,7 +818,8 @@ TEST_F(spec, uffd_sigbus_range_not_speculated)
 	struct facts off, on;
 	int i;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	uffd_parity(_metadata, true, &off, &on);
 	if (_metadata->skip)
 		return;
@@ -824,7 +842,8 @@ TEST_F(spec, uffd_served_range_not_speculated)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	uffd_parity(_metadata, false, &off, &on);
 	if (_metadata->skip)
 		return;
@@ -872,11 +891,15 @@ static void *mlock_worker(void *arg)
 static void sc_mlock(struct facts *r)
 {
 	locked = map_primed_chunks(1);
-	if (!locked)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!locked) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	if (syscall(SYS_mlock2, locked + page_size(), N * page_size(),
-		    MLOCK_ONFAULT))
-		FAIL_RET(r, "mlock2: %s", strerror(errno));
+		    MLOCK_ONFAULT)) {
+		fail(r, "mlock2: %s", strerror(errno));
+		return;
+	}
 	measure_in_thread(r, mlock_worker);
 }
 
@@ -884,7 +907,8 @@ TEST_F(spec, mlocked_range_not_speculated)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_mlock, &off, &on);
 	EXPECT_EQ(N, fact_get(&off, "minflt"));
 	EXPECT_EQ(0, fact_get(&off, "bad_pages"));
@@ -941,8 +965,10 @@ static void *soft_dirty_worker(void *arg)
 static void sc_soft_dirty(struct facts *r)
 {
 	sd = map_primed_chunks(1);
-	if (!sd)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!sd) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	measure_in_thread(r, soft_dirty_worker);
 }
 
@@ -950,7 +976,8 @@ TEST_F(spec, soft_dirty_matches_stock)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_soft_dirty, &off, &on);
 	if (fact_get(&off, "soft_dirty_written") == 0 &&
 	    fact_get(&off, "soft_dirty_page0") == 0)
@@ -1022,8 +1049,10 @@ static void *cow_worker(void *arg)
 static void sc_cow(struct facts *r)
 {
 	cow = map_primed_chunks(1);
-	if (!cow)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!cow) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	measure_in_thread(r, cow_worker);
 }
 
@@ -1031,7 +1060,8 @@ TEST_F(spec, fork_sees_speculative_writes)
 {
 	struct facts off, on;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_cow, &off, &on);
 	EXPECT_EQ(0, fact_get(&off, "child_mismatches"));
 	EXPECT_EQ(0, fact_get(&off, "parent_mismatches_after_child"));
@@ -1053,15 +1083,19 @@ static void sc_pkey(struct facts *r)
 	int pkey, i;
 
 	p = map_primed_chunks(1);
-	if (!p)
-		FAIL_RET(r, "map_primed_chunks: %s", strerror(errno));
+	if (!p) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
 	pkey = pkey_alloc(0, PKEY_DISABLE_ACCESS);
 	if (pkey < 0) {
 		fact(r, "pkey_errno", errno);
 		return;
 	}
-	if (pkey_mprotect(p + 2 * ps, 4 * ps, PROT_READ | PROT_WRITE, pkey))
-		FAIL_RET(r, "pkey_mprotect: %s", strerror(errno));
+	if (pkey_mprotect(p + 2 * ps, 4 * ps, PROT_READ | PROT_WRITE, pkey)) {
+		fail(r, "pkey_mprotect: %s", strerror(errno));
+		return;
+	}
 	fact(r, "pkey", pkey);
 	spf_counts_read(&a);
 	spf_counts_read(&a);
@@ -1092,7 +1126,8 @@ TEST_F(spec, pkey_denied_access_is_pkuerr)
 	struct facts off, on;
 	int i;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	parity(_metadata, sc_pkey, &off, &on);
 	if (fact_get(&off, "pkey_errno") != LONG_MIN)
 		SKIP(return, "pkey_alloc: %s (no protection keys here)",
@@ -1123,7 +1158,8 @@ TEST_F(spec, disabled_means_not_speculated)
 	size_t ps = page_size(), i;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	ASSERT_EQ(0, prefault_self());
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
@@ -1154,7 +1190,7 @@ TEST_F(spec, disabled_means_not_speculated)
 
 #define NUMA_DBG "/sys/kernel/debug/sched/numa_balancing/"
 
-static long vmstat(const char *key)
+static long vmstat_get(const char *key)
 {
 	static char buf[16384];
 	size_t klen = strlen(key);
@@ -1172,13 +1208,15 @@ static long vmstat(const char *key)
 	return -1;
 }
 
-static volatile int idle_stop;
+static int idle_stop;
 
-/* A second thread: a single-threaded task's pages on its own node are
- * never made hinting ptes (change_pte_range()), and the guest has one. */
+/*
+ * A second thread: a single-threaded task's pages on its own node are
+ * never made hinting ptes (change_pte_range()), and the guest has one.
+ */
 static void *idle_fn(void *arg)
 {
-	while (!idle_stop)
+	while (!READ_ONCE(idle_stop))
 		usleep(1000);
 	return NULL;
 }
@@ -1187,14 +1225,14 @@ static void *idle_fn(void *arg)
 static long spin_for_pte_updates(long want, double secs)
 {
 	struct timespec t0, t;
-	long base = vmstat("numa_pte_updates"), got = 0;
-	volatile unsigned long x = 0;
+	long base = vmstat_get("numa_pte_updates"), got = 0;
+	unsigned long x = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (int i = 0; i < 1000000; i++)
-			x++;
-		got = vmstat("numa_pte_updates") - base;
+			WRITE_ONCE(x, READ_ONCE(x) + 1);
+		got = vmstat_get("numa_pte_updates") - base;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (got < want &&
 		 t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
@@ -1210,7 +1248,8 @@ TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60)
 	pthread_t t;
 	char *p;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	if (spf_read_file("/proc/sys/kernel/numa_balancing", old, sizeof(old)))
 		SKIP(return, "kernel without NUMA balancing");
 	if (spf_read_file(NUMA_DBG "scan_delay_ms", delay, sizeof(delay)) ||
@@ -1230,16 +1269,16 @@ TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60)
 	spf_write_file("/proc/sys/kernel/numa_balancing", old);
 	spf_write_file(NUMA_DBG "scan_delay_ms", delay);
 	spf_write_file(NUMA_DBG "scan_period_min_ms", pmin);
-	idle_stop = 1;
+	WRITE_ONCE(idle_stop, 1);
 	pthread_join(t, NULL);
 
-	hints = vmstat("numa_hint_faults");
+	hints = vmstat_get("numa_hint_faults");
 	spf_counts_read(&a);
 	spf_counts_read(&a);
 	for (i = 1; i <= N; i++)
 		keep(p[i * ps]);
 	spf_counts_read(&b);
-	hints = vmstat("numa_hint_faults") - hints;
+	hints = vmstat_get("numa_hint_faults") - hints;
 	spf_counts_sub(&b, &a, &d);
 	TH_LOG("%ld pte updates, %ld hinting faults:%s", updates, hints,
 	       spf_counts_str(&d));
@@ -1319,7 +1358,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 	ssize_t len;
 	pid_t pid;
 
-	REQUIRE_SPEC();
+	if (!spec_ready(_metadata))
+		return;
 	if (system("perf --version >/dev/null 2>&1"))
 		SKIP(return, "perf is not installed in this guest");
 	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_spec/format",

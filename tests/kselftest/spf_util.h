@@ -142,6 +142,27 @@ static inline void keep(unsigned long v)
 	__asm__ __volatile__("" : : "r"(v) : "memory");
 }
 
+/* A compiler barrier: no memory access is moved across it. */
+static inline void barrier(void)
+{
+	__asm__ __volatile__("" : : : "memory");
+}
+
+/*
+ * The kernel's READ_ONCE() and WRITE_ONCE(), as relaxed atomics: one
+ * whole access, never elided, merged, torn or repeated, which also a
+ * signal handler on the same thread may see.  Unlike the kernel's
+ * volatile ones, two of them on different objects may be reordered by
+ * the compiler: where their order matters, put a barrier() between.
+ */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+
+/* The kernel's noinline, by glibc's name for it (<sys/cdefs.h>). */
+#ifndef noinline
+#define noinline __attribute_noinline__
+#endif
+
 /* Touch every page once, each access a real load or store. */
 static inline void touch_pages(char *p, size_t npages, bool write)
 {
@@ -251,32 +272,54 @@ static inline bool hook_armed(const char *symbol)
 #include <stdint.h>
 
 /* The counters of /sys/kernel/debug/spf/stats that tests compare. */
-#define SPF_COUNTERS(x)							\
-	x(FAULT_HOOK, fault_hook) x(HANDLE_HOOK, handle_hook)		\
-	x(STOCK, stock) x(RETRY, retry) x(DISABLED, disabled)		\
-	x(SPEC_READ, spec_read) x(SPEC_WRITE, spec_write)		\
-	x(ABORT_SEQ_ODD, abort_seq_odd)					\
-	x(ABORT_SEQ_CHANGED, abort_seq_changed)				\
-	x(ABORT_NO_VMA, abort_no_vma) x(ABORT_NOT_ANON, abort_not_anon)	\
-	x(ABORT_NO_ANON_VMA, abort_no_anon_vma)				\
-	x(ABORT_ACCESS, abort_access) x(ABORT_PGTABLE, abort_pgtable)	\
-	x(ABORT_PTE, abort_pte) x(ABORT_PTL, abort_ptl)			\
-	x(ABORT_UFFD, abort_uffd) x(ABORT_ALLOC, abort_alloc)		\
-	x(ABORT_OTHER, abort_other)
-
-#define SPF_CTR_ENUM(up, low) SPF_C_##up,
 enum spf_ctr {
-	SPF_COUNTERS(SPF_CTR_ENUM)
+	SPF_C_FAULT_HOOK,
+	SPF_C_HANDLE_HOOK,
+	SPF_C_STOCK,
+	SPF_C_RETRY,
+	SPF_C_DISABLED,
+	SPF_C_SPEC_READ,
+	SPF_C_SPEC_WRITE,
+	SPF_C_ABORT_SEQ_ODD,
+	SPF_C_ABORT_SEQ_CHANGED,
+	SPF_C_ABORT_NO_VMA,
+	SPF_C_ABORT_NOT_ANON,
+	SPF_C_ABORT_NO_ANON_VMA,
+	SPF_C_ABORT_ACCESS,
+	SPF_C_ABORT_PGTABLE,
+	SPF_C_ABORT_PTE,
+	SPF_C_ABORT_PTL,
+	SPF_C_ABORT_UFFD,
+	SPF_C_ABORT_ALLOC,
+	SPF_C_ABORT_OTHER,
 	SPF_NR_CTRS
 };
-#undef SPF_CTR_ENUM
 #define SPF_C_FIRST_ABORT SPF_C_ABORT_SEQ_ODD
 
 static inline const char *spf_ctr_name(int c)
 {
-#define SPF_CTR_NAME(up, low) #low,
-	static const char *const names[] = { SPF_COUNTERS(SPF_CTR_NAME) };
-#undef SPF_CTR_NAME
+	static const char *const names[SPF_NR_CTRS] = {
+		[SPF_C_FAULT_HOOK] = "fault_hook",
+		[SPF_C_HANDLE_HOOK] = "handle_hook",
+		[SPF_C_STOCK] = "stock",
+		[SPF_C_RETRY] = "retry",
+		[SPF_C_DISABLED] = "disabled",
+		[SPF_C_SPEC_READ] = "spec_read",
+		[SPF_C_SPEC_WRITE] = "spec_write",
+		[SPF_C_ABORT_SEQ_ODD] = "abort_seq_odd",
+		[SPF_C_ABORT_SEQ_CHANGED] = "abort_seq_changed",
+		[SPF_C_ABORT_NO_VMA] = "abort_no_vma",
+		[SPF_C_ABORT_NOT_ANON] = "abort_not_anon",
+		[SPF_C_ABORT_NO_ANON_VMA] = "abort_no_anon_vma",
+		[SPF_C_ABORT_ACCESS] = "abort_access",
+		[SPF_C_ABORT_PGTABLE] = "abort_pgtable",
+		[SPF_C_ABORT_PTE] = "abort_pte",
+		[SPF_C_ABORT_PTL] = "abort_ptl",
+		[SPF_C_ABORT_UFFD] = "abort_uffd",
+		[SPF_C_ABORT_ALLOC] = "abort_alloc",
+		[SPF_C_ABORT_OTHER] = "abort_other",
+	};
+
 	return c >= 0 && c < SPF_NR_CTRS ? names[c] : "?";
 }
 
@@ -326,8 +369,10 @@ static inline void spf_counts_sub(const struct spf_counts *b,
 		d->c[i] = b->c[i] - a->c[i];
 }
 
-/* Of a delta: the speculative completions and aborts, which every hook
- * entry ends in exactly one of. */
+/*
+ * Of a delta: the speculative completions and aborts, which every hook
+ * entry ends in exactly one of.
+ */
 static inline long spf_counts_outcomes(const struct spf_counts *d)
 {
 	long sum = d->c[SPF_C_SPEC_READ] + d->c[SPF_C_SPEC_WRITE];
@@ -427,7 +472,7 @@ static inline char *map_primed_chunks(size_t nchunks)
 	if (!p)
 		return NULL;
 	for (i = 0; i < nchunks; i++)
-		*(volatile char *)(p + i * pmd_bytes()) = 0x5a;
+		WRITE_ONCE(p[i * pmd_bytes()], 0x5a);
 	return p;
 }
 
@@ -535,7 +580,7 @@ static inline void spf_probe_handler(int sig, siginfo_t *si, void *uc)
 }
 
 /* Returns the signal (0 for none); *OUT gets its siginfo. */
-static inline int spf_probe(volatile char *addr, bool write, char val,
+static inline int spf_probe(char *addr, bool write, char val,
 			    struct spf_sig *out)
 {
 	struct sigaction sa, old_segv, old_bus;
@@ -548,9 +593,9 @@ static inline int spf_probe(volatile char *addr, bool write, char val,
 	memset(spf_probe_seen(), 0, sizeof(struct spf_sig));
 	if (!sigsetjmp(*spf_probe_env(), 1)) {
 		if (write)
-			*addr = val;
+			WRITE_ONCE(*addr, val);
 		else
-			keep(*addr);
+			keep(READ_ONCE(*addr));
 	}
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);

@@ -10,6 +10,9 @@
 #   make run                  boot x86-64, fault benchmark with spf off and on
 #   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md)
 #   make check                every test, both arches (see README)
+#   make debug-kernel         build the debug x86-64 kernel (hours; cached)
+#   make check-debug          every VM test on that kernel, kmemleak, soak
+#   make soak [ARCH=arm64]    stress-ng --verify with/without spf, reload x50
 #   make checkpatch           kernel style on every C file and header
 #   make check-user           the userspace torture alone (tests/userspace)
 #   make bench-user           userspace fault benchmark, to build/bench-user/
@@ -36,7 +39,7 @@ MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 export ARCH CROSS_COMPILE
 
 .PHONY: all module clean run check check-quick bench checkpatch tests deps \
-	check-user bench-user
+	check-user bench-user check-debug debug-kernel soak
 
 all: module
 
@@ -62,6 +65,15 @@ run:
 
 check:
 	@$(TOP)/tools/check/run-all
+
+debug-kernel:
+	@$(TOP)/tools/debug-kernel/build
+
+check-debug:
+	@$(TOP)/tools/check/run-debug
+
+soak:
+	@$(TOP)/tools/stress/soak --arch $(ARCH) --flavour $(FLAVOUR)
 
 bench:
 	@$(TOP)/tools/bench/run --arch $(ARCH)

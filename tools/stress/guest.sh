@@ -13,10 +13,12 @@
 # madvise runs as root, so it also poisons pages (MADV_HWPOISON: "Memory
 # failure: ... Recovered" in the log, not a splat).
 # Environment: SPF_STRESS_TIME seconds per stressor (default 20),
-# SPF_STRESS_ONLY "vm mmap ..." to run a subset.
+# SPF_STRESS_ONLY "vm mmap ..." to run a subset, SPF_STRESS_REPEAT=N
+# to run each N times.
 T=${SPF_STRESS_TIME:-20}
 ALL="vm mmap mremap madvise fault stack brk fork userfaultfd mix"
 ONLY=${SPF_STRESS_ONLY:-$ALL}
+REPEAT=${SPF_STRESS_REPEAT:-1}
 STATS=/sys/kernel/debug/spf/stats
 W=$(mktemp -d)
 n=0
@@ -92,7 +94,8 @@ run_one() {
 	*)
 		echo "not ok $n - $line"
 		status=1
-		grep -E ' (fail|error):|warn:' "$out" | head -n 15 | sed 's/^/#   /'
+		grep -vE 'metrc:|^stress-ng: info: .*(dispatching|setting to|defaulting|successful run|passed|skipped|untrustworthy)' "$out" |
+			tail -n 25 | sed 's/^/#   /'
 		;;
 	esac
 	[ "$vfail" = 0 ] || grep -iE 'verif|mismatch|corrupt|bit error|unexpected' "$out" |
@@ -102,10 +105,10 @@ run_one() {
 echo "TAP version 13"
 echo "# stress-ng $(stress-ng --version 2>&1 | head -n1), ${T}s per stressor"
 /sbin/rmmod spf 2>/dev/null
-for s in $ONLY; do run_one "$s" baseline; done
+for _ in $(seq "$REPEAT"); do for s in $ONLY; do run_one "$s" baseline; done; done
 if [ -n "$SPF_KO" ]; then
 	if /sbin/insmod "$SPF_KO"; then
-		for s in $ONLY; do run_one "$s" spf; done
+		for _ in $(seq "$REPEAT"); do for s in $ONLY; do run_one "$s" spf; done; done
 		n=$((n + 1))
 		if [ "$spec_total" -gt 0 ]; then
 			echo "ok $n - spf took $spec_total faults speculatively during the stress runs"

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Arming and disarming the hooks, each with the cheapest mechanism that
- * works for its function: an ftrace direct call where the kernel has
- * them and the function has an fentry site (spf/hook_direct.c), a
- * kprobe otherwise (spf/hook_kprobe.c): always on arm64; on x86-64 for
- * the paravirt target of tlb_remove_table, an out-of-line copy of an
- * inline, which is never traced.
+ * works for its function: an ftrace direct call on x86-64
+ * (spf/hook_direct.c), an IPMODIFY ftrace_ops on arm64
+ * (spf/hook_ftrace.c), where the function has an ftrace site; a kprobe
+ * otherwise (spf/hook_kprobe.c), as for x86's paravirt target of
+ * tlb_remove_table, an out-of-line copy of an inline, never traced.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,10 +15,17 @@
 
 const char spf_arch_hook_desc[] = SPF_ARCH_HOOK_DESC;
 
-#ifdef SPF_ARCH_HAVE_DIRECT
+#if defined(SPF_ARCH_HAVE_DIRECT)
 static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
 	int ret = spf_direct_arm(hook, n);
+
+	return ret == -ENODEV ? spf_kprobe_arm(hook) : ret;
+}
+#elif defined(SPF_ARCH_HAVE_FTRACE_IPMODIFY)
+static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
+{
+	int ret = spf_ftrace_arm(hook);
 
 	return ret == -ENODEV ? spf_kprobe_arm(hook) : ret;
 }
@@ -27,6 +34,9 @@ static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
 	return spf_kprobe_arm(hook);
 }
+#endif
+
+#ifndef SPF_ARCH_HAVE_DIRECT
 
 void spf_direct_init(struct spf_hook *hooks)
 {
@@ -67,6 +77,10 @@ void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
 			spf_kprobe_disarm(&hooks[n]);
 		else if (hooks[n].armed == SPF_ARMED_DIRECT)
 			spf_direct_disarm(&hooks[n], n);
+#ifdef SPF_ARCH_HAVE_FTRACE_IPMODIFY
+		else if (hooks[n].armed == SPF_ARMED_FTRACE)
+			spf_ftrace_disarm(&hooks[n]);
+#endif
 		hooks[n].armed = SPF_ARMED_NONE;
 	}
 }
@@ -78,6 +92,8 @@ const char *spf_hook_mechanism(const struct spf_hook *hook)
 		return "kprobe";
 	case SPF_ARMED_DIRECT:
 		return "ftrace-direct";
+	case SPF_ARMED_FTRACE:
+		return "ftrace-ipmodify";
 	default:
 		return "not armed";
 	}

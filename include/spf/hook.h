@@ -16,6 +16,7 @@
 #ifndef _SPF_HOOK_H
 #define _SPF_HOOK_H
 
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>
@@ -34,10 +35,14 @@ struct spf_hook {
 	int (*resolve)(struct spf_hook *hook);
 	unsigned long addr;	/* resolved entry address of symbol */
 	struct kprobe kp;	/* kprobes: the probe */
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
+	struct ftrace_ops fops;	/* IPMODIFY ftrace (arm64) */
+#endif
 	enum {
 		SPF_ARMED_NONE,
 		SPF_ARMED_KPROBE,
 		SPF_ARMED_DIRECT,
+		SPF_ARMED_FTRACE,
 	} armed;
 };
 
@@ -57,6 +62,8 @@ void spf_kprobe_disarm(struct spf_hook *hook);
 void spf_direct_init(struct spf_hook *hooks);
 int spf_direct_arm(struct spf_hook *hook, unsigned int n);
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n);
+int spf_ftrace_arm(struct spf_hook *hook);
+void spf_ftrace_disarm(struct spf_hook *hook);
 const char *spf_hook_mechanism(const struct spf_hook *hook);
 
 #endif

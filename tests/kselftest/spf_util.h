@@ -232,9 +232,9 @@ static inline bool kprobe_listed(const char *symbol)
 
 /*
  * Is SYMBOL redirected by some module, by either mechanism spf uses: a
- * kprobe (listed in kprobes/list) or an ftrace direct call (listed in
- * tracing/enabled_functions, its "direct-->" target on the same line or
- * the next one)?
+ * kprobe (listed in kprobes/list), an ftrace direct call or an IPMODIFY
+ * ftrace_ops (listed in tracing/enabled_functions, with a "direct-->"
+ * target on the same line or the next one, or the R and I flags)?
  */
 static inline bool hook_armed(const char *symbol)
 {
@@ -251,8 +251,12 @@ static inline bool hook_armed(const char *symbol)
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		if (line[0] != '\t')
+		if (line[0] != '\t') {
 			ours = !strncmp(line, symbol, n) && line[n] == ' ';
+			/* "sym (count) R I" : an IPMODIFY ops redirects it */
+			if (ours && strstr(line, ") R I"))
+				found = true;
+		}
 		if (ours && strstr(line, "direct-->"))
 			found = true;
 	}

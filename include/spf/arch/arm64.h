@@ -10,7 +10,12 @@
 
 #include <linux/ptrace.h>
 
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
+#define SPF_ARCH_HAVE_FTRACE_IPMODIFY
+#define SPF_ARCH_HOOK_DESC "arm64 ftrace-ipmodify"
+#else
 #define SPF_ARCH_HOOK_DESC "arm64 kprobes-brk"
+#endif
 
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * arm64: kprobes are BRK based and independent of each other; the probe
- * sits on the function's first instruction, which traps before the
- * prologue has saved the link register, so x30 is the return address
- * into the caller.
+ * arm64: hooks are IPMODIFY ftrace_ops where the kernel has
+ * DYNAMIC_FTRACE_WITH_REGS (spf/hook_ftrace.c), kprobes otherwise.
+ * Kprobes are BRK based and independent of each other; the probe sits
+ * on the function's first instruction, which traps before the prologue
+ * has saved the link register, so x30 is the return address into the
+ * caller.
  */
 #ifndef _SPF_ARCH_ARM64_H
 #define _SPF_ARCH_ARM64_H

@@ -16,7 +16,9 @@
 #ifndef _SPF_HOOK_H
 #define _SPF_HOOK_H
 
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
 #include <linux/ftrace.h>
+#endif
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>

@@ -7,8 +7,8 @@
  *     snapshot the VMA, validated by the per-mm count   vma_lookup/
  *     check the copy: anonymous, private, access allowed...
  *     walk to the PTE: every level a table, the PTE none  pgtable_rcu/
- *   rcu_read_unlock; for a write: allocate and charge a zeroed page;
- *   rcu_read_lock; walk again
+ *   for a write only: rcu_read_unlock; allocate and charge a zeroed
+ *   page; rcu_read_lock; walk again
  *     take the PTE lock; revalidate: pmd and PTE unchanged, count
  *     unchanged, address space stable
  *     install the PTE (zero page for a read, the new page for a write)
@@ -181,20 +181,23 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		ret = spf_vma_suitable(&snap.vma, flags);
 	if (ret == SPF_ABORT_NONE)
 		ret = spf_walk_to_pte(mm, addr, &walk);
-	rcu_read_unlock();
 	if (ret != SPF_ABORT_NONE)
-		return ret;
+		goto out_rcu;
 
+	/*
+	 * A write needs a page, whose allocation may sleep: leave the read
+	 * section for it, then walk again, since the tables may be gone.
+	 */
 	if (write) {
+		rcu_read_unlock();
 		*folio = spf_alloc_page(&snap, addr);
 		if (!*folio)
 			return SPF_ABORT_ALLOC;
+		rcu_read_lock();
+		ret = spf_walk_to_pte(mm, addr, &walk);
+		if (ret != SPF_ABORT_NONE)
+			goto out_rcu;
 	}
-
-	rcu_read_lock();
-	ret = spf_walk_to_pte(mm, addr, &walk);
-	if (ret != SPF_ABORT_NONE)
-		goto out_rcu;
 	spin_lock(walk.ptl);
 	if (!SPF_BROKEN_NO_REVALIDATE && !spf_walk_still_valid(&walk))
 		ret = SPF_ABORT_PTL;

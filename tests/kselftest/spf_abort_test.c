@@ -40,19 +40,6 @@ FIXTURE_TEARDOWN(abort)
 }
 
 /*
- * Test body prologue: false, and the test done, if the fixture skipped
- * or this spf has no speculative path.
- */
-static bool spec_ready(struct __test_metadata *_metadata)
-{
-	if (_metadata->skip)
-		return false;
-	if (!spf_has_spec())
-		SKIP(return false, "this spf has no speculative path counters");
-	return true;
-}
-
-/*
  * Counter deltas across STMT.  The first read warms the buffers; the
  * second is the baseline.
  */

@@ -21,4 +21,17 @@ static inline void spf_fixture_unload(struct __test_metadata *_metadata)
 		EXPECT_EQ(0, spf_unload());
 }
 
+/*
+ * Test body prologue: false, and the test done, if the fixture skipped
+ * or this spf has no speculative path.
+ */
+static inline bool spec_ready(struct __test_metadata *_metadata)
+{
+	if (_metadata->skip)
+		return false;
+	if (!spf_has_spec())
+		SKIP(return false, "this spf has no speculative path counters");
+	return true;
+}
+
 #endif

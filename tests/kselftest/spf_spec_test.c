@@ -43,19 +43,6 @@ FIXTURE_TEARDOWN(spec)
 	spf_fixture_unload(_metadata);
 }
 
-/*
- * Test body prologue: false, and the test done, if the fixture skipped
- * or this spf has no speculative path yet.
- */
-static bool spec_ready(struct __test_metadata *_metadata)
-{
-	if (_metadata->skip)
-		return false;
-	if (!spf_has_spec())
-		SKIP(return false, "this spf has no speculative path counters");
-	return true;
-}
-
 /* ---- Facts: what a scenario observed, by name. */
 
 #define MAX_FACTS 112

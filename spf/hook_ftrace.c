@@ -49,7 +49,13 @@ int spf_ftrace_arm(struct spf_hook *hook)
 
 	memset(ops, 0, sizeof(*ops));
 	ops->func = spf_ftrace_handler;
-	ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
+	/*
+	 * PERMANENT: while registered, sysctl kernel.ftrace_enabled=0 is
+	 * refused, since it would leave the freeing hooks silently off
+	 * (x86-64's direct calls are permanent already).
+	 */
+	ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		     FTRACE_OPS_FL_PERMANENT;
 	ret = ftrace_set_filter_ip(ops, hook->addr, 0, 0);
 	if (ret == -ENOENT || ret == -EINVAL)
 		return -ENODEV;
@@ -58,7 +64,7 @@ int spf_ftrace_arm(struct spf_hook *hook)
 	if (ret) {
 		pr_err("cannot hook %s: ftrace registration failed (%d)%s\n",
 		       hook->symbol, ret,
-		       ret == -EBUSY ? "; another IPMODIFY user (a live patch?) owns it" : "");
+		       ret == -EBUSY ? "; function tracing is off (sysctl kernel.ftrace_enabled=0), or another IPMODIFY user (a live patch?) owns it" : "");
 		ftrace_free_filter(ops);
 		return ret;
 	}

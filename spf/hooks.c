@@ -70,6 +70,7 @@
 #include <linux/rcupdate_wait.h>
 #include <linux/seq_file.h>
 #include <spf/arch.h>
+#include <spf/compat.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/pgtable_free.h>
@@ -81,6 +82,9 @@
 bool spf_enabled = true;
 
 static struct percpu_ref spf_inflight;
+
+/* Some always-on (freeing) hook is carried by a kprobe. */
+static bool spf_freeing_on_kprobes;
 static DECLARE_COMPLETION(spf_drained);
 
 static struct vm_area_struct *(*spf_orig_lock_mm_and_find_vma)
@@ -242,7 +246,14 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 		return percpu_ref_tryget(&spf_inflight);
 	if (hook->nonnull_arg >= 0 && !args[hook->nonnull_arg])
 		return false;
-	if (!READ_ONCE(spf_enabled)) {
+	/*
+	 * With kprobes disarmed behind spf's back, a freeing hook carried
+	 * by a kprobe no longer defers: stop speculating (counted as
+	 * disabled; see spf/compat.c).
+	 */
+	if (!READ_ONCE(spf_enabled) ||
+	    (READ_ONCE(spf_freeing_on_kprobes) &&
+	     spf_compat_kprobes_disarmed())) {
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
 			spf_count(SPF_STAT_DISABLED);
 		return false;
@@ -299,6 +310,7 @@ static int spf_hook_resolve(struct spf_hook *hook)
 
 int spf_hooks_init(void)
 {
+	bool on_kprobes;
 	unsigned int i;
 	int ret;
 
@@ -323,11 +335,22 @@ int spf_hooks_init(void)
 		return ret;
 	}
 
+	/* Until the mechanisms are known, assume the worse. */
+	WRITE_ONCE(spf_freeing_on_kprobes, true);
 	ret = spf_arch_hooks_install(spf_hooks, NR_SPF_HOOKS);
 	if (ret) {
 		/* The hooks armed before the failure may have been taken. */
 		spf_hooks_drain(0);
 		return ret;
+	}
+	for (i = 0, on_kprobes = false; i < NR_SPF_HOOKS; i++)
+		if (spf_hooks[i].always && spf_hooks[i].armed == SPF_ARMED_KPROBE)
+			on_kprobes = true;
+	WRITE_ONCE(spf_freeing_on_kprobes, on_kprobes);
+	if (on_kprobes && !spf_compat_kprobes_watched()) {
+		pr_err("a freeing hook needs a kprobe here, and whether kprobes stay armed cannot be read (no CONFIG_KALLSYMS_ALL); refusing to load\n");
+		spf_hooks_drain(NR_SPF_HOOKS);
+		return -EOPNOTSUPP;
 	}
 	pr_info("fault-path hooks installed (%s)\n", spf_arch_hook_desc);
 	return 0;

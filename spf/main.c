@@ -2,43 +2,24 @@
 /*
  * spf: a speculative page-fault path for stock Linux 6.1 kernels.
  *
- * Module entry.  Load order: check parameters and resolve symbols
- * (refuse to load if anything is missing), create the debugfs counters,
- * start the per-mm write sequence counts, resolve what the speculative
- * fault calls, attach the arch's fault-entry probes, install the
- * fault-path hooks last, so that a fault never reaches a half-built module.  Unload
- * reverses it.
+ * Module entry.  Load order: check parameters, resolve symbols and check
+ * the running kernel (spf/compat.c; refuse to load if anything is
+ * missing), create the debugfs counters, start the per-mm write
+ * sequence counts, resolve what the speculative fault calls, attach the
+ * arch's fault-entry probes, and install the fault-path hooks last, so
+ * that a fault never reaches a half-built module.  Unload reverses it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <spf/arch.h>
+#include <spf/compat.h>
 #include <spf/hooks.h>
 #include <spf/mm_seq.h>
 #include <spf/params.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
-
-/*
- * What the build tree must have (Kbuild checks the version); a kernel
- * that lacks a run-time piece (a symbol, a tracepoint) is refused at
- * load with its name.
- */
-#ifndef CONFIG_KPROBES
-#error "spf needs CONFIG_KPROBES to hook the fault path"
-#endif
-#ifndef CONFIG_LOCK_MM_AND_FIND_VMA
-#error "spf needs CONFIG_LOCK_MM_AND_FIND_VMA (6.1.37 and later)"
-#endif
-/*
- * Unload waits for tasks preempted inside the module's text: RCU-tasks
- * does that on preemptible kernels; without preemption in the kernel
- * synchronize_rcu_tasks() is synchronize_rcu(), which suffices.
- */
-#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
-#error "spf needs CONFIG_TASKS_RCU on a preemptible kernel to unload safely"
-#endif
 
 static int __init spf_init(void)
 {
@@ -50,6 +31,10 @@ static int __init spf_init(void)
 		return ret;
 
 	ret = spf_symbols_init();
+	if (ret)
+		return ret;
+
+	ret = spf_compat_check();
 	if (ret)
 		return ret;
 

@@ -56,20 +56,33 @@ TEST(load_twice_refused)
 	EXPECT_FALSE(hook_armed(HOOKED_A));
 }
 
-/* A refused load: the errno, the log line naming the culprit, no trace. */
-static void expect_refused(struct __test_metadata *_metadata,
-			   const char *params, int err, const char *msg)
+/*
+ * A refused load: the errno (ERR, or ALT if not 0), the log line naming
+ * the culprit, no trace.
+ */
+static void expect_refused_alt(struct __test_metadata *_metadata,
+			       const char *params, int err, int alt,
+			       const char *msg)
 {
-	int kmsg = kmsg_mark();
+	int kmsg = kmsg_mark(), ret;
 
 	ASSERT_LE(0, kmsg);
-	EXPECT_EQ(-err, spf_load(params));
+	ret = spf_load(params);
+	if (alt && ret == -alt)
+		ret = -err;
+	EXPECT_EQ(-err, ret);
 	EXPECT_TRUE(kmsg_seen(kmsg, msg)) {
 		TH_LOG("no kernel message containing \"%s\"", msg);
 	}
 	EXPECT_FALSE(spf_loaded());
 	EXPECT_FALSE(hook_armed(HOOKED_A));
 	EXPECT_FALSE(hook_armed(HOOKED_B));
+}
+
+static void expect_refused(struct __test_metadata *_metadata,
+			   const char *params, int err, const char *msg)
+{
+	expect_refused_alt(_metadata, params, err, 0, msg);
 }
 
 TEST(bad_bool_refused)
@@ -92,6 +105,126 @@ TEST(missing_symbol_refused)
 	require_module(_metadata);
 	expect_refused(_metadata, "debug_require_symbol=spf_test_absent_sym",
 		       ENOENT, "lacks symbol spf_test_absent_sym");
+}
+
+/*
+ * A kernel other than 6.1 (as after a forced load that strips the
+ * version magic): the release check sees the string it is given.
+ */
+TEST(other_release_refused)
+{
+	require_module(_metadata);
+	expect_refused(_metadata, "debug_kernel_release=6.2.0", ENOEXEC,
+		       "kernel 6.2.0 is not supported: spf runs on Linux 6.1 only");
+	expect_refused(_metadata, "debug_kernel_release=6.12.57+deb13-amd64",
+		       ENOEXEC, "kernel 6.12.57+deb13-amd64 is not supported");
+	/* The real release passes, whatever its suffix. */
+	ASSERT_EQ(0, spf_load("debug_kernel_release=6.1.0-99-cloud-arm64"));
+	ASSERT_EQ(0, spf_unload());
+}
+
+#define KPROBES_ENABLED "/sys/kernel/debug/kprobes/enabled"
+#define FTRACE_SYSCTL "/proc/sys/kernel/ftrace_enabled"
+
+/* Kprobes disarmed globally: a kprobe hook would register but never run. */
+TEST(kprobes_disarmed_refused)
+{
+	require_module(_metadata);
+	ASSERT_EQ(0, spf_write_file(KPROBES_ENABLED, "0"));
+	expect_refused(_metadata, NULL, EOPNOTSUPP,
+		       "kprobes are globally disarmed");
+	ASSERT_EQ(0, spf_write_file(KPROBES_ENABLED, "1"));
+	ASSERT_EQ(0, spf_load(NULL));
+	ASSERT_EQ(0, spf_unload());
+}
+
+/* Function tracing off: the ftrace hooks would register but never run. */
+TEST(ftrace_disabled_refused)
+{
+	char val[16];
+
+	require_module(_metadata);
+	ASSERT_EQ(0, spf_write_file(FTRACE_SYSCTL, "0"));
+	/*
+	 * Where kallsyms has no data symbols (arm64) the sysctl is not
+	 * read: registering the first permanent hook fails instead.
+	 */
+	expect_refused_alt(_metadata, NULL, EOPNOTSUPP, EBUSY,
+			   "function tracing is off (sysctl kernel.ftrace_enabled=0)");
+	ASSERT_EQ(0, spf_write_file(FTRACE_SYSCTL, "1"));
+
+	/* Loaded, spf holds function tracing on. */
+	ASSERT_EQ(0, spf_load(NULL));
+	EXPECT_EQ(-EBUSY, spf_write_file(FTRACE_SYSCTL, "0"));
+	ASSERT_EQ(0, spf_read_file(FTRACE_SYSCTL, val, sizeof(val)));
+	EXPECT_STREQ("1\n", val);
+	ASSERT_EQ(0, spf_unload());
+	EXPECT_EQ(0, spf_write_file(FTRACE_SYSCTL, "0"));
+	EXPECT_EQ(0, spf_write_file(FTRACE_SYSCTL, "1"));
+}
+
+/* Some always-on (freeing) hook rides on a kprobe (debugfs "arch"). */
+static bool freeing_on_kprobe(void)
+{
+	static const char *const freeing[] = {
+		"vm_area_free ", "tlb_remove_table ",
+		"tlb_remove_table_sync_one ", "pv_ops.mmu.tlb_remove_table ",
+		"ptlock_free ",
+	};
+	char line[256];
+	bool found = false;
+	unsigned int i;
+	FILE *f = fopen(SPF_DEBUGFS "/arch", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < ARRAY_SIZE(freeing); i++)
+			if (!strncmp(line, freeing[i], strlen(freeing[i])) &&
+			    strstr(line, " kprobe"))
+				found = true;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Kprobes disarmed while loaded: where a freeing hook is a kprobe, page
+ * tables would no longer wait for a grace period, so faults stop being
+ * speculated (counted as "disabled") until kprobes are armed again;
+ * elsewhere speculation goes on.
+ */
+TEST(kprobes_disarmed_while_loaded)
+{
+	long spec0, dis0, spec1, dis1;
+	bool on_kprobe;
+	char *p;
+
+	require_module(_metadata);
+	ASSERT_EQ(0, spf_load(NULL));
+	on_kprobe = freeing_on_kprobe();
+	TH_LOG("a freeing hook is a kprobe: %s", on_kprobe ? "yes" : "no");
+	ASSERT_EQ(0, spf_write_file(KPROBES_ENABLED, "0"));
+	/* Page 0 primed (PTE table, anon_vma): pages 1-64 are speculable. */
+	p = map_primed_chunks(2);
+	ASSERT_NE(NULL, p);
+	spec0 = spf_stat("spec_write");
+	dis0 = spf_stat("disabled");
+	touch_pages(p + page_size(), 64, true);
+	spec1 = spf_stat("spec_write");
+	dis1 = spf_stat("disabled");
+	ASSERT_EQ(0, spf_write_file(KPROBES_ENABLED, "1"));
+	if (on_kprobe) {
+		EXPECT_EQ(spec0, spec1);
+		EXPECT_LE(64, dis1 - dis0);
+	} else {
+		EXPECT_LE(60, spec1 - spec0);
+	}
+
+	/* Armed again: speculation resumes. */
+	touch_pages(p + pmd_bytes() + page_size(), 64, true);
+	EXPECT_LE(60, spf_stat("spec_write") - spec1);
+	unmap_chunks(p, 2);
+	ASSERT_EQ(0, spf_unload());
 }
 
 TEST(runtime_knob_validated)

@@ -99,7 +99,8 @@ static int spf_compat_kprobes_work(void)
 	spf_compat_kprobe_target();
 	unregister_kprobe(&kp);
 	if (!READ_ONCE(spf_compat_kprobe_fired)) {
-		pr_err("kprobes are globally disarmed (/sys/kernel/debug/kprobes/enabled is 0); refusing to load\n");
+		pr_err("kprobes are globally disarmed (/sys/kernel/debug/kprobes/enabled is 0)%s; refusing to load\n",
+		       kprobe_ftrace(&kp) ? ", or function tracing is off" : "");
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -117,7 +118,6 @@ int spf_compat_check(void)
 	/* Loading is a system call of a user process: it has an mm. */
 	struct mm_struct *mm = current->mm;
 	const int *ftrace_on;
-	int ret;
 
 	if (!spf_release_is_6_1(rel)) {
 		pr_err("kernel %s is not supported: spf runs on Linux 6.1 only; refusing to load\n",
@@ -130,16 +130,14 @@ int spf_compat_check(void)
 		return -EOPNOTSUPP;
 	}
 
-	spf_kprobes_all_disarmed =
-		(const bool *)spf_symbol_lookup("kprobes_all_disarmed");
-	ret = spf_compat_kprobes_work();
-	if (ret)
-		return ret;
-
+	/* First: with it off, an ftrace-based kprobe does not fire either. */
 	ftrace_on = (const int *)spf_symbol_lookup("ftrace_enabled");
 	if (ftrace_on && !READ_ONCE(*ftrace_on)) {
 		pr_err("function tracing is off (sysctl kernel.ftrace_enabled=0); refusing to load\n");
 		return -EOPNOTSUPP;
 	}
-	return 0;
+
+	spf_kprobes_all_disarmed =
+		(const bool *)spf_symbol_lookup("kprobes_all_disarmed");
+	return spf_compat_kprobes_work();
 }

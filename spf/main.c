@@ -90,5 +90,7 @@ module_init(spf_init);
 module_exit(spf_exit);
 
 MODULE_LICENSE("GPL");
+/* The same as PACKAGE_VERSION in dkms.conf (tools/dkms/test checks). */
+MODULE_VERSION("0.1.0");
 MODULE_AUTHOR("The spf developers");
 MODULE_DESCRIPTION("Speculative page faults without mmap_lock for Linux 6.1");

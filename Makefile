@@ -14,18 +14,22 @@
 #   make check-debug          every VM test on that kernel, kmemleak, soak
 #   make soak [ARCH=arm64]    stress-ng --verify with/without spf, reload x50
 #   make checkpatch           kernel style on every C file and header
+#   make docs                 render docs/*.dot to SVG (graphviz)
 #   make check-user           the userspace torture alone (tests/userspace)
 #   make bench-user           userspace fault benchmark, to build/bench-user/
 #
 # Objects go to build/ARCH-FLAVOUR/ (a tree of links to the sources), so
 # several configurations can be built side by side.
 
-ARCH ?= x86_64
+# The machine's own arch by default, so that FLAVOUR=running needs no
+# ARCH on an arm64 machine.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 FLAVOUR ?= stock
 ifeq ($(ARCH),x86)
 override ARCH := x86_64
 endif
-ifeq ($(ARCH),arm64)
+ifeq ($(ARCH)$(HOST_ARCH),arm64x86_64)
 ifeq ($(CROSS_COMPILE),)
 CROSS_COMPILE := aarch64-linux-gnu-
 endif
@@ -39,7 +43,7 @@ MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 export ARCH CROSS_COMPILE
 
 .PHONY: all module clean run check check-quick bench checkpatch tests deps \
-	check-user bench-user check-debug debug-kernel soak
+	check-user bench-user check-debug debug-kernel soak docs
 
 all: module
 
@@ -59,6 +63,9 @@ tests:
 
 checkpatch:
 	@$(TOP)/tools/check/checkpatch
+
+docs:
+	@for f in docs/*.dot; do dot -Tsvg $$f -o $${f%.dot}.svg && echo "spf: rendered $${f%.dot}.svg"; done
 
 run:
 	@$(TOP)/tools/run-demo

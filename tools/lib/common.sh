@@ -19,15 +19,16 @@ spf_debarch() {
 }
 
 # The kernel flavour suffix Debian uses for ARCH and FLAVOUR.
+# "bpo" is Debian's 6.12 from bookworm-backports (tools/fetch-kernels --bpo).
 spf_kflavour() {
 	local debarch
 	debarch=$(spf_debarch "$1")
 	case "$2" in
-	stock) echo "$debarch" ;;
+	stock|bpo) echo "$debarch" ;;
 	rt)
 		[ "$debarch" = amd64 ] || spf_die "flavour rt is fetched for x86_64 only"
 		echo "rt-amd64" ;;
-	*) spf_die "unknown flavour '$2' (want stock or rt)" ;;
+	*) spf_die "unknown flavour '$2' (want stock, rt or bpo)" ;;
 	esac
 }
 
@@ -38,12 +39,34 @@ spf_abi() {
 	cat "$SPF_CACHE/kernel/abi"
 }
 
+# The ABI (e.g. 6.12.95+deb12) last resolved by tools/fetch-kernels --bpo.
+spf_bpo_abi() {
+	[ -s "$SPF_CACHE/kernel/abi-bpo" ] ||
+		spf_die "no bookworm-backports kernel in the cache; run tools/fetch-kernels --bpo"
+	cat "$SPF_CACHE/kernel/abi-bpo"
+}
+
 # Root of the extracted kernel (image, modules, headers) for ARCH FLAVOUR.
 spf_kroot() {
+	if [ "${2:-stock}" = bpo ]; then
+		echo "$SPF_CACHE/kernel/bpo/$(spf_bpo_abi)-$(spf_kflavour "$1" bpo)"
+		return
+	fi
 	echo "$SPF_CACHE/kernel/$(spf_abi)-$(spf_kflavour "$1" "${2:-stock}")"
 }
 
+# The kernel release (uname -r) of the cached kernel for ARCH FLAVOUR.
+spf_krelease() {
+	if [ "${2:-stock}" = bpo ]; then
+		echo "$(spf_bpo_abi)-$(spf_kflavour "$1" bpo)"
+		return
+	fi
+	echo "$(spf_abi)-$(spf_kflavour "$1" "${2:-stock}")"
+}
+
 spf_kdir() {
+	[ "${2:-stock}" != bpo ] ||
+		spf_die "flavour bpo (Debian's 6.12) has no headers: spf builds for 6.1 only"
 	echo "$(spf_kroot "$1" "${2:-stock}")/usr/src/linux-headers-$(spf_abi)-$(spf_kflavour "$1" "${2:-stock}")"
 }
 

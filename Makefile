@@ -8,7 +8,8 @@
 #   make KDIR=/path/to/build  against any 6.1 build tree
 #   make FLAVOUR=running      against the running kernel's build tree
 #   make run                  boot x86-64, fault benchmark with spf off and on
-#   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md)
+#   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md);
+#                             BENCH_ARGS='--reps 9 --seconds 2' for longer runs
 #   make check                every test, both arches (see README)
 #   make debug-kernel         build the debug x86-64 kernel (hours; cached)
 #   make check-debug          every VM test on that kernel, kmemleak, soak
@@ -83,7 +84,7 @@ soak:
 	@$(TOP)/tools/stress/soak --arch $(ARCH) --flavour $(FLAVOUR)
 
 bench:
-	@$(TOP)/tools/bench/run --arch $(ARCH)
+	@$(TOP)/tools/bench/run --arch $(ARCH) $(BENCH_ARGS)
 
 check-user:
 	@$(TOP)/tests/userspace/run

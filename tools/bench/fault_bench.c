@@ -1,23 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault_bench: first-touch anonymous page faults, page_fault1 style.
+ * fault_bench: page-fault benchmarks, one scenario per run.
  *
- * Each faulting thread writes one byte per page of a private anonymous
- * region of its own (one fault each) until the time is up.  A round
- * ends when the region is done; the next round either maps a fresh
- * region (the default: munmap, mmap) or, with -r, reuses the same one
- * after MADV_DONTNEED (which keeps the VMA, its anon_vma and its page
- * tables).  Every fault is timed with CLOCK_MONOTONIC into a log-linear
- * histogram (0.8% resolution); recycling the region between rounds is
- * timed apart (recycle_us, the median).
+ * Every faulting thread has memory of its own (-m MiB) and writes one
+ * byte per page of it, one fault each, round after round until the time
+ * (-d seconds) is up; -t sets the number of faulting threads.  What a
+ * round is depends on the kind of memory:
+ *
+ *   anonymous (default): a private anonymous region, page_fault1 style.
+ *       The next round maps a fresh region (munmap, mmap) or, with -r,
+ *       reuses the region after MADV_DONTNEED (which keeps the VMA, its
+ *       anon_vma and its page tables).  MADV_NOHUGEPAGE unless -H.
+ *   -F private: a MAP_PRIVATE mapping of a file of its own on tmpfs (-D,
+ *       default /tmp), its pages already in the page cache: every write
+ *       copies a page-cache page into a new anonymous page (page_fault2
+ *       style).  Mapped afresh every round (or -r).
+ *   -F shared: the same file mapped MAP_SHARED: every write maps the
+ *       page-cache page and dirties it (page_fault3 style).
+ *   -k: fork.  Each thread's region is populated once; a round forks a
+ *       child that writes every page of it (one copy-on-write fault per
+ *       page, timed in the child) and exits, and the thread waits for
+ *       it.  The fork itself is timed as the round's recycling cost.
+ *
+ * Every fault is timed with CLOCK_MONOTONIC into a log-linear histogram
+ * (0.8% resolution); recycling between rounds is timed apart
+ * (recycle_us, the median).
  *
  * Background load, on memory nobody faults on:
  *   -w  one thread loops mmap/munmap of a small region (mmap_lock
- *       writer churn);
+ *       writer churn); each pair is timed (writer_busy_pct: the share of
+ *       the run the writer spent inside mmap/munmap, writer_p50_us);
  *   -c  the convoy: one thread holds mmap_lock for read for a long time
  *       (MADV_POPULATE_READ over an already populated mapping of -R MiB,
  *       over and over) while the -w thread queues for write behind it;
- *       stock faults queue behind the writer;
+ *       stock faults queue behind the writer.  writer_busy_pct near 100
+ *       with writer_p50_us near reader_avg_us says the writer spent the
+ *       run queued;
  *   -b  one thread spins in user space (the CPU load of the convoy's
  *       reader without its lock: on an emulator that runs every vCPU
  *       on one host thread, another busy thread alone stretches fault
@@ -27,22 +45,29 @@
  * the clocksource clock_gettime is a system call, clock_ns per timing)
  * and reports, besides the wall-clock rate, rfaults_per_sec: the rate
  * the guest's CPU gets when it runs, from the mean of the chunks at most
- * 3 times the median chunk plus the median recycling cost per page.
+ * 3 times the median chunk plus the median recycling cost per page, and
+ * fault_calib, the cost of a fault in units of a fixed piece of user
+ * work timed right before each chunk (see calibrate()).
  *
  * With -s, the spf counters (/sys/kernel/debug/spf/stats) are read just
  * before the threads start and after they are joined, and the deltas
  * are printed, if the module is loaded.
  *
- * Output, one line of key=value pairs:
+ * Output, one line of key=value pairs (faults are pages written: under
+ * THP one fault can cover many):
  *   threads= faults= seconds= faults_per_sec=
  *   timed: mean_ns= p50_ns= p99_ns= p999_ns= max_ns=
+ *          hist=FLOOR_NS:COUNT,... (16 buckets per power of two)
  *   -n:    chunk= chunk_p50_ns= chunk_mean_ns= chunk_left_out_pct=
- *          rfaults_per_sec=
+ *          calib_mean_ns= calib_left_out_pct= rfaults_per_sec= fault_calib=
  *   clock_ns= rounds= recycle_us= round_pages=
- *   [reader_calls= reader_avg_us=] [writer_ops=] [spf_NAME=...]
+ *   [reader_calls= reader_avg_us=] [writer_ops= writer_busy_pct=
+ *   writer_p50_us= writer_max_us=] [spf_NAME=...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -51,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +87,8 @@
 /* 128 sub-buckets per power of two: 0.8% resolution. */
 #define SUB_BITS 7
 #define NR_BUCKETS (64 << SUB_BITS)
+/* hist= output: 8 fine buckets per coarse one, 16 per power of two. */
+#define COARSE_SHIFT 3
 /* -n: faults per timed chunk; the timing costs about 1% of a chunk. */
 #define CHUNK 8
 /* -n: the calibration run before each chunk, fixed work: see calibrate(). */
@@ -72,6 +100,12 @@
 #define SPF_STATS "/sys/kernel/debug/spf/stats"
 #define MAX_STATS 64
 
+enum kind { ANON, FILE_PRIVATE, FILE_SHARED, FORK };
+
+/*
+ * Kept in MAP_SHARED memory: a -k child records its faults here without
+ * taking a copy-on-write fault of its own.
+ */
 struct worker {
 	pthread_t thread;
 	uint64_t faults;
@@ -80,6 +114,8 @@ struct worker {
 	uint64_t calib[NR_BUCKETS];	/* -n: per calibration run */
 	char *calib_area;		/* -n: CALIB_AREA, populated */
 	size_t calib_off;
+	int fd;				/* -F: the file */
+	char *heap;			/* -k: populated once */
 	unsigned int nr_recycle;
 	uint64_t recycle_ns[MAX_RECYCLE];
 };
@@ -90,13 +126,16 @@ struct stats {
 	unsigned long long val[MAX_STATS];
 };
 
+static enum kind kind = ANON;
+static const char *file_dir = "/tmp";
 static size_t region_bytes = 16 << 20;
 static size_t reader_bytes = 256 << 20;
 static double duration = 2.0;
 static bool allow_thp, reuse, timed = true;
 static atomic_bool stop;
 static size_t pagesz;
-static atomic_ullong reader_calls, reader_ns, writer_ops;
+static atomic_ullong reader_calls, reader_ns, writer_ops, writer_ns;
+static uint64_t writer_hist[NR_BUCKETS], writer_max_ns;
 
 static uint64_t now_ns(void)
 {
@@ -164,7 +203,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-static char *map_region(size_t bytes, bool huge_ok)
+static char *map_anon(size_t bytes, bool huge_ok)
 {
 	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -176,6 +215,43 @@ static char *map_region(size_t bytes, bool huge_ok)
 	return p;
 }
 
+/* A file of region_bytes on file_dir, unlinked, every page in the page cache. */
+static int make_file(void)
+{
+	static const char zeros[64 << 10];
+	char path[PATH_MAX];
+	size_t off;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fault_bench.XXXXXX", file_dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		die(path);
+	unlink(path);
+	for (off = 0; off < region_bytes; off += sizeof(zeros)) {
+		size_t n = region_bytes - off < sizeof(zeros) ?
+			   region_bytes - off : sizeof(zeros);
+
+		if (pwrite(fd, zeros, n, (off_t)off) != (ssize_t)n)
+			die("pwrite");
+	}
+	return fd;
+}
+
+/* The memory a round of worker w faults on. */
+static char *map_region(struct worker *w)
+{
+	char *p;
+
+	if (kind == ANON)
+		return map_anon(region_bytes, allow_thp);
+	p = mmap(NULL, region_bytes, PROT_READ | PROT_WRITE,
+		 kind == FILE_SHARED ? MAP_SHARED : MAP_PRIVATE, w->fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of the file");
+	return p;
+}
+
 static void record(struct worker *w, uint64_t dt)
 {
 	w->hist[bucket_of(dt)]++;
@@ -183,20 +259,26 @@ static void record(struct worker *w, uint64_t dt)
 		w->max_ns = dt;
 }
 
+static void add_recycle(struct worker *w, uint64_t dt)
+{
+	if (w->nr_recycle < MAX_RECYCLE)
+		w->recycle_ns[w->nr_recycle++] = dt;
+}
+
 /*
  * A fixed piece of user work, run before each chunk under -n: zeroing
  * four pages not touched for a while (like the fresh pages a fault
- * clears, out of the host's caches) and a dependent arithmetic chain.  An emulator's speed changes with what the host runs next to
- * it, by tens of per cent from one second to the next; dividing a
- * chunk's cost by this work's cost, measured at the same moments,
- * cancels most of that.
+ * clears, out of the host's caches) and a dependent arithmetic chain.
+ * An emulator's speed changes with what the host runs next to it, by
+ * tens of per cent from one second to the next; dividing a chunk's cost
+ * by this work's cost, measured at the same moments, cancels most of
+ * that.
  */
 static void calibrate(struct worker *w)
 {
+	char *buf = w->calib_area + w->calib_off;
 	uint32_t x = 1;
 	int i;
-
-	char *buf = w->calib_area + w->calib_off;
 
 	w->calib_off = (w->calib_off + CALIB_BYTES) % CALIB_AREA;
 	memset(buf, (int)w->faults, CALIB_BYTES);
@@ -206,44 +288,54 @@ static void calibrate(struct worker *w)
 	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
+static bool stopped(void)
+{
+	return atomic_load_explicit(&stop, memory_order_relaxed);
+}
+
+/* One pass over p, a fault per page; false if the time ran out. */
+static bool touch_all(struct worker *w, char *p)
+{
+	size_t off, end;
+
+	/* -n: CHUNK faults per timing, each after a calibration run. */
+	for (off = 0; !timed && off < region_bytes; off = end) {
+		uint64_t t0 = now_ns(), dt;
+
+		calibrate(w);
+		dt = now_ns() - t0;
+		w->calib[bucket_of(dt)]++;
+		t0 += dt;
+		end = off + CHUNK * pagesz;
+		if (end > region_bytes)
+			end = region_bytes;
+		for (; off < end; off += pagesz) {
+			p[off] = 1;
+			w->faults++;
+		}
+		record(w, now_ns() - t0);
+		if (stopped())
+			return false;
+	}
+	for (off = 0; timed && off < region_bytes; off += pagesz) {
+		uint64_t t0 = now_ns();
+
+		p[off] = 1;
+		record(w, now_ns() - t0);
+		w->faults++;
+		if (stopped())
+			return false;
+	}
+	return !stopped();
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	char *p = map_region(region_bytes, allow_thp);
-	size_t off, end;
+	char *p = map_region(w);
 	uint64_t r0;
 
-	for (;;) {
-		/* -n: CHUNK faults per timing. */
-		for (off = 0; !timed && off < region_bytes; off = end) {
-			uint64_t t0 = now_ns(), dt;
-
-			calibrate(w);
-			dt = now_ns() - t0;
-			w->calib[bucket_of(dt)]++;
-			t0 += dt;
-			end = off + CHUNK * pagesz;
-			if (end > region_bytes)
-				end = region_bytes;
-			for (; off < end; off += pagesz) {
-				p[off] = 1;
-				w->faults++;
-			}
-			record(w, now_ns() - t0);
-			if (atomic_load_explicit(&stop, memory_order_relaxed))
-				break;
-		}
-		for (off = 0; timed && off < region_bytes; off += pagesz) {
-			uint64_t t0 = now_ns();
-
-			p[off] = 1;
-			record(w, now_ns() - t0);
-			w->faults++;
-			if (atomic_load_explicit(&stop, memory_order_relaxed))
-				break;
-		}
-		if (atomic_load_explicit(&stop, memory_order_relaxed))
-			break;
+	while (touch_all(w, p)) {
 		/* Timed apart: what a round costs besides its faults. */
 		r0 = now_ns();
 		if (reuse) {
@@ -251,12 +343,50 @@ static void *worker_main(void *arg)
 				die("madvise(MADV_DONTNEED)");
 		} else {
 			munmap(p, region_bytes);
-			p = map_region(region_bytes, allow_thp);
+			p = map_region(w);
 		}
-		if (w->nr_recycle < MAX_RECYCLE)
-			w->recycle_ns[w->nr_recycle++] = now_ns() - r0;
+		add_recycle(w, now_ns() - r0);
 	}
 	munmap(p, region_bytes);
+	return NULL;
+}
+
+/*
+ * -k: fork, and the child writes every page of the populated heap it
+ * shares copy-on-write with us; its timings go to w, which is shared
+ * memory.  The child finishes its pass even when the time is up (it
+ * does not see stop), so a run can overrun by one round.
+ */
+static void *fork_main(void *arg)
+{
+	struct worker *w = arg;
+	size_t off;
+	uint64_t r0;
+	pid_t pid;
+	int st;
+
+	while (!stopped()) {
+		r0 = now_ns();
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			for (off = 0; off < region_bytes; off += pagesz) {
+				uint64_t t0 = now_ns();
+
+				w->heap[off] = 2;
+				record(w, now_ns() - t0);
+				w->faults++;
+			}
+			_exit(0);
+		}
+		add_recycle(w, now_ns() - r0);
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st)) {
+			fprintf(stderr, "fault_bench: a -k child failed\n");
+			exit(1);
+		}
+	}
 	return NULL;
 }
 
@@ -264,12 +394,18 @@ static void *worker_main(void *arg)
 static void *churn_main(void *arg)
 {
 	(void)arg;
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	while (!stopped()) {
+		uint64_t t0 = now_ns(), dt;
 		void *p = mmap(NULL, 4 * pagesz, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p != MAP_FAILED)
 			munmap(p, 4 * pagesz);
+		dt = now_ns() - t0;
+		writer_hist[bucket_of(dt)]++;
+		if (dt > writer_max_ns)
+			writer_max_ns = dt;
+		atomic_fetch_add_explicit(&writer_ns, dt, memory_order_relaxed);
 		atomic_fetch_add_explicit(&writer_ops, 1, memory_order_relaxed);
 	}
 	return NULL;
@@ -284,7 +420,7 @@ static void *reader_main(void *arg)
 {
 	char *p = arg;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	while (!stopped()) {
 		uint64_t t0 = now_ns();
 
 		if (madvise(p, reader_bytes, MADV_POPULATE_READ))
@@ -301,7 +437,7 @@ static void *reader_main(void *arg)
 static void *hog_main(void *arg)
 {
 	(void)arg;
-	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+	while (!stopped())
 		;
 	return NULL;
 }
@@ -359,26 +495,56 @@ static uint64_t percentile(const uint64_t *hist, double q, bool mid)
 	return 0;
 }
 
+/* hist=FLOOR:COUNT,... over coarse buckets, for the distribution plots. */
+static void print_hist(const uint64_t *hist)
+{
+	const unsigned int per = 1u << COARSE_SHIFT;
+	const char *sep = "";
+	unsigned int b, i;
+
+	printf(" hist=");
+	for (b = 0; b < NR_BUCKETS; b += per) {
+		uint64_t n = 0;
+
+		for (i = 0; i < per; i++)
+			n += hist[b + i];
+		if (n) {
+			printf("%s%llu:%llu", sep,
+			       (unsigned long long)bucket_floor(b),
+			       (unsigned long long)n);
+			sep = ",";
+		}
+	}
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-t THREADS] [-m MIB_PER_THREAD] [-d SECONDS] [-H] [-r]\n"
-		"          [-n] [-w] [-c] [-R READER_MIB] [-b] [-s]\n"
+		"          [-F private|shared [-D DIR]] [-k] [-n] [-w] [-c]\n"
+		"          [-R READER_MIB] [-b] [-s]\n"
+		"  -t  faulting threads (default 1), each on memory of its own\n"
+		"  -m  MiB per thread (default 16)\n"
+		"  -d  seconds (default 2)\n"
 		"  -H  leave THP as configured (default: MADV_NOHUGEPAGE)\n"
 		"  -r  reuse the region after MADV_DONTNEED (default: fresh mmap)\n"
-		"  -n  no per-fault timing (throughput only)\n"
+		"  -F  write faults on a MAP_PRIVATE or MAP_SHARED mapping of a file\n"
+		"      of DIR (default /tmp: tmpfs in the guests)\n"
+		"  -k  fork: a child writes the populated region (copy-on-write)\n"
+		"  -n  time chunks of %d faults with a calibration run (throughput)\n"
 		"  -w  one more thread loops mmap/munmap of an unrelated region\n"
 		"  -c  convoy: -w plus a thread holding mmap_lock for read\n"
 		"      (MADV_POPULATE_READ of READER_MIB, default 256)\n"
 		"  -b  one more thread spins in user space\n"
-		"  -s  print the spf counter deltas (if the module is loaded)\n",
-		argv0);
+		"  -s  print the spf counter deltas (if the module is loaded)\n"
+		"Output: one line of key=value pairs (see the source's header).\n",
+		argv0, CHUNK);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	static uint64_t hist[NR_BUCKETS];
+	static uint64_t hist[NR_BUCKETS], calib[NR_BUCKETS];
 	static struct stats s0, s1;
 	int nthreads = 1, opt, i;
 	bool churn = false, convoy = false, hog = false, stats = false;
@@ -387,13 +553,12 @@ int main(int argc, char **argv)
 	uint64_t faults = 0, max_ns = 0, t0, t1, clock_ns, recycle_ns = 0;
 	uint64_t *recycle, chunk_ns, round_pages;
 	unsigned int nr_recycle = 0;
-	static uint64_t calib[NR_BUCKETS];
 	double chunk_mean, calib_mean, left_out, calib_left_out;
 	pthread_t churner, reader, hogger;
 	char *reader_mem = NULL;
 	unsigned int b;
 
-	while ((opt = getopt(argc, argv, "t:m:d:HrnwcR:bs")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:d:HrF:D:knwcR:bsh")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = atoi(optarg);
@@ -409,6 +574,20 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			reuse = true;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "private"))
+				kind = FILE_PRIVATE;
+			else if (!strcmp(optarg, "shared"))
+				kind = FILE_SHARED;
+			else
+				usage(argv[0]);
+			break;
+		case 'D':
+			file_dir = optarg;
+			break;
+		case 'k':
+			kind = FORK;
 			break;
 		case 'n':
 			timed = false;
@@ -433,26 +612,32 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nthreads < 1 || nthreads > 1024 || !region_bytes ||
-	    !reader_bytes || duration <= 0)
+	    !reader_bytes || duration <= 0 || optind != argc ||
+	    (kind == FORK && (!timed || reuse)))
 		usage(argv[0]);
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	clock_ns = clock_cost();
 
 	/* Populated now: no fault of ours in the histograms' pages later. */
 	w = mmap(NULL, nthreads * sizeof(*w), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (w == MAP_FAILED)
 		die("mmap");
-	for (i = 0; !timed && i < nthreads; i++) {
-		w[i].calib_area = mmap(NULL, CALIB_AREA, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-				       -1, 0);
-		if (w[i].calib_area == MAP_FAILED)
-			die("mmap");
+	for (i = 0; i < nthreads; i++) {
+		if (!timed) {
+			w[i].calib_area = map_anon(CALIB_AREA, false);
+			memset(w[i].calib_area, 0, CALIB_AREA);
+		}
+		if (kind == FILE_PRIVATE || kind == FILE_SHARED)
+			w[i].fd = make_file();
+		if (kind == FORK) {
+			w[i].heap = map_anon(region_bytes, allow_thp);
+			memset(w[i].heap, 1, region_bytes);
+		}
 	}
 	if (convoy) {
 		/* Populated once here, so that each pass only walks. */
-		reader_mem = map_region(reader_bytes, false);
+		reader_mem = map_anon(reader_bytes, false);
 		if (madvise(reader_mem, reader_bytes, MADV_POPULATE_READ))
 			die("madvise(MADV_POPULATE_READ)");
 	}
@@ -466,7 +651,8 @@ int main(int argc, char **argv)
 	if (churn && pthread_create(&churner, NULL, churn_main, NULL))
 		return 1;
 	for (i = 0; i < nthreads; i++)
-		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]))
+		if (pthread_create(&w[i].thread, NULL,
+				   kind == FORK ? fork_main : worker_main, &w[i]))
 			return 1;
 	usleep((useconds_t)(duration * 1e6));
 	atomic_store(&stop, true);
@@ -492,7 +678,7 @@ int main(int argc, char **argv)
 		}
 		nr_recycle += w[i].nr_recycle;
 	}
-	/* The median cost of starting a round over (mmap/munmap or DONTNEED). */
+	/* The median cost of starting a round over (mmap/munmap, DONTNEED, fork). */
 	recycle = calloc(nr_recycle + 1, sizeof(*recycle));
 	if (!recycle)
 		return 1;
@@ -518,6 +704,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)percentile(hist, 0.99, false),
 		       (unsigned long long)percentile(hist, 0.999, false),
 		       (unsigned long long)max_ns);
+		print_hist(hist);
 	} else {
 		/*
 		 * Throughput robust to the time the emulator's host thread is
@@ -549,7 +736,11 @@ int main(int argc, char **argv)
 		       reader_calls ? (unsigned long long)
 				      (reader_ns / reader_calls / 1000) : 0);
 	if (churn)
-		printf(" writer_ops=%llu", (unsigned long long)writer_ops);
+		printf(" writer_ops=%llu writer_busy_pct=%.1f writer_p50_us=%.0f writer_max_us=%.0f",
+		       (unsigned long long)writer_ops,
+		       100.0 * writer_ns / (t1 - t0),
+		       percentile(writer_hist, 0.50, false) / 1e3,
+		       writer_max_ns / 1e3);
 	for (i = 0; have_stats && i < s1.n; i++)
 		if (!strcmp(s0.name[i], s1.name[i]))
 			printf(" spf_%s=%llu", s1.name[i], s1.val[i] - s0.val[i]);

@@ -6,11 +6,10 @@
  * x86-64 native the paravirt target spf redirects, on arm64
  * tlb_remove_table itself), a THP collapse (tlb_remove_table_sync_one
  * gains a grace period), and on kernels whose PTE locks are allocated
- * (PREEMPT_RT) the lock of every freed table.  If a path were missed,
- * its counter would not move.
+ * (PREEMPT_RT, lockdep) the lock of every freed table.  If a path were
+ * missed, its counter would not move.
  */
 #define _GNU_SOURCE
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -55,11 +54,30 @@ static char *map_tables(void)
 	return p;
 }
 
-static bool kernel_is_rt(void)
+/*
+ * Are PTE locks allocated on their own (ALLOC_SPLIT_PTLOCKS: spinlock_t
+ * outgrows struct page's word on PREEMPT_RT, and with lockdep or
+ * spinlock debugging)?  Only then is ptlock_free() an out-of-line
+ * function, in /proc/kallsyms.  -1 if kallsyms cannot be read.
+ */
+static int ptlocks_allocated(void)
 {
-	struct utsname u;
+	char line[512], name[256];
+	int found = 0;
+	FILE *f;
 
-	return !uname(&u) && strstr(u.version, "PREEMPT_RT");
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*c %255s", name) == 1 &&
+		    !strcmp(name, "ptlock_free")) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
 }
 
 TEST_F(pgtable, munmap_defers_every_table)
@@ -117,19 +135,23 @@ TEST_F(pgtable, collapse_waits_for_a_grace_period)
 }
 
 /*
- * PREEMPT_RT allocates each PTE table's lock: spf defers its free, and
- * the deferred locks are all freed soon after.  Elsewhere the locks
- * live in struct page and nothing must be deferred.
+ * PREEMPT_RT and lockdep kernels allocate each PTE table's lock: spf
+ * defers its free, and the deferred locks are all freed soon after.
+ * Elsewhere the locks live in struct page and nothing must be deferred.
  */
 TEST_F(pgtable, split_locks_follow_their_tables)
 {
+	int allocated = ptlocks_allocated();
 	long before = spf_stat("ptl_deferred");
-	char *p = map_tables();
+	char *p;
 	int i;
 
+	if (allocated < 0)
+		SKIP(return, "cannot read /proc/kallsyms");
+	p = map_tables();
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, munmap(p, NTABLES * PMD_BYTES));
-	if (!kernel_is_rt()) {
+	if (!allocated) {
 		EXPECT_EQ(0, spf_stat("ptl_deferred") - before);
 		return;
 	}

@@ -13,7 +13,8 @@
 #   make check                every test, both arches (see README)
 #   make debug-kernel         build the debug x86-64 kernel (hours; cached)
 #   make check-debug          every VM test on that kernel, kmemleak, soak
-#   make soak [ARCH=arm64]    stress-ng --verify with/without spf, reload x50
+#   make soak [ARCH=arm64]    stress-ng --verify with/without spf, reload x50,
+#                             the data-integrity torture 120 s
 #   make checkpatch           kernel style on every C file and header
 #   make docs                 render docs/*.dot to SVG (graphviz)
 #   make check-user           the userspace torture alone (tests/userspace)

@@ -333,25 +333,6 @@ static long count_lines(const char *path)
 #define KPROBE_LIST "/sys/kernel/debug/kprobes/list"
 #define FTRACE_ENABLED "/sys/kernel/tracing/enabled_functions"
 
-/*
- * Every hook entry ended in exactly one outcome: with the faulters
- * parked nothing is in flight, but another process of the guest may be
- * mid-fault when the counters are summed, so a mismatch is re-read.
- */
-static bool counters_consistent(struct spf_counts *s)
-{
-	int tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		if (spf_counts_read(s))
-			return false;
-		if (s->c[SPF_C_FAULT_HOOK] == spf_counts_outcomes(s))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 static int reload_cycles(void)
 {
 	const char *e = getenv("SPF_RELOAD_CYCLES");
@@ -406,7 +387,7 @@ TEST_F_TIMEOUT(reload, while_faulting, 2400)
 		for (i = 0; i < 2; i++)
 			while (!f[i].paused && !f[i].corrupt)
 				usleep(1000);
-		if (!counters_consistent(&s)) {
+		if (!spf_counts_consistent(&s)) {
 			inconsistent++;
 			TH_LOG("cycle %d: fault_hook %ld != outcomes %ld:%s",
 			       cycle, s.c[SPF_C_FAULT_HOOK],

@@ -58,6 +58,7 @@
 #include "kselftest_harness.h"
 #include "spf_util.h"
 #include "spf_fixture.h"
+#include "spf_segv.h"
 
 #define NF		2		/* faulter threads */
 #define REGION		(4UL << 20)	/* two PMD ranges on 4K pages */
@@ -141,40 +142,9 @@ struct race {
 
 static struct race R;
 
-/* ---- SIGSEGV while a visit is armed: back to the visit. ---- */
+/* ---- SIGSEGV while a visit is armed: spf_segv.h; the visit's store ---- */
 
-static __thread sigjmp_buf t_jb;
-/* Shared with the handler: only by READ_ONCE() and WRITE_ONCE(). */
-static __thread int t_armed, t_code, t_stored;
-static __thread uintptr_t t_lo, t_hi;
-
-static void segv_handler(int sig, siginfo_t *si, void *uc)
-{
-	uintptr_t a = (uintptr_t)si->si_addr;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-	if (READ_ONCE(t_armed) && (si->si_code == SEGV_MAPERR ||
-				   si->si_code == SEGV_ACCERR) &&
-	    a >= READ_ONCE(t_lo) && a < READ_ONCE(t_hi)) {
-		WRITE_ONCE(t_armed, 0);
-		WRITE_ONCE(t_code, si->si_code);
-		siglongjmp(t_jb, 1);
-	}
-	/* Not ours: returning re-faults and kills the test. */
-	sigaction(SIGSEGV, &dfl, NULL);
-}
-
-static int install_segv_handler(void)
-{
-	struct sigaction sa = {
-		.sa_sigaction = segv_handler,
-		/* NODEFER: siglongjmp(.., 0) leaves SIGSEGV unblocked. */
-		.sa_flags = SA_SIGINFO | SA_NODEFER,
-	};
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGSEGV, &sa, NULL);
-}
+static __thread int t_stored;
 
 /* ---- helpers ---- */
 

@@ -132,6 +132,7 @@
 #include <time.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
+#include "spf_segv.h"
 #include "spf_fixture.h"
 
 #define MAX_PROCS	16
@@ -331,40 +332,7 @@ static uint64_t word(uint64_t h, size_t i)
 	return h ? h ^ (i * GOLDEN) : 0;
 }
 
-/* ---- SIGSEGV while an access is armed: back to the access ---- */
-
-static __thread sigjmp_buf t_jb;
-/* Shared with the handler: only by READ_ONCE() and WRITE_ONCE(). */
-static __thread int t_armed, t_code;
-static __thread uintptr_t t_lo, t_hi;
-
-static void segv_handler(int sig, siginfo_t *si, void *uc)
-{
-	uintptr_t a = (uintptr_t)si->si_addr;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-	if (READ_ONCE(t_armed) && (si->si_code == SEGV_MAPERR ||
-				   si->si_code == SEGV_ACCERR) &&
-	    a >= READ_ONCE(t_lo) && a < READ_ONCE(t_hi)) {
-		WRITE_ONCE(t_armed, 0);
-		WRITE_ONCE(t_code, si->si_code);
-		siglongjmp(t_jb, 1);
-	}
-	/* Not ours: returning re-faults and kills the worker. */
-	sigaction(SIGSEGV, &dfl, NULL);
-}
-
-static int install_segv_handler(void)
-{
-	struct sigaction sa = {
-		.sa_sigaction = segv_handler,
-		/* NODEFER: siglongjmp(.., 0) leaves SIGSEGV unblocked. */
-		.sa_flags = SA_SIGINFO | SA_NODEFER,
-	};
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGSEGV, &sa, NULL);
-}
+/* ---- SIGSEGV while an access is armed: spf_segv.h ---- */
 
 static void arm_page(const uint64_t *pg)
 {
@@ -1326,24 +1294,6 @@ static bool any_alive(const struct slot *sl, int nslots)
 	return false;
 }
 
-/*
- * Fault hook entries all ended in one outcome: re-read a few times,
- * as a process of the guest may be mid-fault.
- */
-static bool counters_consistent(struct spf_counts *s)
-{
-	int tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		if (spf_counts_read(s))
-			return false;
-		if (s->c[SPF_C_FAULT_HOOK] == spf_counts_outcomes(s))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* Has each kind of injected fault been reported? */
 static bool injected_seen(void)
 {
@@ -1420,7 +1370,7 @@ static void run(struct __test_metadata *_metadata, double secs, bool inj,
 		;
 	res->secs = now() - t0;
 	if (res->counters) {
-		res->consistent = counters_consistent(&res->after);
+		res->consistent = spf_counts_consistent(&res->after);
 		spf_counts_sub(&res->after, &res->before, &res->delta);
 	}
 }

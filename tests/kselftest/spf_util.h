@@ -407,6 +407,25 @@ static inline const char *spf_counts_str(const struct spf_counts *d)
 	return buf;
 }
 
+/*
+ * Every fault hook entry ended in exactly one outcome.  Read when the
+ * test's own faulters are quiet; another process of the guest may be
+ * mid-fault, so a mismatch is re-read a few times.
+ */
+static inline bool spf_counts_consistent(struct spf_counts *s)
+{
+	int tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		if (spf_counts_read(s))
+			return false;
+		if (s->c[SPF_C_FAULT_HOOK] == spf_counts_outcomes(s))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* Does this module have the speculative path's counters? */
 static inline bool spf_has_spec(void)
 {

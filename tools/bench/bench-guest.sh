@@ -195,7 +195,11 @@ run() {
 			printf " %s%s=%s", p, k, v
 		}' "$perf_out")
 	fi
-	echo "$head $(cat "$out")$extra"
+	# The guest's clock now, to place the run on the host's timeline:
+	# the host stamps the line's arrival, the run's timed part ended at
+	# t1_ns (CLOCK_MONOTONIC, the base of /proc/uptime in a guest that
+	# never suspends), and under TCG both clocks run at the host's pace.
+	echo "$head $(cat "$out")$extra guest_up=$(cut -d' ' -f1 /proc/uptime)"
 }
 
 load() {

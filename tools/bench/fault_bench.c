@@ -60,7 +60,8 @@
  *          hist=FLOOR_NS:COUNT,... (16 buckets per power of two)
  *   -n:    chunk= chunk_p50_ns= chunk_mean_ns= chunk_left_out_pct=
  *          calib_mean_ns= calib_left_out_pct= rfaults_per_sec= fault_calib=
- *   clock_ns= rounds= recycle_us= round_pages=
+ *   clock_ns= rounds= recycle_us= round_pages= t1_ns= (CLOCK_MONOTONIC
+ *   when the faulting threads were joined)
  *   [reader_calls= reader_avg_us=] [writer_ops= writer_busy_pct=
  *   writer_p50_us= writer_max_us=] [spf_NAME=...]
  */
@@ -727,9 +728,9 @@ int main(int argc, char **argv)
 		       nr_recycle ? 1e9 / per_fault : 0,
 		       nr_recycle && calib_mean ? per_fault / calib_mean : 0);
 	}
-	printf(" clock_ns=%llu rounds=%u recycle_us=%.0f round_pages=%llu",
+	printf(" clock_ns=%llu rounds=%u recycle_us=%.0f round_pages=%llu t1_ns=%llu",
 	       (unsigned long long)clock_ns, nr_recycle, recycle_ns / 1e3,
-	       (unsigned long long)round_pages);
+	       (unsigned long long)round_pages, (unsigned long long)t1);
 	if (convoy)
 		printf(" reader_calls=%llu reader_avg_us=%llu",
 		       (unsigned long long)reader_calls,

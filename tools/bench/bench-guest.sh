@@ -7,7 +7,7 @@
 #   stock   spf not loaded
 #   spf     spf loaded
 #   spf+tp  spf loaded, and perf stat also counts the spf:* tracepoints
-#           (counting them costs a fault about 10% under TCG, so the
+#           (counting them costs a fault 12-15% under TCG, so the
 #           ratios are taken from the spf mode; see docs/benchmarks.md)
 #
 # On the 6.1 kernel MODES is "stock spf spf+tp"; on a kernel spf does

@@ -59,7 +59,9 @@
  *   timed: mean_ns= p50_ns= p99_ns= p999_ns= max_ns=
  *          hist=FLOOR_NS:COUNT,... (16 buckets per power of two)
  *   -n:    chunk= chunk_p50_ns= chunk_mean_ns= chunk_left_out_pct=
- *          calib_mean_ns= calib_left_out_pct= rfaults_per_sec= fault_calib=
+ *          calib_mean_ns= calib_left_out_pct= chunk_p99_ns= chunk_p999_ns=
+ *          chunk_max_ns= rfaults_per_sec= fault_calib= (per chunk of CHUNK
+ *          faults, its calibration run not included)
  *   clock_ns= rounds= recycle_us= round_pages= t1_ns= (CLOCK_MONOTONIC
  *   when the faulting threads were joined)
  *   [reader_calls= reader_avg_us=] [writer_ops= writer_busy_pct=
@@ -724,6 +726,10 @@ int main(int argc, char **argv)
 		printf(" chunk=%d chunk_p50_ns=%llu chunk_mean_ns=%.0f chunk_left_out_pct=%.2f calib_mean_ns=%.0f calib_left_out_pct=%.2f",
 		       CHUNK, (unsigned long long)chunk_ns, chunk_mean,
 		       100 * left_out, calib_mean, 100 * calib_left_out);
+		printf(" chunk_p99_ns=%llu chunk_p999_ns=%llu chunk_max_ns=%llu",
+		       (unsigned long long)percentile(hist, 0.99, false),
+		       (unsigned long long)percentile(hist, 0.999, false),
+		       (unsigned long long)max_ns);
 		printf(" rfaults_per_sec=%.0f fault_calib=%.4f",
 		       nr_recycle ? 1e9 / per_fault : 0,
 		       nr_recycle && calib_mean ? per_fault / calib_mean : 0);

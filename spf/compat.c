@@ -52,18 +52,7 @@ module_param_named(debug_kernel_release, spf_debug_kernel_release, charp,
 MODULE_PARM_DESC(debug_kernel_release,
 		 "Debug: check this release string instead of the running kernel's");
 
-/* Where the kernel has data symbols in kallsyms (x86-64's config). */
-static const bool *spf_kprobes_all_disarmed;
-
-bool spf_compat_kprobes_disarmed(void)
-{
-	return spf_kprobes_all_disarmed && READ_ONCE(*spf_kprobes_all_disarmed);
-}
-
-bool spf_compat_kprobes_watched(void)
-{
-	return spf_kprobes_all_disarmed;
-}
+const bool *spf_kprobes_all_disarmed;
 
 /*
  * Whether a kprobe fires at all, tried on a function of our own: arm64's

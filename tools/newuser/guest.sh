@@ -7,12 +7,8 @@
 # kernel, make, gcc, bpftrace) are in the guest already (tools/vm/run
 # --with user); nothing here knows the project's internals.
 src=$1
-n=0 bad=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; bad=1; fi
-}
 cp -a "$src" /tmp/spf && cd /tmp/spf || exit 1
+. tools/lib/tap.sh
 [ -e "/lib/modules/$(uname -r)/build/Makefile" ]
 tap $? "headers of the running kernel $(uname -r) are installed"
 
@@ -50,5 +46,4 @@ d1=$(cat /sys/kernel/debug/spf/disabled)
 tap $? "enabled=0: faults take the stock path (disabled +$((d1 - d0)))"
 rmmod spf
 tap $? "rmmod spf"
-echo "1..$n"
-exit $bad
+tap_plan

@@ -9,11 +9,7 @@
 dir=$(dirname "$0")
 out=/tmp/spf-latency.out
 d=/sys/kernel/debug/spf
-n=0 bad=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; bad=1; fi
-}
+. "$dir/../lib/tap.sh"
 spec() { echo $(($(cat $d/spec_read) + $(cat $d/spec_write))); }
 
 s0=$(spec)
@@ -58,5 +54,4 @@ tap $? "@ns[fallback] has faults (${fall_n:-0})"
 tap $? "each histogram's buckets add up to its count ($(hsum speculative), $(hsum fallback))"
 grep -q '^@abort_reasons\[tracepoint:spf:spf_abort_' "$out"
 tap $? "fallbacks are broken down by abort reason"
-echo "1..$n"
-exit $bad
+tap_plan

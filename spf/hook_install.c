@@ -20,19 +20,23 @@ static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
 	int ret = spf_direct_arm(hook, n);
 
-	return ret == -ENODEV ? spf_kprobe_arm(hook) : ret;
+	if (ret != -ENODEV)
+		return ret;
+	return hook->no_kprobe ? 0 : spf_kprobe_arm(hook);
 }
 #elif defined(SPF_ARCH_HAVE_FTRACE_IPMODIFY)
 static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
 	int ret = spf_ftrace_arm(hook);
 
-	return ret == -ENODEV ? spf_kprobe_arm(hook) : ret;
+	if (ret != -ENODEV)
+		return ret;
+	return hook->no_kprobe ? 0 : spf_kprobe_arm(hook);
 }
 #else
 static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
-	return spf_kprobe_arm(hook);
+	return hook->no_kprobe ? 0 : spf_kprobe_arm(hook);
 }
 #endif
 

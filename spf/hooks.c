@@ -73,6 +73,7 @@
 #include <spf/compat.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
+#include <spf/mm_seq.h>
 #include <spf/pgtable_free.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
@@ -171,6 +172,7 @@ enum {
 	SPF_HOOK_TLB_SYNC_ONE,
 	SPF_HOOK_PV_REMOVE_TABLE,
 	SPF_HOOK_PTLOCK_FREE,
+	SPF_HOOK_MMAP_LOCK_TRACED,
 	SPF_HOOK_HANDLE_MM_FAULT,
 	SPF_HOOK_LOCK_MM,
 	NR_SPF_HOOKS
@@ -213,6 +215,14 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.nonnull_arg = -1,
 		.always = true,
 	},
+	[SPF_HOOK_MMAP_LOCK_TRACED] = {
+		/* vma_lookup/mm_seq.c: the count without a memcg path */
+		.symbol = "__mmap_lock_do_trace_acquire_returned",
+		.resolve = spf_mm_seq_traced_resolve,
+		.replacement = spf_mm_seq_traced,
+		.nonnull_arg = 0,
+		.no_kprobe = true,
+	},
 	[SPF_HOOK_HANDLE_MM_FAULT] = {
 		/* handle_mm_fault(vma, address, flags, regs): arch faults only */
 		.symbol = "handle_mm_fault",
@@ -245,6 +255,9 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	if (hook->always)
 		return percpu_ref_tryget(&spf_inflight);
 	if (hook->nonnull_arg >= 0 && !args[hook->nonnull_arg])
+		return false;
+	/* BPF may trylock mmap_lock in NMI; percpu_ref_put() is no place. */
+	if (in_nmi())
 		return false;
 	/*
 	 * With kprobes disarmed behind spf's back, a freeing hook carried

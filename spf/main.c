@@ -54,6 +54,7 @@ static int __init spf_init(void)
 	ret = spf_mm_seq_init(spf_debugfs_dir);
 	if (ret)
 		goto out_debugfs;
+	spf_mm_seq_traced_init(spf_debugfs_dir);
 
 	ret = spf_speculate_init(spf_debugfs_dir);
 	if (ret)

@@ -35,6 +35,10 @@
  * loaded, for the faulting task holding the lock itself, and for fork
  * (dup_mmap write-locks both mms through the wrappers).
  *
+ * Attaching this probe makes 6.1 format a memcg path on every
+ * acquisition; vma_lookup/mm_seq_traced.c keeps stock faults from
+ * paying for it, calling the probe's body itself.
+ *
  * tests/userspace builds this file against liburcu and, to prove that
  * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB) or
  * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER); see
@@ -66,9 +70,8 @@ static struct spf_mm_seq_slot *spf_mm_seq_slot(struct mm_struct *mm)
 	return &spf_mm_seq_table[hash_ptr(mm, SPF_MM_SEQ_BITS)];
 }
 
-static void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
-				const char *memcg_path, bool write,
-				bool success)
+void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
+			 const char *memcg_path, bool write, bool success)
 {
 	struct spf_mm_seq_slot *slot;
 

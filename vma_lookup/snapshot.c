@@ -22,6 +22,8 @@
  *    (spf_mm_seq_changed) proves no write section overlapped the
  *    window, so the copy is one consistent state of the VMA that was
  *    current when the window closed (see vma_lookup/mm_seq.c).
+ *  - Turning a VMA down needs no validation: an abort sends the fault
+ *    to the stock path, which looks again under the lock.
  *  - Fields changed under mmap_lock held for read: anon_vma goes from
  *    NULL to its final value once (__anon_vma_prepare, under the page
  *    table lock): a copy with NULL sends a write fault to the stock
@@ -69,6 +71,14 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 	vma = mtree_load(&mm->mm_mt, addr);
 	if (!vma)
 		return SPF_ABORT_NO_VMA;
+	/*
+	 * A file or special mapping goes stock whatever the copy says:
+	 * turn it down from the live field, before paying for the copy.
+	 * Unvalidated, this may misname the reason of an abort during a
+	 * write section, never let a fault through.
+	 */
+	if (READ_ONCE(vma->vm_ops))
+		return SPF_ABORT_NOT_ANON;
 	spf_vma_copy(&snap->vma, vma, mm);
 
 	if (spf_mm_seq_changed(mm, snap->seq))

@@ -31,6 +31,11 @@ struct spf_hook {
 	/* Taken whatever the "enabled" knob says. */
 	bool always;
 	/*
+	 * Worth an ftrace site only, not a kprobe: without one the hook is
+	 * left unarmed (what it saves would cost more as a trap).
+	 */
+	bool no_kprobe;
+	/*
 	 * Finds addr when a kallsyms lookup of symbol is not the way; may
 	 * leave it 0: the hook is not needed on this kernel.
 	 */

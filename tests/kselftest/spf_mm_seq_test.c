@@ -4,6 +4,13 @@
  * every mmap_lock write section of this process and never for read
  * sections or faults.
  *
+ * Each case runs twice (vma_lookup/mm_seq_traced.c): with spf's probe
+ * alone on mmap_lock_acquire_returned, where spf's redirection of the
+ * function that fires it does the counting and formats no memcg path;
+ * and with the mmap_lock trace event also attached, where the original
+ * runs, formats the path and calls spf's probe.  A count that moved
+ * twice, or not at all, in either would fail.
+ *
  * The count lives in a hashed slot another mm may share, and khugepaged
  * may write-lock this mm at any time, so a stray bump is possible: each
  * case is tried a few times and passes when one attempt is exact.
@@ -16,17 +23,52 @@
 
 #define ATTEMPTS 5
 
+#define TRACEFS "/sys/kernel/tracing"
+#define EVENT TRACEFS "/events/mmap_lock/mmap_lock_acquire_returned/enable"
+
 FIXTURE(mm_seq) {
+};
+
+FIXTURE_VARIANT(mm_seq) {
+	bool trace_event;
+};
+
+FIXTURE_VARIANT_ADD(mm_seq, probe_alone) {
+	.trace_event = false,
+};
+
+FIXTURE_VARIANT_ADD(mm_seq, with_trace_event) {
+	.trace_event = true,
 };
 
 FIXTURE_SETUP(mm_seq)
 {
 	spf_fixture_load(_metadata);
+	if (variant->trace_event) {
+		/* An empty buffer: what is read later is this test's. */
+		int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		close(fd);
+		ASSERT_EQ(0, spf_write_file(EVENT, "1"));
+	}
 }
 
 FIXTURE_TEARDOWN(mm_seq)
 {
+	if (variant->trace_event)
+		spf_write_file(EVENT, "0");
 	spf_fixture_unload(_metadata);
+}
+
+static long paths_skipped(void)
+{
+	char buf[64];
+
+	if (spf_read_file(SPF_DEBUGFS "/memcg_paths_skipped", buf,
+			  sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
 }
 
 /* This process's count, and whether its mmap_lock is write-held. */
@@ -137,6 +179,37 @@ static void op_fork(void)
 		_exit(0);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+}
+
+/*
+ * Alone, spf's redirection counts the acquisitions and skips the memcg
+ * path; with another probe attached it must leave both to the original,
+ * so the trace event shows this process's memcg path as stock would.
+ */
+TEST_F(mm_seq, memcg_path_only_for_other_probes)
+{
+	long before = paths_skipped();
+	char *trace;
+	int fd;
+
+	ASSERT_LE(0, before);
+	op_map_fault_unmap();
+	if (!variant->trace_event) {
+		EXPECT_LE(2, paths_skipped() - before);
+		return;
+	}
+	EXPECT_EQ(0, paths_skipped() - before);
+	trace = malloc(1 << 20);
+	ASSERT_NE(NULL, trace);
+	fd = open(TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(trace, 0, 1 << 20);
+	ASSERT_LT(0, read(fd, trace, (1 << 20) - 1));
+	close(fd);
+	/* cgroup2 is mounted in the test guest: the path is at least "/". */
+	EXPECT_NE(NULL, strstr(trace, "memcg_path=/"));
+	EXPECT_EQ(NULL, strstr(trace, "memcg_path= "));
+	free(trace);
 }
 
 /* fork write-locks the parent's mm while copying it. */

@@ -58,6 +58,10 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 	return true;	/* tried in the handle_mm_fault hook */
 }
 
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs)
+{
+}
+
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 				       unsigned int flags,
 				       struct pt_regs *regs)

@@ -33,7 +33,8 @@
  *    task with these regs and address on every CPU.  It can only be
  *    this fault's: every user-mode fault reaches the hook (the early
  *    exits of do_user_addr_fault() are for kernel-mode faults and the
- *    vsyscall page, never a VMA) and takes its record there, and a task
+ *    vsyscall page, never a VMA) and takes its record there (or, turned
+ *    down before it, in spf_arch_declined()), and a task
  *    has one user-mode fault at a time.  Kernel-mode records may be
  *    left behind (faults with page faults disabled return early), so
  *    they get no such search.
@@ -155,6 +156,18 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 	return spf_speculate(mm, addr, flags, regs);
+}
+
+/*
+ * A fault turned down before the hook still takes its record: every
+ * user-mode fault must, or a later one of this task at the same address
+ * could be paired with this one's error code (see the top).
+ */
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs)
+{
+	unsigned long error_code;
+
+	spf_pf_error_code(addr, regs, &error_code);
 }
 
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,

@@ -71,10 +71,12 @@
 #include <linux/seq_file.h>
 #include <spf/arch.h>
 #include <spf/compat.h>
+#include <spf/decline.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_free.h>
+#include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
 #include <wrapper/symbols.h>
@@ -267,8 +269,20 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	if (!READ_ONCE(spf_enabled) ||
 	    (READ_ONCE(spf_freeing_on_kprobes) &&
 	     spf_compat_kprobes_disarmed())) {
-		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM])
+		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM]) {
+			spf_arch_declined(args[1], (struct pt_regs *)args[2]);
 			spf_count(SPF_STAT_DISABLED);
+		}
+		return false;
+	}
+	/* lock_mm_and_find_vma(mm, addr, regs) in a VMA turned down last */
+	if (hook == &spf_hooks[SPF_HOOK_LOCK_MM] &&
+	    spf_decline_hit((struct mm_struct *)args[0], args[1])) {
+		spf_arch_declined(args[1], (struct pt_regs *)args[2]);
+		spf_count(SPF_STAT_FAULT_HOOK);
+		spf_count(SPF_STAT_DECLINED);
+		trace_spf_fault(args[1]);
+		spf_abort(SPF_ABORT_NOT_ANON, args[1]);
 		return false;
 	}
 	return percpu_ref_tryget_live(&spf_inflight);

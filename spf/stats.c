@@ -22,6 +22,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_STOCK]	= "stock",
 	[SPF_STAT_RETRY]	= "retry",
 	[SPF_STAT_DISABLED]	= "disabled",
+	[SPF_STAT_DECLINED]	= "declined",
 	[SPF_STAT_VMA_DEFERRED]	= "vma_deferred",
 	[SPF_STAT_VMA_FREED]	= "vma_freed",
 	[SPF_STAT_PGTABLE_DEFERRED] = "pgtable_deferred",

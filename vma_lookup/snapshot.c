@@ -34,6 +34,7 @@
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mempolicy.h>
+#include <spf/decline.h>
 #include <spf/mm_seq.h>
 #include <spf/snapshot.h>
 
@@ -59,6 +60,21 @@ static void spf_vma_copy(struct vm_area_struct *dst,
 #endif
 }
 
+/*
+ * Remember a VMA turned down, once its range is known to be one state
+ * of the tree, so the next faults in it go stock before any of this
+ * (spf/decline.c).
+ */
+static void spf_vma_declined(struct mm_struct *mm, struct vm_area_struct *vma,
+			     unsigned long addr, unsigned long seq)
+{
+	unsigned long start = READ_ONCE(vma->vm_start);
+	unsigned long end = READ_ONCE(vma->vm_end);
+
+	if (!spf_mm_seq_changed(mm, seq) && addr >= start && addr < end)
+		spf_decline_note(mm, start, end, seq);
+}
+
 /* Call under rcu_read_lock(). */
 enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 				struct spf_snapshot *snap)
@@ -77,8 +93,10 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 	 * Unvalidated, this may misname the reason of an abort during a
 	 * write section, never let a fault through.
 	 */
-	if (READ_ONCE(vma->vm_ops))
+	if (READ_ONCE(vma->vm_ops)) {
+		spf_vma_declined(mm, vma, addr, snap->seq);
 		return SPF_ABORT_NOT_ANON;
+	}
 	spf_vma_copy(&snap->vma, vma, mm);
 
 	if (spf_mm_seq_changed(mm, snap->seq))

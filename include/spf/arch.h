@@ -29,6 +29,12 @@ void spf_arch_exit(void);
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 			 struct pt_regs *regs);
 
+/*
+ * When spf_hook_take() turns a lock_mm call down without redirecting it
+ * (spf/decline.c): drop what the arch keeps for the fault's hook.
+ */
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs);
+
 /* In the handle_mm_fault replacement, given the marker. */
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 				       unsigned int flags,

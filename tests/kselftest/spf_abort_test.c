@@ -14,6 +14,7 @@
  * section; the guest runs nothing else meanwhile.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <time.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
@@ -220,6 +221,58 @@ TEST_F(abort, not_anon_for_file_shmem_and_shared_anon)
 	TH_LOG("MAP_SHARED anonymous");
 	expect_not_anon(_metadata, MAP_SHARED | MAP_ANONYMOUS, -1);
 	close(fd);
+}
+
+/*
+ * spf/decline.c: after one lookup met the file VMA, the next faults in
+ * it are turned down before the hook redirects them, counted like the
+ * first (hook entry, abort_not_anon), plus "declined".  Once a write
+ * section has replaced the mapping with an anonymous one, none may be:
+ * a cache that ignored the write count would turn the first read down.
+ * Pinned to one CPU, since the memory is per CPU.
+ */
+TEST_F(abort, not_anon_declined_early_until_a_write_section)
+{
+	struct spf_counts d;
+	cpu_set_t one, old;
+	long declined;
+	char *p, *q;
+	int fd;
+
+	if (!spec_ready(_metadata))
+		return;
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	fd = memfd_create("spf-decline", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
+	p = map_primed_chunks(1);
+	ASSERT_NE(NULL, p);
+	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED, fd, 0);
+	ASSERT_EQ(p + page_size(), q);
+
+	declined = spf_stat("declined");
+	MEASURE(&d, touch_range(p, 1, N, true));
+	declined = spf_stat("declined") - declined;
+	EXPECT_TRUE(range_is(p, 1, N, true));
+	expect_only(_metadata, &d, SPF_C_ABORT_NOT_ANON, N);
+	EXPECT_LE(N / 2, declined);	/* a stray write section costs hits */
+
+	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(p + page_size(), q);
+	declined = spf_stat("declined");
+	MEASURE(&d, touch_range(p, 1, N, false));
+	declined = spf_stat("declined") - declined;
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
+	EXPECT_EQ(0, declined);
+
+	unmap_chunks(p, 1);
+	close(fd);
+	sched_setaffinity(0, sizeof(old), &old);
 }
 
 /*

@@ -62,6 +62,12 @@ void spf_arch_declined(unsigned long addr, struct pt_regs *regs)
 {
 }
 
+/* The fault flags are not known before handle_mm_fault(). */
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs)
+{
+	return SPF_ABORT_NONE;
+}
+
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 				       unsigned int flags,
 				       struct pt_regs *regs)

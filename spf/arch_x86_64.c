@@ -59,6 +59,10 @@
 #include <spf/hooks.h>
 #include <spf/speculate.h>
 
+/* Error-code bits that mean a present PTE: stock work (abort_pte). */
+#define SPF_PF_PRESENT_PTE	(X86_PF_PROT | X86_PF_PK | X86_PF_RSVD | \
+				 X86_PF_SGX)
+
 struct spf_pf_record {
 	struct task_struct *task;	/* NULL while being written */
 	struct pt_regs *regs;
@@ -143,8 +147,7 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 		spf_abort(SPF_ABORT_OTHER, addr);
 		return false;
 	}
-	if (error_code & (X86_PF_PROT | X86_PF_PK | X86_PF_RSVD |
-			  X86_PF_SGX)) {
+	if (error_code & SPF_PF_PRESENT_PTE) {
 		spf_abort(SPF_ABORT_PTE, addr);
 		return false;
 	}
@@ -156,6 +159,32 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 	return spf_speculate(mm, addr, flags, regs);
+}
+
+/*
+ * A write to a present read-only PTE (copy-on-write) is known to go
+ * stock from its error code alone: take the record here, strictly (this
+ * CPU, no switch since the probe), and spare the fault the redirection.
+ * Anything less certain is left to the hook.
+ */
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs)
+{
+	struct spf_pf_record *r;
+	bool present = false;
+
+	preempt_disable();
+	r = this_cpu_ptr(&spf_pf_record);
+	if (READ_ONCE(r->task) == current) {
+		smp_rmb();	/* the name before the fields */
+		if (r->error_code & SPF_PF_PRESENT_PTE) {
+			unsigned long error_code;
+
+			present = spf_pf_take(r, regs, addr, true,
+					      &error_code);
+		}
+	}
+	preempt_enable();
+	return present ? SPF_ABORT_PTE : SPF_ABORT_NONE;
 }
 
 /*

@@ -239,6 +239,32 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 };
 
 /*
+ * lock_mm_and_find_vma(mm, addr, regs): is the abort already certain,
+ * from the arch's record of the fault or from the last VMA turned down
+ * (spf/decline.c)?  Then the fault goes stock without a redirection,
+ * counted and traced as the abort it would have been.
+ */
+static bool spf_hook_decline(const unsigned long *args)
+{
+	struct pt_regs *regs = (struct pt_regs *)args[2];
+	unsigned long addr = args[1];
+	enum spf_abort reason;
+
+	reason = spf_arch_decline(addr, regs);
+	if (reason == SPF_ABORT_NONE) {
+		if (!spf_decline_hit((struct mm_struct *)args[0], addr))
+			return false;
+		spf_arch_declined(addr, regs);
+		reason = SPF_ABORT_NOT_ANON;
+	}
+	spf_count(SPF_STAT_FAULT_HOOK);
+	spf_count(SPF_STAT_DECLINED);
+	trace_spf_fault(addr);
+	spf_abort(reason, addr);
+	return true;
+}
+
+/*
  * Called by the arch mechanism at the entry of a hooked function, with
  * the call's first SPF_HOOK_ARGS arguments; must not sleep (it may run
  * with preemption disabled, or enabled with ftrace direct calls: every
@@ -275,16 +301,8 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 		}
 		return false;
 	}
-	/* lock_mm_and_find_vma(mm, addr, regs) in a VMA turned down last */
-	if (hook == &spf_hooks[SPF_HOOK_LOCK_MM] &&
-	    spf_decline_hit((struct mm_struct *)args[0], args[1])) {
-		spf_arch_declined(args[1], (struct pt_regs *)args[2]);
-		spf_count(SPF_STAT_FAULT_HOOK);
-		spf_count(SPF_STAT_DECLINED);
-		trace_spf_fault(args[1]);
-		spf_abort(SPF_ABORT_NOT_ANON, args[1]);
+	if (hook == &spf_hooks[SPF_HOOK_LOCK_MM] && spf_hook_decline(args))
 		return false;
-	}
 	return percpu_ref_tryget_live(&spf_inflight);
 }
 NOKPROBE_SYMBOL(spf_hook_take);

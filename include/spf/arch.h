@@ -8,6 +8,7 @@
 #define _SPF_ARCH_H
 
 #include <linux/mm_types.h>
+#include <spf/outcome.h>
 
 #if defined(CONFIG_X86_64)
 #include <spf/arch/x86_64.h>
@@ -34,6 +35,13 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
  * (spf/decline.c): drop what the arch keeps for the fault's hook.
  */
 void spf_arch_declined(unsigned long addr, struct pt_regs *regs);
+
+/*
+ * In spf_hook_take(), before redirecting a lock_mm call: an abort
+ * reason already certain from what the arch knows of the fault (and
+ * then its record is dropped), or SPF_ABORT_NONE.
+ */
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs);
 
 /* In the handle_mm_fault replacement, given the marker. */
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,

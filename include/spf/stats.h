@@ -16,7 +16,7 @@ enum spf_stat {
 	SPF_STAT_STOCK,		/* faults handed to the stock path */
 	SPF_STAT_RETRY,		/* stock attempts that asked the arch to retry */
 	SPF_STAT_DISABLED,	/* faults seen while enabled=0, not redirected */
-	SPF_STAT_DECLINED,	/* abort_not_anon decided before redirecting */
+	SPF_STAT_DECLINED,	/* aborts decided before redirecting */
 	SPF_STAT_VMA_DEFERRED,	/* VMAs whose freeing waits for a grace period */
 	SPF_STAT_VMA_FREED,	/* ...and that have since been freed */
 	SPF_STAT_PGTABLE_DEFERRED, /* page tables sent to an RCU-freed batch */

@@ -16,6 +16,7 @@
  * case is tried a few times and passes when one attempt is exact.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -169,6 +170,57 @@ TEST_F(mm_seq, each_write_section_counts_once)
 	EXPECT_EQ(1, delta_of(op_mprotect, 1));
 	EXPECT_EQ(1, delta_of(op_munmap, 1));
 	EXPECT_EQ(1, delta_of(op_brk, 1));
+}
+
+#define READ_REGION	(32UL << 20)
+
+static volatile int stop_reader;
+static long reader_passes;
+
+/* Holds mmap_lock for read, over and over: GUP over populated memory. */
+static void *reader(void *p)
+{
+	while (!stop_reader)
+		if (!madvise(p, READ_REGION, MADV_POPULATE_READ))
+			reader_passes++;
+	return NULL;
+}
+
+/*
+ * Readers of mmap_lock are not writers: while another thread holds it
+ * for read, the count's writer test must say no (PREEMPT_RT's lock word
+ * counts readers too; a test that took them for writers would abort
+ * every speculative fault beside a reader).  No write section runs in
+ * this process meanwhile (THP collapse is kept off the region).
+ */
+TEST_F(mm_seq, readers_are_not_writers)
+{
+	char *p = mmap(NULL, READ_REGION, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long samples = 0, locked = 0;
+	pthread_t t;
+	int wl, i;
+
+	ASSERT_NE(MAP_FAILED, p);
+	madvise(p, READ_REGION, MADV_NOHUGEPAGE);	/* EINVAL without THP */
+	memset(p, 1, READ_REGION);
+	stop_reader = 0;
+	reader_passes = 0;
+	ASSERT_EQ(0, pthread_create(&t, NULL, reader, p));
+	for (i = 0; i < 2000 && reader_passes < 20; i++) {
+		wl = -1;
+		if (read_mm_seq(&wl) >= 0 && wl >= 0) {
+			samples++;
+			locked += wl;
+		}
+	}
+	stop_reader = 1;
+	pthread_join(t, NULL);
+	TH_LOG("%ld samples beside %ld reader passes", samples, reader_passes);
+	EXPECT_LT(0, reader_passes);
+	EXPECT_LT(0, samples);
+	EXPECT_EQ(0, locked);
+	munmap(p, READ_REGION);
 }
 
 static void op_fork(void)

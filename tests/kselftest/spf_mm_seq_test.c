@@ -174,15 +174,15 @@ TEST_F(mm_seq, each_write_section_counts_once)
 
 #define READ_REGION	(32UL << 20)
 
-static volatile int stop_reader;
+static int stop_reader;
 static long reader_passes;
 
 /* Holds mmap_lock for read, over and over: GUP over populated memory. */
 static void *reader(void *p)
 {
-	while (!stop_reader)
+	while (!__atomic_load_n(&stop_reader, __ATOMIC_RELAXED))
 		if (!madvise(p, READ_REGION, MADV_POPULATE_READ))
-			reader_passes++;
+			__atomic_add_fetch(&reader_passes, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -207,14 +207,15 @@ TEST_F(mm_seq, readers_are_not_writers)
 	stop_reader = 0;
 	reader_passes = 0;
 	ASSERT_EQ(0, pthread_create(&t, NULL, reader, p));
-	for (i = 0; i < 2000 && reader_passes < 20; i++) {
+	for (i = 0; i < 2000 &&
+	     __atomic_load_n(&reader_passes, __ATOMIC_RELAXED) < 20; i++) {
 		wl = -1;
 		if (read_mm_seq(&wl) >= 0 && wl >= 0) {
 			samples++;
 			locked += wl;
 		}
 	}
-	stop_reader = 1;
+	__atomic_store_n(&stop_reader, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	TH_LOG("%ld samples beside %ld reader passes", samples, reader_passes);
 	EXPECT_LT(0, reader_passes);

@@ -119,6 +119,14 @@ struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
 	return spf_orig_lock_mm_and_find_vma(mm, addr, regs);
 }
 
+/* A fault on its way to the stock handle_mm_fault(). */
+static void spf_count_stock(unsigned int flags)
+{
+	spf_count(SPF_STAT_STOCK);
+	if (flags & FAULT_FLAG_TRIED)
+		spf_count(SPF_STAT_RETRY);
+}
+
 /* The stock fault, counted and traced as such. */
 vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 				     unsigned long addr, unsigned int flags,
@@ -126,10 +134,8 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 {
 	vm_fault_t ret;
 
-	spf_count(SPF_STAT_STOCK);
+	spf_count_stock(flags);
 	ret = handle_mm_fault(vma, addr, flags, regs);
-	if (ret & VM_FAULT_RETRY)
-		spf_count(SPF_STAT_RETRY);
 	trace_spf_stock(addr, flags, (__force unsigned int)ret);
 	return ret;
 }
@@ -303,6 +309,17 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	}
 	if (hook == &spf_hooks[SPF_HOOK_LOCK_MM] && spf_hook_decline(args))
 		return false;
+	/*
+	 * handle_mm_fault(vma, addr, flags, regs) without the marker: a
+	 * stock fault.  Redirected only to trace its result; otherwise
+	 * counted here and let through, one redirection cheaper.
+	 */
+	if (hook == &spf_hooks[SPF_HOOK_HANDLE_MM_FAULT] &&
+	    !trace_spf_stock_enabled()) {
+		spf_count(SPF_STAT_HANDLE_HOOK);
+		spf_count_stock(args[2]);
+		return false;
+	}
 	return percpu_ref_tryget_live(&spf_inflight);
 }
 NOKPROBE_SYMBOL(spf_hook_take);

@@ -14,7 +14,7 @@ enum spf_stat {
 	SPF_STAT_FAULT_HOOK,	/* arch faults that entered the lock_mm hook */
 	SPF_STAT_HANDLE_HOOK,	/* arch faults that entered the handle_mm_fault hook */
 	SPF_STAT_STOCK,		/* faults handed to the stock path */
-	SPF_STAT_RETRY,		/* stock attempts that asked the arch to retry */
+	SPF_STAT_RETRY,		/* stock attempts that were retries (TRIED) */
 	SPF_STAT_DISABLED,	/* faults seen while enabled=0, not redirected */
 	SPF_STAT_DECLINED,	/* aborts decided before redirecting */
 	SPF_STAT_VMA_DEFERRED,	/* VMAs whose freeing waits for a grace period */

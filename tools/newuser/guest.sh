@@ -9,6 +9,7 @@
 src=$1
 cp -a "$src" /tmp/spf && cd /tmp/spf || exit 1
 . tools/lib/tap.sh
+. tools/lib/bpftrace.sh
 [ -e "/lib/modules/$(uname -r)/build/Makefile" ]
 tap $? "headers of the running kernel $(uname -r) are installed"
 
@@ -33,8 +34,7 @@ bt=$!
 i=0
 while ! grep -q '^Timing' /tmp/bt.out && [ $i -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
 stress-ng --brk 1 --timeout 3 >/dev/null 2>&1
-kill -INT $bt
-wait $bt
+bpftrace_stop $bt
 grep -E '^@(faults|ns)' /tmp/bt.out | sed 's/^/# /'
 grep -q '^@ns\[speculative\]:' /tmp/bt.out && grep -q '^@ns\[fallback\]:' /tmp/bt.out
 tap $? "bpftrace tools/trace/spf-latency.bt prints both histograms"

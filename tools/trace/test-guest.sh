@@ -10,6 +10,7 @@ dir=$(dirname "$0")
 out=/tmp/spf-latency.out
 d=/sys/kernel/debug/spf
 . "$dir/../lib/tap.sh"
+. "$dir/../lib/bpftrace.sh"
 spec() { echo $(($(cat $d/spec_read) + $(cat $d/spec_write))); }
 
 s0=$(spec)
@@ -28,8 +29,7 @@ s1=$(spec)
 # start-up faults (file-backed: fallback).
 stress-ng --brk 1 --timeout 3 >/dev/null 2>&1
 s2=$(spec)
-kill -INT $bt
-wait $bt
+bpftrace_stop $bt
 s3=$(spec)
 sed 's/^/# /' "$out"
 

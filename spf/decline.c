@@ -51,18 +51,21 @@ void spf_decline_note(struct mm_struct *mm, unsigned long start,
 	preempt_enable();
 }
 
+/*
+ * Asked before every lock_mm redirection: the per-CPU compare comes
+ * first, so that a fault the entry does not cover (every speculative
+ * one) costs no read of the count.
+ */
 bool spf_decline_hit(struct mm_struct *mm, unsigned long addr)
 {
 	struct spf_decline *d;
-	unsigned long seq;
-	bool hit;
+	unsigned long noted, seq;
+	bool near;
 
-	if (!spf_mm_seq_begin(mm, &seq))
-		return false;
 	preempt_disable();
 	d = this_cpu_ptr(&spf_decline);
-	hit = d->mm == mm && d->seq == seq && addr >= d->start &&
-	      addr < d->end;
+	near = d->mm == mm && addr >= d->start && addr < d->end;
+	noted = d->seq;
 	preempt_enable();
-	return hit;
+	return near && spf_mm_seq_begin(mm, &seq) && seq == noted;
 }

@@ -224,7 +224,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.always = true,
 	},
 	[SPF_HOOK_MMAP_LOCK_TRACED] = {
-		/* vma_lookup/mm_seq.c: the count without a memcg path */
+		/* vma_lookup/mm_seq_traced.c: the count without a memcg path */
 		.symbol = "__mmap_lock_do_trace_acquire_returned",
 		.resolve = spf_mm_seq_traced_resolve,
 		.replacement = spf_mm_seq_traced,

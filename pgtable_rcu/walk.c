@@ -16,8 +16,10 @@
  * helpers, as GUP-fast does), never by re-reading the live entry, so
  * a concurrent change cannot make the walk mix two tables.  Anything
  * but a present table at pgd, p4d, pud and pmd (none, huge, bad,
- * migration) ends the walk: those are stock work.  The values are only
- * a guess; spf_walk_still_valid() checks them under the PTE lock.
+ * migration) ends the walk: those are stock work, and so is a PTE that
+ * is neither none nor present (swap, migration, device entries).  The
+ * values are only a guess; spf_walk_still_valid() checks them under the
+ * PTE lock.
  */
 #include <linux/mm.h>
 #include <linux/pgtable.h>
@@ -30,7 +32,6 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 	pgd_t *pgdp, pgd;
 	p4d_t *p4dp, p4d;
 	pud_t *pudp, pud;
-	pte_t pte;
 
 	pgdp = pgd_offset(mm, addr);
 	pgd = READ_ONCE(*pgdp);
@@ -55,8 +56,8 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 		return SPF_ABORT_PGTABLE;
 
 	walk->ptep = pte_offset_kernel(&walk->pmd, addr);
-	pte = ptep_get(walk->ptep);
-	if (!pte_none(pte))
+	walk->pte = ptep_get(walk->ptep);
+	if (!pte_none(walk->pte) && !pte_present(walk->pte))
 		return SPF_ABORT_PTE;
 
 	walk->ptl = pte_lockptr(mm, &walk->pmd);
@@ -65,10 +66,17 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 
 /*
  * Under walk->ptl: is the pmd still the one the walk followed (then the
- * table is live and walk->ptl is its lock) and the PTE still none?
+ * table is live and walk->ptl is its lock) and the PTE still the value
+ * found (none as pte_none() sees it, the way stock compares a none PTE)?
  */
 bool spf_walk_still_valid(const struct spf_pte_walk *walk)
 {
-	return pmd_same(READ_ONCE(*walk->pmdp), walk->pmd) &&
-	       pte_none(ptep_get(walk->ptep));
+	pte_t pte;
+
+	if (!pmd_same(READ_ONCE(*walk->pmdp), walk->pmd))
+		return false;
+	pte = ptep_get(walk->ptep);
+	if (pte_none(walk->pte))
+		return pte_none(pte);
+	return pte_same(pte, walk->pte);
 }

@@ -44,8 +44,10 @@
  * fault's fields.  A retried fault has no new tracepoint hit and finds
  * nothing: it is never speculated, as stock counts a retry as major.
  *
- * Only not-present faults are tried: PROT, PK, RSVD or SGX in the error
- * code mean a present PTE, which is stock work (counted as abort_pte).
+ * Tried: not-present faults, and writes to a present PTE (PROT with
+ * WRITE: the write-protect fault of spf/wp_fault.c).  PK, RSVD or SGX,
+ * or PROT on a read or fetch, are stock work (counted as abort_pte):
+ * access errors, reserved bits, enclave pages.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,9 +61,13 @@
 #include <spf/hooks.h>
 #include <spf/speculate.h>
 
-/* Error-code bits that mean a present PTE: stock work (abort_pte). */
-#define SPF_PF_PRESENT_PTE	(X86_PF_PROT | X86_PF_PK | X86_PF_RSVD | \
-				 X86_PF_SGX)
+/* Error codes that are stock work whatever the PTE (abort_pte). */
+static bool spf_pf_stock_only(unsigned long error_code)
+{
+	if (error_code & (X86_PF_PK | X86_PF_RSVD | X86_PF_SGX))
+		return true;
+	return (error_code & X86_PF_PROT) && !(error_code & X86_PF_WRITE);
+}
 
 struct spf_pf_record {
 	struct task_struct *task;	/* NULL while being written */
@@ -147,7 +153,7 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 		spf_abort(SPF_ABORT_OTHER, addr);
 		return false;
 	}
-	if (error_code & SPF_PF_PRESENT_PTE) {
+	if (spf_pf_stock_only(error_code)) {
 		spf_abort(SPF_ABORT_PTE, addr);
 		return false;
 	}
@@ -162,8 +168,8 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * A write to a present read-only PTE (copy-on-write) is known to go
- * stock from its error code alone: take the record here, strictly (this
+ * A fault the error code alone sends stock (a pkey or reserved-bit
+ * fault, a read of a present PTE): take the record here, strictly (this
  * CPU, no switch since the probe), and spare the fault the redirection.
  * Anything less certain is left to the hook.
  */
@@ -176,7 +182,7 @@ enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs)
 	r = this_cpu_ptr(&spf_pf_record);
 	if (READ_ONCE(r->task) == current) {
 		smp_rmb();	/* the name before the fields */
-		if (r->error_code & SPF_PF_PRESENT_PTE) {
+		if (spf_pf_stock_only(r->error_code)) {
 			unsigned long error_code;
 
 			present = spf_pf_take(r, regs, addr, true,

@@ -7,11 +7,38 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <wrapper/mm_internal.h>
+#include <wrapper/mm_wp.h>
 #include <wrapper/symbols.h>
 
 struct spf_mm_internal spf_mm;
 
 #define SPF_WHY "for the speculative anonymous fault"
+#define SPF_WHY_WP "for the speculative write-protect fault"
+
+static int spf_mm_internal_wp_init(void)
+{
+	int ret = 0;
+
+	ret = ret ?: spf_resolve(spf_mm.ptep_set_access_flags,
+				 "ptep_set_access_flags", SPF_WHY_WP);
+	ret = ret ?: spf_resolve(spf_mm.ptep_clear_flush, "ptep_clear_flush",
+				 SPF_WHY_WP);
+	ret = ret ?: spf_resolve(spf_mm.page_move_anon_rmap,
+				 "page_move_anon_rmap", SPF_WHY_WP);
+	ret = ret ?: spf_resolve(spf_mm.page_remove_rmap, "page_remove_rmap",
+				 SPF_WHY_WP);
+#ifdef CONFIG_SWAP
+	ret = ret ?: spf_resolve(spf_mm.free_swap_cache, "free_swap_cache",
+				 SPF_WHY_WP);
+#endif
+#if SPF_CPUPID_IN_PAGE_FLAGS
+	ret = ret ?: spf_resolve(spf_mm.page_cpupid_xchg_last,
+				 "page_cpupid_xchg_last", SPF_WHY_WP);
+#endif
+	/* A data symbol, like perf_swevent_enabled below. */
+	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
+	return ret;
+}
 
 int spf_mm_internal_init(void)
 {
@@ -38,6 +65,7 @@ int spf_mm_internal_init(void)
 #ifdef SPLIT_RSS_COUNTING
 	ret = ret ?: spf_resolve(spf_mm.sync_mm_rss, "sync_mm_rss", SPF_WHY);
 #endif
+	ret = ret ?: spf_mm_internal_wp_init();
 #if defined(CONFIG_MEMCG) && defined(CONFIG_BLK_CGROUP)
 	ret = ret ?: spf_resolve(spf_mm.cgroup_throttle_swaprate,
 				 "__cgroup_throttle_swaprate", SPF_WHY);

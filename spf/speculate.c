@@ -56,6 +56,7 @@
 #include <spf/snapshot.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
+#include <spf/wp_fault.h>
 #include <wrapper/mm_internal.h>
 #include "trace.h"
 
@@ -108,15 +109,20 @@ static enum spf_abort spf_vma_suitable(struct vm_area_struct *vma,
 	return SPF_ABORT_NONE;
 }
 
-static struct folio *spf_alloc_page(struct spf_snapshot *snap,
-				    unsigned long addr)
+/*
+ * A page for a write fault, charged to the mm's memcg, zeroed if ZERO;
+ * the caller fills it if not, then marks it up to date.
+ */
+struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
+			     bool zero)
 {
-	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NORETRY |
-			  __GFP_NOWARN;
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN;
 	struct folio *folio;
 
 	if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0))
 		return NULL;
+	if (zero)
+		gfp |= __GFP_ZERO;
 	folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
 	if (!folio)
 		return NULL;
@@ -126,9 +132,28 @@ static struct folio *spf_alloc_page(struct spf_snapshot *snap,
 		return NULL;
 	}
 	spf_cgroup_throttle_swaprate(&folio->page, GFP_KERNEL);
-	/* Orders the zeroing before the PTE store, as stock does. */
-	__folio_mark_uptodate(folio);
 	return folio;
+}
+
+/*
+ * Under walk->ptl: the pmd and PTE are as the walk found them, no write
+ * section overlapped since the snapshot, and the OOM reaper has not
+ * started on the mm (stock sends SIGBUS then).
+ */
+enum spf_abort spf_revalidate(struct spf_snapshot *snap,
+			      const struct spf_pte_walk *walk)
+{
+	struct mm_struct *mm = snap->vma.vm_mm;
+
+	if (SPF_BROKEN_NO_REVALIDATE)
+		return SPF_ABORT_NONE;
+	if (!spf_walk_still_valid(walk))
+		return SPF_ABORT_PTL;
+	if (spf_mm_seq_changed(mm, snap->seq))
+		return SPF_ABORT_SEQ_CHANGED;
+	if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
+		return SPF_ABORT_OTHER;
+	return SPF_ABORT_NONE;
 }
 
 /* Under the PTE lock, everything revalidated. */
@@ -168,7 +193,8 @@ static void spf_account(struct mm_struct *mm, unsigned long addr,
 }
 
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
-			      unsigned int flags, struct folio **folio)
+			      unsigned int flags, struct folio **folio,
+			      struct spf_wp *wp)
 {
 	struct spf_snapshot snap;
 	struct spf_pte_walk walk;
@@ -184,35 +210,46 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	if (ret != SPF_ABORT_NONE)
 		goto out_rcu;
 
+	/* A present PTE: a write-protect fault, or stock work. */
+	if (!pte_none(walk.pte)) {
+		ret = write ? spf_wp_try(&snap, &walk, addr, wp) :
+			      SPF_ABORT_PTE;
+		goto out_rcu;
+	}
+
 	/*
 	 * A write needs a page, whose allocation may sleep: leave the read
 	 * section for it, then walk again, since the tables may be gone.
 	 */
 	if (write) {
 		rcu_read_unlock();
-		*folio = spf_alloc_page(&snap, addr);
+		*folio = spf_alloc_page(&snap, addr, true);
 		if (!*folio)
 			return SPF_ABORT_ALLOC;
+		/* Orders the zeroing before the PTE store, as stock does. */
+		__folio_mark_uptodate(*folio);
 		rcu_read_lock();
 		ret = spf_walk_to_pte(mm, addr, &walk);
+		if (ret == SPF_ABORT_NONE && !pte_none(walk.pte))
+			ret = SPF_ABORT_PTE;	/* filled meanwhile */
 		if (ret != SPF_ABORT_NONE)
 			goto out_rcu;
 	}
 	spin_lock(walk.ptl);
-	if (!SPF_BROKEN_NO_REVALIDATE && !spf_walk_still_valid(&walk))
-		ret = SPF_ABORT_PTL;
-	else if (!SPF_BROKEN_NO_REVALIDATE &&
-		 spf_mm_seq_changed(mm, snap.seq))
-		ret = SPF_ABORT_SEQ_CHANGED;
-	else if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
-		ret = SPF_ABORT_OTHER;	/* OOM-reaped: stock sends SIGBUS */
-	else
+	ret = spf_revalidate(&snap, &walk);
+	if (ret == SPF_ABORT_NONE)
 		spf_commit(&snap, &walk, addr, *folio);
 	spin_unlock(walk.ptl);
 out_rcu:
 	rcu_read_unlock();
 	return ret;
 }
+
+static const enum spf_stat spf_wp_stat[] = {
+	[SPF_WP_REUSE] = SPF_STAT_SPEC_WP_REUSE,
+	[SPF_WP_COPY] = SPF_STAT_SPEC_WP_COPY,
+	[SPF_WP_ZERO] = SPF_STAT_SPEC_WP_ZERO,
+};
 
 /*
  * Try the fault without mmap_lock.  True: it is done and accounted, the
@@ -221,6 +258,7 @@ out_rcu:
 bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 		   unsigned int flags, struct pt_regs *regs)
 {
+	struct spf_wp wp = { .kind = SPF_WP_NONE };
 	struct folio *folio = NULL;
 	enum spf_abort ret;
 
@@ -230,7 +268,9 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 		return false;
 	}
 
-	ret = spf_try(mm, addr, flags, &folio);
+	ret = spf_try(mm, addr, flags, &folio, &wp);
+	if (wp.kind != SPF_WP_NONE)
+		spf_wp_finish(&wp);
 	if (ret != SPF_ABORT_NONE) {
 		if (folio)
 			folio_put(folio);	/* uncharges it too */
@@ -239,8 +279,13 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 	}
 
 	spf_account(mm, addr, regs);
-	spf_count(folio ? SPF_STAT_SPEC_WRITE : SPF_STAT_SPEC_READ);
-	trace_spf_spec(addr, folio != NULL);
+	if (wp.kind != SPF_WP_NONE) {
+		spf_count(spf_wp_stat[wp.kind]);
+		trace_spf_spec_wp(addr, wp.kind);
+	} else {
+		spf_count(folio ? SPF_STAT_SPEC_WRITE : SPF_STAT_SPEC_READ);
+		trace_spf_spec(addr, folio != NULL);
+	}
 	return true;
 }
 

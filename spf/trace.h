@@ -58,6 +58,23 @@ TRACE_EVENT(spf_spec,
 		  __entry->write ? "write" : "read")
 );
 
+/* A write-protect fault completed speculatively (spf/wp_fault.c). */
+TRACE_EVENT(spf_spec_wp,
+	TP_PROTO(unsigned long address, unsigned int kind),
+	TP_ARGS(address, kind),
+	TP_STRUCT__entry(
+		__field(unsigned long, address)
+		__field(unsigned int, kind)
+	),
+	TP_fast_assign(
+		__entry->address = address;
+		__entry->kind = kind;
+	),
+	TP_printk("address=0x%lx %s", __entry->address,
+		  __print_symbolic(__entry->kind, { 0, "reuse" },
+				   { 1, "copy" }, { 2, "zero" }))
+);
+
 /*
  * A speculative attempt gave up: one event per reason, so that
  * "perf stat -e 'spf:*'" counts each reason on its own line.

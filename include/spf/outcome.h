@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How a speculative attempt ends: one of two successes or one of the
+ * How a speculative attempt ends: one of five successes or one of the
  * abort reasons below, each with a debugfs counter (spec_read,
- * spec_write, abort_<reason>) and a tracepoint (spf:spf_spec,
+ * spec_write, spec_wp_reuse, spec_wp_copy, spec_wp_zero,
+ * abort_<reason>) and a tracepoint (spf:spf_spec, spf:spf_spec_wp,
  * spf:spf_abort_<reason>).
  *
  * Every arch fault that enters the lock_mm_and_find_vma hook ends in
- * exactly one of them: fault_hook == spec_read + spec_write + aborts.
+ * exactly one of them: fault_hook == the five spec_* + aborts.
  */
 #ifndef _SPF_OUTCOME_H
 #define _SPF_OUTCOME_H
@@ -21,7 +22,7 @@ enum spf_abort {
 	SPF_ABORT_NO_ANON_VMA,	/* write fault, VMA has no anon_vma */
 	SPF_ABORT_ACCESS,		/* the VMA forbids this access */
 	SPF_ABORT_PGTABLE,		/* a level above the PTE is none or huge */
-	SPF_ABORT_PTE,		/* the PTE is not none */
+	SPF_ABORT_PTE,		/* the PTE is one spf leaves to stock */
 	SPF_ABORT_PTL,		/* pmd or pte changed, seen under the lock */
 	SPF_ABORT_UFFD,		/* userfaultfd-registered VMA */
 	SPF_ABORT_ALLOC,		/* page allocation or memcg charge failed */

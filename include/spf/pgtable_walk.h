@@ -11,6 +11,7 @@ struct spf_pte_walk {
 	pmd_t *pmdp;
 	pmd_t pmd;		/* the value the walk followed */
 	pte_t *ptep;
+	pte_t pte;		/* the value found: none or present */
 	spinlock_t *ptl;
 };
 

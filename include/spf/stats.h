@@ -26,6 +26,9 @@ enum spf_stat {
 	SPF_STAT_PTL_LEAKED,	/* ...no record to defer with: left allocated */
 	SPF_STAT_SPEC_READ,	/* faults done speculatively: zero page mapped */
 	SPF_STAT_SPEC_WRITE,	/* faults done speculatively: new page mapped */
+	SPF_STAT_SPEC_WP_REUSE,	/* write-protect faults: page made writable */
+	SPF_STAT_SPEC_WP_COPY,	/* ...copy-on-write of an anonymous page */
+	SPF_STAT_SPEC_WP_ZERO,	/* ...the zero page replaced by a new page */
 	SPF_STAT_ABORT,		/* first of NR_SPF_ABORTS: abort_<reason> */
 	NR_SPF_STATS = SPF_STAT_ABORT + NR_SPF_ABORTS
 };

@@ -712,6 +712,7 @@ static inline int sim_table_entry_bad(unsigned long v)
 #define pmd_same(a, b)		(pmd_val(a) == pmd_val(b))
 #define pte_none(x)		(pte_val(x) == 0)
 #define pte_present(x)		(!!(pte_val(x) & _PAGE_PRESENT))
+#define pte_same(a, b)		(pte_val(a) == pte_val(b))
 
 static inline pgd_t *pgd_offset_pgd(pgd_t *pgd, unsigned long addr)
 {

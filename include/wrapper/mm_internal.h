@@ -5,7 +5,8 @@
  * header inlines that refer to them, rewritten to call through the
  * resolved pointers.  Each mirrors the 6.1 function of the same name
  * without the spf_ prefix; keep them in step with mm/memory.c's
- * handle_mm_fault() and do_anonymous_page().
+ * handle_mm_fault(), do_anonymous_page(), do_wp_page(), wp_page_reuse()
+ * and wp_page_copy().
  */
 #ifndef _SPF_WRAPPER_MM_INTERNAL_H
 #define _SPF_WRAPPER_MM_INTERNAL_H
@@ -31,6 +32,20 @@ struct spf_mm_internal {
 	void (*perf_sw_event)(u32 event_id, u64 nr, struct pt_regs *regs,
 			      u64 addr);
 	struct static_key *perf_swevent_enabled;	/* may be NULL */
+
+	/* The write-protect fault (spf/wp_fault.c). */
+	int (*ptep_set_access_flags)(struct vm_area_struct *vma,
+				     unsigned long address, pte_t *ptep,
+				     pte_t entry, int dirty);
+	pte_t (*ptep_clear_flush)(struct vm_area_struct *vma,
+				  unsigned long address, pte_t *ptep);
+	void (*page_move_anon_rmap)(struct page *page,
+				    struct vm_area_struct *vma);
+	void (*page_remove_rmap)(struct page *page,
+				 struct vm_area_struct *vma, bool compound);
+	void (*free_swap_cache)(struct page *page);
+	int (*page_cpupid_xchg_last)(struct page *page, int cpupid);
+	struct static_key_false *delayacct_key;		/* may be NULL */
 };
 
 extern struct spf_mm_internal spf_mm;

@@ -50,7 +50,9 @@ static void snap(struct snap *s)
 		snprintf(name, sizeof(name), "abort_%s", abort_names[i]);
 		s->aborts += spf_stat(name);
 	}
-	s->spec = spf_stat("spec_read") + spf_stat("spec_write");
+	s->spec = spf_stat("spec_read") + spf_stat("spec_write") +
+		  spf_stat("spec_wp_reuse") + spf_stat("spec_wp_copy") +
+		  spf_stat("spec_wp_zero");
 	s->fault_hook = spf_stat("fault_hook");
 	s->handle_hook = spf_stat("handle_hook");
 	s->stock = spf_stat("stock");
@@ -222,7 +224,8 @@ TEST_F(spf, perf_counts_tracepoints)
 
 	tp_fault = perf_value(csv, "spf:spf_fault");
 	tp_stock = perf_value(csv, "spf:spf_stock");
-	tp_spec = perf_value(csv, "spf:spf_spec");
+	tp_spec = perf_value(csv, "spf:spf_spec") +
+		  perf_value(csv, "spf:spf_spec_wp");
 	pf = perf_value(csv, "page-faults");
 	tp_aborts = 0;
 	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {

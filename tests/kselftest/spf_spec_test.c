@@ -179,7 +179,7 @@ static void meter_facts(struct facts *r, const struct meter *a,
 		return;
 	spf_counts_sub(&b->spf, &a->spf, &d);
 	for (i = 0; i < SPF_NR_CTRS; i++)
-		if (d.c[i] || i <= SPF_C_SPEC_WRITE)
+		if (d.c[i] || i < SPF_C_FIRST_ABORT)
 			factf(r, d.c[i], "spf.%s", spf_ctr_name(i));
 	fact(r, "spf.outcomes", spf_counts_outcomes(&d));
 }
@@ -377,7 +377,7 @@ static char *mix;
  *   chunk 1 page 0 read      stock (no PTE table)
  *   chunk 0 pages 1..2N read       spec_read: zero page
  *   chunk 0 pages 2N+1..3N write   spec_write
- *   chunk 0 pages 1..N write       abort_pte: COW of the zero page
+ *   chunk 0 pages 1..N write       spec_wp_zero: COW of the zero page
  *   chunk 1 pages 1..N write       spec_write
  */
 static void mix_touch(void)
@@ -499,11 +499,12 @@ TEST_F(spec, first_touches_speculate_with_stock_results)
 	EXPECT_EQ(MIX_FAULTS, spf_fact(&on, "fault_hook"));
 	EXPECT_EQ(2 * N, spf_fact(&on, "spec_read"));
 	EXPECT_EQ(2 * N, spf_fact(&on, "spec_write"));
-	EXPECT_EQ(N, spf_fact(&on, "abort_pte"));
+	EXPECT_EQ(N, spf_fact(&on, "spec_wp_zero"));
+	EXPECT_EQ(0, spf_fact(&on, "abort_pte"));
 	EXPECT_EQ(2, spf_fact(&on, "abort_pgtable") +
 		     spf_fact(&on, "abort_no_anon_vma"));
 	EXPECT_LE(1, spf_fact(&on, "abort_pgtable"));
-	EXPECT_EQ(MIX_FAULTS - 4 * N, spf_fact(&on, "stock"));
+	EXPECT_EQ(MIX_FAULTS - 5 * N, spf_fact(&on, "stock"));
 	expect_accounted(_metadata, &on);
 }
 
@@ -518,8 +519,9 @@ TEST_F(spec, perf_page_fault_events_match_stock)
 	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_pf"));
 	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_min"));
 	EXPECT_EQ(0, fact_get(&off, "perf_maj"));
-	EXPECT_EQ(4 * N, spf_fact(&on, "spec_read") +
-			 spf_fact(&on, "spec_write"));
+	EXPECT_EQ(5 * N, spf_fact(&on, "spec_read") +
+			 spf_fact(&on, "spec_write") +
+			 spf_fact(&on, "spec_wp_zero"));
 }
 
 TEST_F(spec, memcg_pgfault_and_anon_match_stock)
@@ -537,8 +539,9 @@ TEST_F(spec, memcg_pgfault_and_anon_match_stock)
 	in_memcg = false;
 	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "memcg_pgfault"));
 	EXPECT_EQ(MIX_WRITTEN * (long)page_size(), fact_get(&off, "memcg_anon"));
-	EXPECT_EQ(4 * N, spf_fact(&on, "spec_read") +
-			 spf_fact(&on, "spec_write"));
+	EXPECT_EQ(5 * N, spf_fact(&on, "spec_read") +
+			 spf_fact(&on, "spec_write") +
+			 spf_fact(&on, "spec_wp_zero"));
 }
 
 /* ---- Scenario: faults that end in a signal. */
@@ -1341,7 +1344,7 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 	char name[64][64];
 	long val[64], fault = -1, spec_all = -1, aborts = 0, pgtable = -1;
 	int fd, status, n, i, spec_seen = 0;
-	long spec_rd = -1, spec_wr = -1;
+	long spec_rd = -1, spec_wr = -1, spec_wp = -1;
 	ssize_t len;
 	pid_t pid;
 
@@ -1373,7 +1376,7 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 		       "-e", "spf:spf_spec", "--filter", rd,
 		       "-e", "spf:spf_spec", "--filter", wr,
 		       "-e", "spf:spf_fault", "-e", "spf:spf_spec",
-		       "-e", "spf:spf_abort_*",
+		       "-e", "spf:spf_spec_wp", "-e", "spf:spf_abort_*",
 		       exe, "--tp-toucher", NULL);
 		_exit(127);
 	}
@@ -1392,6 +1395,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 			else
 				spec_all = val[i];
 			spec_seen++;
+		} else if (!strcmp(name[i], "spf:spf_spec_wp")) {
+			spec_wp = val[i];
 		} else if (!strcmp(name[i], "spf:spf_fault")) {
 			fault = val[i];
 		} else if (!strncmp(name[i], "spf:spf_abort_", 14)) {
@@ -1400,14 +1405,15 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 				pgtable = val[i];
 		}
 	}
-	TH_LOG("perf: fault=%ld spec=%ld (region: %ld read, %ld write) aborts=%ld",
-	       fault, spec_all, spec_rd, spec_wr, aborts);
+	TH_LOG("perf: fault=%ld spec=%ld (region: %ld read, %ld write) spec_wp=%ld aborts=%ld",
+	       fault, spec_all, spec_rd, spec_wr, spec_wp, aborts);
 	EXPECT_EQ(3, spec_seen) TH_LOG("perf output:\n%s", csv);
 	EXPECT_EQ(N, spec_rd);
 	EXPECT_EQ(N, spec_wr);
 	EXPECT_LE(2 * N, spec_all);
 	EXPECT_LE(1, pgtable);
-	EXPECT_EQ(fault, spec_all + aborts);
+	EXPECT_LE(0, spec_wp) TH_LOG("perf output:\n%s", csv);
+	EXPECT_EQ(fault, spec_all + spec_wp + aborts);
 }
 
 int main(int argc, char **argv)

@@ -284,6 +284,9 @@ enum spf_ctr {
 	SPF_C_DISABLED,
 	SPF_C_SPEC_READ,
 	SPF_C_SPEC_WRITE,
+	SPF_C_SPEC_WP_REUSE,
+	SPF_C_SPEC_WP_COPY,
+	SPF_C_SPEC_WP_ZERO,
 	SPF_C_ABORT_SEQ_ODD,
 	SPF_C_ABORT_SEQ_CHANGED,
 	SPF_C_ABORT_NO_VMA,
@@ -310,6 +313,9 @@ static inline const char *spf_ctr_name(int c)
 		[SPF_C_DISABLED] = "disabled",
 		[SPF_C_SPEC_READ] = "spec_read",
 		[SPF_C_SPEC_WRITE] = "spec_write",
+		[SPF_C_SPEC_WP_REUSE] = "spec_wp_reuse",
+		[SPF_C_SPEC_WP_COPY] = "spec_wp_copy",
+		[SPF_C_SPEC_WP_ZERO] = "spec_wp_zero",
 		[SPF_C_ABORT_SEQ_ODD] = "abort_seq_odd",
 		[SPF_C_ABORT_SEQ_CHANGED] = "abort_seq_changed",
 		[SPF_C_ABORT_NO_VMA] = "abort_no_vma",
@@ -377,19 +383,24 @@ static inline void spf_counts_sub(const struct spf_counts *b,
  * Of a delta: the speculative completions and aborts, which every hook
  * entry ends in exactly one of.
  */
+static inline long spf_counts_spec(const struct spf_counts *d)
+{
+	long sum = 0;
+	int i;
+
+	for (i = SPF_C_SPEC_READ; i < SPF_C_FIRST_ABORT; i++)
+		sum += d->c[i];
+	return sum;
+}
+
 static inline long spf_counts_outcomes(const struct spf_counts *d)
 {
-	long sum = d->c[SPF_C_SPEC_READ] + d->c[SPF_C_SPEC_WRITE];
+	long sum = spf_counts_spec(d);
 	int i;
 
 	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++)
 		sum += d->c[i];
 	return sum;
-}
-
-static inline long spf_counts_spec(const struct spf_counts *d)
-{
-	return d->c[SPF_C_SPEC_READ] + d->c[SPF_C_SPEC_WRITE];
 }
 
 /* "name=delta" for every counter that moved, for failure messages. */

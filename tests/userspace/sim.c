@@ -46,6 +46,7 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
+#include <spf/wp_fault.h>
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mmap_lock.h>
@@ -998,6 +999,24 @@ void sim_check_pending(struct sim_counts *c)
 		if (!sim_check_one(&sim_pend[i]))
 			sim_pend[j++] = sim_pend[i];
 	sim_npend = j;
+}
+
+/*
+ * The write-protect fault (spf/wp_fault.c) is not simulated: this
+ * address space has no fork, no shared pages and no rmap.  A write to a
+ * present read-only PTE goes to the locked fault, as before the module
+ * had the path; the in-guest tests cover it (spf_abort_test's wp_*
+ * cases, spf_race_test's fork and exit cases).
+ */
+enum spf_abort spf_wp_try(struct spf_snapshot *snap,
+			  struct spf_pte_walk *walk, unsigned long addr,
+			  struct spf_wp *wp)
+{
+	return SPF_ABORT_PTE;
+}
+
+void spf_wp_finish(struct spf_wp *wp)
+{
 }
 
 /* ---- the commit side, called from spf_commit() ---- */

@@ -11,7 +11,11 @@ out=/tmp/spf-latency.out
 d=/sys/kernel/debug/spf
 . "$dir/../lib/tap.sh"
 . "$dir/../lib/bpftrace.sh"
-spec() { echo $(($(cat $d/spec_read) + $(cat $d/spec_write))); }
+spec() {
+	echo $(($(cat $d/spec_read) + $(cat $d/spec_write) + \
+		$(cat $d/spec_wp_reuse) + $(cat $d/spec_wp_copy) + \
+		$(cat $d/spec_wp_zero)))
+}
 
 s0=$(spec)
 bpftrace "$dir/spf-latency.bt" >"$out" 2>&1 &

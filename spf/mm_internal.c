@@ -35,6 +35,9 @@ static int spf_mm_internal_wp_init(void)
 	ret = ret ?: spf_resolve(spf_mm.page_cpupid_xchg_last,
 				 "page_cpupid_xchg_last", SPF_WHY_WP);
 #endif
+	ret = ret ?: spf_resolve(spf_mm.page_add_file_rmap,
+				 "page_add_file_rmap",
+				 "for the speculative file read fault");
 	/* A data symbol, like perf_swevent_enabled below. */
 	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
 	return ret;

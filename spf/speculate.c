@@ -56,6 +56,8 @@
 #include <spf/snapshot.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
+#include <spf/decline.h>
+#include <spf/file_fault.h>
 #include <spf/wp_fault.h>
 #include <wrapper/mm_internal.h>
 #include "trace.h"
@@ -75,6 +77,7 @@ static void (*const spf_abort_trace[NR_SPF_ABORTS])(unsigned long addr) = {
 	[SPF_ABORT_PTL] = trace_spf_abort_ptl,
 	[SPF_ABORT_UFFD] = trace_spf_abort_uffd,
 	[SPF_ABORT_ALLOC] = trace_spf_abort_alloc,
+	[SPF_ABORT_PAGECACHE] = trace_spf_abort_pagecache,
 	[SPF_ABORT_OTHER] = trace_spf_abort_other,
 };
 
@@ -84,12 +87,10 @@ void spf_abort(enum spf_abort reason, unsigned long addr)
 	spf_abort_trace[reason](addr);
 }
 
-/* Is the copied VMA one this path handles, for this access? */
-static enum spf_abort spf_vma_suitable(struct vm_area_struct *vma,
-				       unsigned int flags)
+/* What no kind of speculative fault handles, anonymous or file. */
+static enum spf_abort spf_vma_common(struct vm_area_struct *vma)
 {
-	if (!vma_is_anonymous(vma) || (vma->vm_flags & VM_SHARED) ||
-	    (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_IO)))
+	if (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_IO))
 		return SPF_ABORT_NOT_ANON;
 	if (vma->vm_flags & __VM_UFFD_FLAGS)
 		return SPF_ABORT_UFFD;
@@ -97,15 +98,9 @@ static enum spf_abort spf_vma_suitable(struct vm_area_struct *vma,
 	if (vma->vm_userfaultfd_ctx.ctx)
 		return SPF_ABORT_UFFD;
 #endif
-	/* mlock, MTE tags and a VMA mempolicy (refcounted) stay stock. */
+	/* mlock and MTE tags stay stock. */
 	if (vma->vm_flags & (VM_LOCKED | VM_MTE))
 		return SPF_ABORT_OTHER;
-	if (vma_policy(vma))
-		return SPF_ABORT_OTHER;
-	if (!spf_arch_access_ok(vma, flags))
-		return SPF_ABORT_ACCESS;
-	if ((flags & FAULT_FLAG_WRITE) && !vma->anon_vma)
-		return SPF_ABORT_NO_ANON_VMA;
 	return SPF_ABORT_NONE;
 }
 
@@ -192,9 +187,51 @@ static void spf_account(struct mm_struct *mm, unsigned long addr,
 	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS_MIN, regs, addr);
 }
 
+/* What a completed attempt did, for its counters and tracepoint. */
+struct spf_done {
+	struct folio *folio;		/* a first-touch write: the new page */
+	struct spf_wp wp;		/* a write-protect fault */
+	unsigned int file_mapped;	/* a file read: the PTEs it set */
+};
+
+/* The checks of the copied VMA, by kind; a file write is noted. */
+static enum spf_abort spf_check_vma(struct mm_struct *mm,
+				    struct spf_snapshot *snap,
+				    unsigned int flags)
+{
+	struct vm_area_struct *vma = &snap->vma;
+	bool anon = vma_is_anonymous(vma);
+	enum spf_abort ret;
+
+	if (anon) {
+		ret = vma->vm_flags & VM_SHARED ? SPF_ABORT_NOT_ANON :
+						  SPF_ABORT_NONE;
+	} else {
+		ret = spf_file_suitable(vma, flags);
+		/*
+		 * Writes in a file VMA come in runs, and go stock: let the
+		 * next ones go before the redirection (spf/decline.c).  The
+		 * copy's range is one state of the tree, as the count said.
+		 */
+		if (ret == SPF_ABORT_NOT_ANON)
+			spf_decline_note(mm, vma->vm_start, vma->vm_end,
+					 snap->seq);
+	}
+	if (ret == SPF_ABORT_NONE)
+		ret = spf_vma_common(vma);
+	/* A VMA mempolicy is refcounted: allocations stay stock. */
+	if (ret == SPF_ABORT_NONE && anon && vma_policy(vma))
+		ret = SPF_ABORT_OTHER;
+	if (ret == SPF_ABORT_NONE && !spf_arch_access_ok(vma, flags))
+		ret = SPF_ABORT_ACCESS;
+	if (ret == SPF_ABORT_NONE && anon && (flags & FAULT_FLAG_WRITE) &&
+	    !vma->anon_vma)
+		ret = SPF_ABORT_NO_ANON_VMA;
+	return ret;
+}
+
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
-			      unsigned int flags, struct folio **folio,
-			      struct spf_wp *wp)
+			      unsigned int flags, struct spf_done *done)
 {
 	struct spf_snapshot snap;
 	struct spf_pte_walk walk;
@@ -204,7 +241,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	rcu_read_lock();
 	ret = spf_vma_snapshot(mm, addr, &snap);
 	if (ret == SPF_ABORT_NONE)
-		ret = spf_vma_suitable(&snap.vma, flags);
+		ret = spf_check_vma(mm, &snap, flags);
 	if (ret == SPF_ABORT_NONE)
 		ret = spf_walk_to_pte(mm, addr, &walk);
 	if (ret != SPF_ABORT_NONE)
@@ -212,8 +249,13 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 
 	/* A present PTE: a write-protect fault, or stock work. */
 	if (!pte_none(walk.pte)) {
-		ret = write ? spf_wp_try(&snap, &walk, addr, wp) :
-			      SPF_ABORT_PTE;
+		ret = write && vma_is_anonymous(&snap.vma) ?
+		      spf_wp_try(&snap, &walk, addr, &done->wp) :
+		      SPF_ABORT_PTE;
+		goto out_rcu;
+	}
+	if (!vma_is_anonymous(&snap.vma)) {
+		ret = spf_file_try(&snap, &walk, addr, &done->file_mapped);
 		goto out_rcu;
 	}
 
@@ -223,11 +265,11 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	 */
 	if (write) {
 		rcu_read_unlock();
-		*folio = spf_alloc_page(&snap, addr, true);
-		if (!*folio)
+		done->folio = spf_alloc_page(&snap, addr, true);
+		if (!done->folio)
 			return SPF_ABORT_ALLOC;
 		/* Orders the zeroing before the PTE store, as stock does. */
-		__folio_mark_uptodate(*folio);
+		__folio_mark_uptodate(done->folio);
 		rcu_read_lock();
 		ret = spf_walk_to_pte(mm, addr, &walk);
 		if (ret == SPF_ABORT_NONE && !pte_none(walk.pte))
@@ -238,7 +280,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	spin_lock(walk.ptl);
 	ret = spf_revalidate(&snap, &walk);
 	if (ret == SPF_ABORT_NONE)
-		spf_commit(&snap, &walk, addr, *folio);
+		spf_commit(&snap, &walk, addr, done->folio);
 	spin_unlock(walk.ptl);
 out_rcu:
 	rcu_read_unlock();
@@ -251,6 +293,22 @@ static const enum spf_stat spf_wp_stat[] = {
 	[SPF_WP_ZERO] = SPF_STAT_SPEC_WP_ZERO,
 };
 
+static void spf_count_done(unsigned long addr, const struct spf_done *done)
+{
+	if (done->wp.kind != SPF_WP_NONE) {
+		spf_count(spf_wp_stat[done->wp.kind]);
+		trace_spf_spec_wp(addr, done->wp.kind);
+	} else if (done->file_mapped) {
+		spf_count(SPF_STAT_SPEC_FILE);
+		spf_count_add(SPF_STAT_FILE_MAPPED, done->file_mapped);
+		trace_spf_spec_file(addr, done->file_mapped);
+	} else {
+		spf_count(done->folio ? SPF_STAT_SPEC_WRITE :
+					SPF_STAT_SPEC_READ);
+		trace_spf_spec(addr, done->folio != NULL);
+	}
+}
+
 /*
  * Try the fault without mmap_lock.  True: it is done and accounted, the
  * arch handler must return.  False: nothing changed, take the stock path.
@@ -258,8 +316,7 @@ static const enum spf_stat spf_wp_stat[] = {
 bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 		   unsigned int flags, struct pt_regs *regs)
 {
-	struct spf_wp wp = { .kind = SPF_WP_NONE };
-	struct folio *folio = NULL;
+	struct spf_done done = { .wp.kind = SPF_WP_NONE };
 	enum spf_abort ret;
 
 	if (mm != current->mm ||
@@ -268,24 +325,18 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 		return false;
 	}
 
-	ret = spf_try(mm, addr, flags, &folio, &wp);
-	if (wp.kind != SPF_WP_NONE)
-		spf_wp_finish(&wp);
+	ret = spf_try(mm, addr, flags, &done);
+	if (done.wp.kind != SPF_WP_NONE)
+		spf_wp_finish(&done.wp);
 	if (ret != SPF_ABORT_NONE) {
-		if (folio)
-			folio_put(folio);	/* uncharges it too */
+		if (done.folio)
+			folio_put(done.folio);	/* uncharges it too */
 		spf_abort(ret, addr);
 		return false;
 	}
 
 	spf_account(mm, addr, regs);
-	if (wp.kind != SPF_WP_NONE) {
-		spf_count(spf_wp_stat[wp.kind]);
-		trace_spf_spec_wp(addr, wp.kind);
-	} else {
-		spf_count(folio ? SPF_STAT_SPEC_WRITE : SPF_STAT_SPEC_READ);
-		trace_spf_spec(addr, folio != NULL);
-	}
+	spf_count_done(addr, &done);
 	return true;
 }
 
@@ -311,6 +362,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 
 	if (ret)
 		return ret;
+	spf_file_fault_init(debugfs_dir);
 	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
 				   NULL, &spf_inject_fops);
 	return 0;

@@ -35,6 +35,8 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_SPEC_WP_REUSE] = "spec_wp_reuse",
 	[SPF_STAT_SPEC_WP_COPY]	= "spec_wp_copy",
 	[SPF_STAT_SPEC_WP_ZERO]	= "spec_wp_zero",
+	[SPF_STAT_SPEC_FILE]	= "spec_file",
+	[SPF_STAT_FILE_MAPPED]	= "file_mapped",
 	[SPF_STAT_ABORT + SPF_ABORT_SEQ_ODD] = "abort_seq_odd",
 	[SPF_STAT_ABORT + SPF_ABORT_SEQ_CHANGED] = "abort_seq_changed",
 	[SPF_STAT_ABORT + SPF_ABORT_NO_VMA] = "abort_no_vma",
@@ -46,6 +48,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_ABORT + SPF_ABORT_PTL] = "abort_ptl",
 	[SPF_STAT_ABORT + SPF_ABORT_UFFD] = "abort_uffd",
 	[SPF_STAT_ABORT + SPF_ABORT_ALLOC] = "abort_alloc",
+	[SPF_STAT_ABORT + SPF_ABORT_PAGECACHE] = "abort_pagecache",
 	[SPF_STAT_ABORT + SPF_ABORT_OTHER] = "abort_other",
 };
 

@@ -58,22 +58,38 @@ TRACE_EVENT(spf_spec,
 		  __entry->write ? "write" : "read")
 );
 
-/* A write-protect fault completed speculatively (spf/wp_fault.c). */
-TRACE_EVENT(spf_spec_wp,
-	TP_PROTO(unsigned long address, unsigned int kind),
-	TP_ARGS(address, kind),
+/*
+ * Other kinds of fault completed speculatively, with one detail: for a
+ * file read fault (spf/file_fault.c) the PTEs it set, as printed here.
+ */
+DECLARE_EVENT_CLASS(spf_spec_kind,
+	TP_PROTO(unsigned long address, unsigned int detail),
+	TP_ARGS(address, detail),
 	TP_STRUCT__entry(
 		__field(unsigned long, address)
-		__field(unsigned int, kind)
+		__field(unsigned int, detail)
 	),
 	TP_fast_assign(
 		__entry->address = address;
-		__entry->kind = kind;
+		__entry->detail = detail;
 	),
+	TP_printk("address=0x%lx mapped=%u", __entry->address,
+		  __entry->detail)
+);
+
+DEFINE_EVENT(spf_spec_kind, spf_spec_file,
+	TP_PROTO(unsigned long address, unsigned int mapped),
+	TP_ARGS(address, mapped));
+
+/* A write-protect fault (spf/wp_fault.c): how it was resolved. */
+DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_wp,
+	TP_PROTO(unsigned long address, unsigned int kind),
+	TP_ARGS(address, kind),
 	TP_printk("address=0x%lx %s", __entry->address,
-		  __print_symbolic(__entry->kind, { 0, "reuse" },
+		  __print_symbolic(__entry->detail, { 0, "reuse" },
 				   { 1, "copy" }, { 2, "zero" }))
 );
+
 
 /*
  * A speculative attempt gave up: one event per reason, so that
@@ -112,6 +128,8 @@ DEFINE_EVENT(spf_abort, spf_abort_ptl,
 DEFINE_EVENT(spf_abort, spf_abort_uffd,
 	TP_PROTO(unsigned long address), TP_ARGS(address));
 DEFINE_EVENT(spf_abort, spf_abort_alloc,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_pagecache,
 	TP_PROTO(unsigned long address), TP_ARGS(address));
 DEFINE_EVENT(spf_abort, spf_abort_other,
 	TP_PROTO(unsigned long address), TP_ARGS(address));

@@ -44,15 +44,15 @@
  * other mm's reuse test counts the reference spf holds).
  *
  * Where spf gives up and stock does the work: KSM pages, a page off
- * the LRU (stock drains the per-CPU LRU caches, which may drop a
- * reference and allow reuse), a page in the swap cache that might be
- * reused (stock frees its swap slot first), mmu notifiers on the mm
- * (stock calls them around the copy; registering one takes mmap_lock
- * for write, which moves the count), delay accounting on (stock times
- * the copy), a poisoned source page (stock reports it), and any PTE
- * that is not a read-only, accessible mapping of an anonymous page or
- * the zero page (a writable PTE is a spurious or dirty-bit fault,
- * NUMA hinting, device pages).
+ * the LRU whose reuse depends on draining the per-CPU LRU caches (which
+ * may drop a reference and allow it), a page in the swap cache that
+ * might be reused (stock frees its swap slot first), mmu notifiers on
+ * the mm (stock calls them around the copy; registering one takes
+ * mmap_lock for write, which moves the count), delay accounting on
+ * (stock times the copy), a poisoned source page (stock reports it),
+ * and any PTE that is not a read-only, accessible mapping of an
+ * anonymous page or the zero page (a writable PTE is a spurious or
+ * dirty-bit fault, NUMA hinting, device pages).
  */
 #include <linux/highmem.h>
 #include <linux/ksm.h>
@@ -79,7 +79,13 @@ static enum spf_abort spf_wp_may_reuse(struct vm_area_struct *vma,
 	*reuse = false;
 	if (folio_ref_count(folio) > 3)
 		return SPF_ABORT_NONE;
-	if (!folio_test_lru(folio))
+	/*
+	 * Off the LRU, stock drains this CPU's LRU caches first, which
+	 * drops at most one reference: with two more than the test below
+	 * allows, it copies all the same.  Otherwise the drain decides.
+	 */
+	if (!folio_test_lru(folio) &&
+	    folio_ref_count(folio) <= 2 + folio_test_swapcache(folio))
 		return SPF_ABORT_PTE;
 	if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))
 		return SPF_ABORT_NONE;

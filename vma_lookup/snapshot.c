@@ -79,6 +79,7 @@ static void spf_vma_declined(struct mm_struct *mm, struct vm_area_struct *vma,
 enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 				struct spf_snapshot *snap)
 {
+	const struct vm_operations_struct *ops;
 	struct vm_area_struct *vma;
 
 	if (!spf_mm_seq_begin(mm, &snap->seq))
@@ -88,12 +89,14 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 	if (!vma)
 		return SPF_ABORT_NO_VMA;
 	/*
-	 * A file or special mapping goes stock whatever the copy says:
-	 * turn it down from the live field, before paying for the copy.
-	 * Unvalidated, this may misname the reason of an abort during a
-	 * write section, never let a fault through.
+	 * A special mapping, or a file whose pages spf cannot map (its
+	 * ->map_pages is not filemap_map_pages()), goes stock whatever the
+	 * copy says: turn it down from the live field, before paying for
+	 * the copy.  Unvalidated, this may misname the reason of an abort
+	 * during a write section, never let a fault through.
 	 */
-	if (READ_ONCE(vma->vm_ops)) {
+	ops = READ_ONCE(vma->vm_ops);
+	if (ops && ops->map_pages != filemap_map_pages) {
 		spf_vma_declined(mm, vma, addr, snap->seq);
 		return SPF_ABORT_NOT_ANON;
 	}

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How a speculative attempt ends: one of five successes or one of the
+ * How a speculative attempt ends: one of six successes or one of the
  * abort reasons below, each with a debugfs counter (spec_read,
- * spec_write, spec_wp_reuse, spec_wp_copy, spec_wp_zero,
+ * spec_write, spec_wp_reuse, spec_wp_copy, spec_wp_zero, spec_file,
  * abort_<reason>) and a tracepoint (spf:spf_spec, spf:spf_spec_wp,
- * spf:spf_abort_<reason>).
+ * spf:spf_spec_file, spf:spf_abort_<reason>).
  *
  * Every arch fault that enters the lock_mm_and_find_vma hook ends in
- * exactly one of them: fault_hook == the five spec_* + aborts.
+ * exactly one of them: fault_hook == the six spec_* + aborts.
  */
 #ifndef _SPF_OUTCOME_H
 #define _SPF_OUTCOME_H
@@ -26,6 +26,7 @@ enum spf_abort {
 	SPF_ABORT_PTL,		/* pmd or pte changed, seen under the lock */
 	SPF_ABORT_UFFD,		/* userfaultfd-registered VMA */
 	SPF_ABORT_ALLOC,		/* page allocation or memcg charge failed */
+	SPF_ABORT_PAGECACHE,	/* file page not cached, ready and unlocked */
 	SPF_ABORT_OTHER,		/* anything else the path does not handle */
 	NR_SPF_ABORTS
 };

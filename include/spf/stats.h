@@ -29,6 +29,8 @@ enum spf_stat {
 	SPF_STAT_SPEC_WP_REUSE,	/* write-protect faults: page made writable */
 	SPF_STAT_SPEC_WP_COPY,	/* ...copy-on-write of an anonymous page */
 	SPF_STAT_SPEC_WP_ZERO,	/* ...the zero page replaced by a new page */
+	SPF_STAT_SPEC_FILE,	/* file read faults: cached pages mapped */
+	SPF_STAT_FILE_MAPPED,	/* ...and the PTEs they set (fault-around) */
 	SPF_STAT_ABORT,		/* first of NR_SPF_ABORTS: abort_<reason> */
 	NR_SPF_STATS = SPF_STAT_ABORT + NR_SPF_ABORTS
 };
@@ -42,6 +44,11 @@ DECLARE_PER_CPU(struct spf_stats, spf_stats);
 static inline void spf_count(enum spf_stat stat)
 {
 	this_cpu_inc(spf_stats.count[stat]);
+}
+
+static inline void spf_count_add(enum spf_stat stat, unsigned int n)
+{
+	this_cpu_add(spf_stats.count[stat], n);
 }
 
 static inline void spf_count_abort(enum spf_abort reason)

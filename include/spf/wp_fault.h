@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The speculative write-protect fault (spf/wp_fault.c), as the fault
- * attempt in spf/speculate.c calls it, and what it shares with that
- * attempt: the page allocation and the revalidation under the PTE lock.
+ * attempt in spf/speculate.c calls it.
  */
 #ifndef _SPF_WP_FAULT_H
 #define _SPF_WP_FAULT_H
 
 #include <linux/mm_types.h>
-#include <spf/outcome.h>
-#include <spf/pgtable_walk.h>
-#include <spf/snapshot.h>
+#include <spf/attempt.h>
 
 /* What a completed write-protect fault did; the spf_spec_wp kinds. */
 enum spf_wp_kind {
@@ -31,11 +28,5 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 			  struct spf_pte_walk *walk, unsigned long addr,
 			  struct spf_wp *wp);
 void spf_wp_finish(struct spf_wp *wp);
-
-/* In spf/speculate.c. */
-struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero);
-enum spf_abort spf_revalidate(struct spf_snapshot *snap,
-			      const struct spf_pte_walk *walk);
 
 #endif

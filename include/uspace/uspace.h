@@ -328,6 +328,7 @@ static inline int test_bit(long nr, const unsigned long *addr)
 #define DECLARE_PER_CPU(type, name)	extern __typeof__(type) name
 #define DEFINE_PER_CPU(type, name)	__typeof__(type) name
 #define this_cpu_inc(pcp)	__atomic_fetch_add(&(pcp), 1, __ATOMIC_RELAXED)
+#define this_cpu_add(pcp, n)	__atomic_fetch_add(&(pcp), (n), __ATOMIC_RELAXED)
 
 /* ---- RCU (tests/userspace/rcu.c) ---- */
 
@@ -832,7 +833,18 @@ extern struct page sim_zero_page;
 
 struct file;
 struct mempolicy;
-struct vm_operations_struct;
+/* The sim's VMAs are all anonymous: vm_ops is always NULL. */
+struct vm_fault;
+struct vm_operations_struct {
+	int (*map_pages)(struct vm_fault *vmf, unsigned long start,
+			 unsigned long end);
+};
+
+static inline int filemap_map_pages(struct vm_fault *vmf,
+				    unsigned long start, unsigned long end)
+{
+	return 0;
+}
 struct userfaultfd_ctx;
 
 struct vm_userfaultfd_ctx {

@@ -46,6 +46,10 @@ struct spf_mm_internal {
 	void (*free_swap_cache)(struct page *page);
 	int (*page_cpupid_xchg_last)(struct page *page, int cpupid);
 	struct static_key_false *delayacct_key;		/* may be NULL */
+
+	/* The file read fault (spf/file_fault.c). */
+	void (*page_add_file_rmap)(struct page *page,
+				   struct vm_area_struct *vma, bool compound);
 };
 
 extern struct spf_mm_internal spf_mm;

@@ -744,15 +744,15 @@ static void exit_round(void)
 
 /* ---- one case, start to end ---- */
 
-#define NR_COUNTERS 19
-#define FIRST_ABORT 6		/* after fault_hook and the five spec_* */
+#define NR_COUNTERS 21
+#define FIRST_ABORT 7		/* after fault_hook and the six spec_* */
 static const char *const counter_names[NR_COUNTERS] = {
 	"fault_hook", "spec_read", "spec_write",
-	"spec_wp_reuse", "spec_wp_copy", "spec_wp_zero",
+	"spec_wp_reuse", "spec_wp_copy", "spec_wp_zero", "spec_file",
 	"abort_seq_odd", "abort_seq_changed", "abort_no_vma",
 	"abort_not_anon", "abort_no_anon_vma", "abort_access",
 	"abort_pgtable", "abort_pte", "abort_ptl", "abort_uffd",
-	"abort_alloc", "abort_other", "stock",
+	"abort_alloc", "abort_pagecache", "abort_other", "stock",
 };
 
 /*

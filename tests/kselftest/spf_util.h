@@ -287,6 +287,7 @@ enum spf_ctr {
 	SPF_C_SPEC_WP_REUSE,
 	SPF_C_SPEC_WP_COPY,
 	SPF_C_SPEC_WP_ZERO,
+	SPF_C_SPEC_FILE,
 	SPF_C_ABORT_SEQ_ODD,
 	SPF_C_ABORT_SEQ_CHANGED,
 	SPF_C_ABORT_NO_VMA,
@@ -298,6 +299,7 @@ enum spf_ctr {
 	SPF_C_ABORT_PTL,
 	SPF_C_ABORT_UFFD,
 	SPF_C_ABORT_ALLOC,
+	SPF_C_ABORT_PAGECACHE,
 	SPF_C_ABORT_OTHER,
 	SPF_NR_CTRS
 };
@@ -316,6 +318,7 @@ static inline const char *spf_ctr_name(int c)
 		[SPF_C_SPEC_WP_REUSE] = "spec_wp_reuse",
 		[SPF_C_SPEC_WP_COPY] = "spec_wp_copy",
 		[SPF_C_SPEC_WP_ZERO] = "spec_wp_zero",
+		[SPF_C_SPEC_FILE] = "spec_file",
 		[SPF_C_ABORT_SEQ_ODD] = "abort_seq_odd",
 		[SPF_C_ABORT_SEQ_CHANGED] = "abort_seq_changed",
 		[SPF_C_ABORT_NO_VMA] = "abort_no_vma",
@@ -327,6 +330,7 @@ static inline const char *spf_ctr_name(int c)
 		[SPF_C_ABORT_PTL] = "abort_ptl",
 		[SPF_C_ABORT_UFFD] = "abort_uffd",
 		[SPF_C_ABORT_ALLOC] = "abort_alloc",
+		[SPF_C_ABORT_PAGECACHE] = "abort_pagecache",
 		[SPF_C_ABORT_OTHER] = "abort_other",
 	};
 

@@ -46,6 +46,7 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
+#include <spf/file_fault.h>
 #include <spf/wp_fault.h>
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>
@@ -1016,6 +1017,28 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 }
 
 void spf_wp_finish(struct spf_wp *wp)
+{
+}
+
+/*
+ * Nor is the file read fault (spf/file_fault.c): the sim has no files.
+ * Its VMAs are anonymous, so these are never reached.
+ */
+enum spf_abort spf_file_suitable(struct vm_area_struct *vma,
+				 unsigned int flags)
+{
+	return SPF_ABORT_NOT_ANON;
+}
+
+enum spf_abort spf_file_try(struct spf_snapshot *snap,
+			    struct spf_pte_walk *walk, unsigned long addr,
+			    unsigned int *mapped)
+{
+	*mapped = 0;
+	return SPF_ABORT_NOT_ANON;
+}
+
+void spf_file_fault_init(struct dentry *debugfs_dir)
 {
 }
 

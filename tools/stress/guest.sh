@@ -88,13 +88,13 @@ run_one() {
 	if [ -s "$W/after" ]; then
 		sr=$(delta "$W/before" "$W/after" spec_read)
 		sw=$(delta "$W/before" "$W/after" spec_write)
-		for k in spec_wp_reuse spec_wp_copy spec_wp_zero; do
+		for k in spec_wp_reuse spec_wp_copy spec_wp_zero spec_file; do
 			sw=$((sw + $(delta "$W/before" "$W/after" $k)))
 		done
 		fh=$(delta "$W/before" "$W/after" fault_hook)
 		ab=$(aborts "$W/before" "$W/after")
 		spec_total=$((spec_total + sr + sw))
-		extra=" fault_hook=$fh spec_read=$sr spec_write+wp=$sw aborts=$ab"
+		extra=" fault_hook=$fh spec_read=$sr spec_write+wp+file=$sw aborts=$ab"
 	fi
 	line="stress $name $mode: bogo-ops=$ops ($rate/s) rc=$rc fail-lines=$fails$extra"
 	echo "# $name $mode $ops $rate $rc $fails${extra}" >> "$W/table"

@@ -14,7 +14,7 @@ d=/sys/kernel/debug/spf
 spec() {
 	echo $(($(cat $d/spec_read) + $(cat $d/spec_write) + \
 		$(cat $d/spec_wp_reuse) + $(cat $d/spec_wp_copy) + \
-		$(cat $d/spec_wp_zero)))
+		$(cat $d/spec_wp_zero) + $(cat $d/spec_file)))
 }
 
 s0=$(spec)

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the kinds of speculative fault (spf/speculate.c, spf/wp_fault.c,
+ * spf/file_fault.c) share, from spf/speculate.c: the page allocation
+ * and the revalidation under the PTE lock.
+ */
+#ifndef _SPF_ATTEMPT_H
+#define _SPF_ATTEMPT_H
+
+#include <linux/mm_types.h>
+#include <spf/outcome.h>
+#include <spf/pgtable_walk.h>
+#include <spf/snapshot.h>
+
+struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
+			     bool zero);
+enum spf_abort spf_revalidate(struct spf_snapshot *snap,
+			      const struct spf_pte_walk *walk);
+
+#endif

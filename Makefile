@@ -10,6 +10,8 @@
 #   make run                  boot x86-64, fault benchmark with spf off and on
 #   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md);
 #                             BENCH_ARGS='--reps 9 --seconds 2' for longer runs
+#   make coverage             real programs' faults by type, the share spf
+#                             handles (x86-64; tools/coverage/run)
 #   make check                every test, both arches (see README)
 #   make debug-kernel         build the debug x86-64 kernel (hours; cached)
 #   make check-debug          every VM test on that kernel, kmemleak, soak
@@ -53,7 +55,7 @@ MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 
 export ARCH CROSS_COMPILE
 
-.PHONY: all module clean run check check-quick bench checkpatch tests deps \
+.PHONY: all module clean run check check-quick bench coverage checkpatch tests deps \
 	check-user bench-user check-debug debug-kernel soak docs
 
 all: module
@@ -95,6 +97,9 @@ soak:
 
 bench:
 	@$(TOP)/tools/bench/run --arch $(ARCH) $(BENCH_ARGS)
+
+coverage:
+	@$(TOP)/tools/coverage/run
 
 check-user:
 	@$(TOP)/tests/userspace/run

@@ -423,6 +423,8 @@ struct rw_semaphore {
 #define DECLARE_EVENT_CLASS(name, proto, args, tstruct, assign, print)
 #define DEFINE_EVENT(template, name, proto, args)			\
 	static inline void trace_##name(proto) { }
+#define DEFINE_EVENT_PRINT(template, name, proto, args, print)		\
+	static inline void trace_##name(proto) { }
 
 typedef void (*sim_mmap_lock_probe_t)(void *data, struct mm_struct *mm,
 				      const char *memcg_path, bool write,

@@ -33,6 +33,7 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 	p4d_t *p4dp, p4d;
 	pud_t *pudp, pud;
 
+	walk->no_table = false;
 	pgdp = pgd_offset(mm, addr);
 	pgd = READ_ONCE(*pgdp);
 	if (pgd_none(pgd) || pgd_bad(pgd))
@@ -50,6 +51,7 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 
 	walk->pmdp = pmd_offset_lockless(pudp, pud, addr);
 	walk->pmd = READ_ONCE(*walk->pmdp);
+	walk->no_table = pmd_none(walk->pmd);
 	if (pmd_none(walk->pmd) || !pmd_present(walk->pmd) ||
 	    pmd_leaf(walk->pmd) || pmd_devmap(walk->pmd) ||
 	    pmd_bad(walk->pmd))

@@ -241,8 +241,27 @@ static void spf_file_map_window(struct spf_file_map *m,
 }
 
 /*
- * Call under rcu_read_lock() with WALK at a none PTE, for a read fault
- * that spf_file_suitable() accepted.  *MAPPED: the PTEs set.
+ * With the pmd none, filemap_map_pmd() maps the window's first folio
+ * with a pmd if it is a PMD-sized huge page: spf leaves that to stock.
+ */
+static bool spf_file_pmd_mappable(struct spf_file_map *m,
+				  struct address_space *mapping, pgoff_t start)
+{
+	XA_STATE(xas, &mapping->i_pages, start);
+	struct folio *first;
+
+	if (folio_test_pmd_mappable(m->target))
+		return true;
+	do {
+		first = xas_find(&xas, m->end);
+	} while (xas_retry(&xas, first));
+	return first && !xa_is_value(first) && folio_test_pmd_mappable(first);
+}
+
+/*
+ * Call under rcu_read_lock() with WALK at a none PTE (of a table this
+ * fault adds, if walk->table), for a read fault that spf_file_suitable()
+ * accepted.  *MAPPED: the PTEs set.
  */
 enum spf_abort spf_file_try(struct spf_snapshot *snap,
 			    struct spf_pte_walk *walk, unsigned long addr,
@@ -277,9 +296,13 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 		ret = SPF_ABORT_PAGECACHE;
 		goto out;
 	}
+	if (walk->table && spf_file_pmd_mappable(&m, mapping, start)) {
+		ret = SPF_ABORT_PGTABLE;	/* stock maps it with a pmd */
+		goto out;
+	}
 	m.mmap_miss = READ_ONCE(file->f_ra.mmap_miss);
 
-	spin_lock(walk->ptl);
+	spf_commit_lock(snap->vma.vm_mm, walk);
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE) {
 		spf_file_map_window(&m, mapping, start);
@@ -291,7 +314,8 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 		if (pte_none(ptep_get(walk->ptep)))
 			ret = SPF_ABORT_PAGECACHE;
 	}
-	spin_unlock(walk->ptl);
+	/* A table this fault adds goes live with whatever it mapped. */
+	spf_commit_unlock(snap->vma.vm_mm, walk, m.mapped);
 	if (ret == SPF_ABORT_NONE || m.mapped)
 		WRITE_ONCE(file->f_ra.mmap_miss, m.mmap_miss);
 	*mapped = m.mapped;

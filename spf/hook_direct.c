@@ -119,7 +119,8 @@ unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
 asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
 	SPF_DIRECT_TRAMPOLINE(2) SPF_DIRECT_TRAMPOLINE(3)
 	SPF_DIRECT_TRAMPOLINE(4) SPF_DIRECT_TRAMPOLINE(5)
-	SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7));
+	SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7)
+	SPF_DIRECT_TRAMPOLINE(8) SPF_DIRECT_TRAMPOLINE(9));
 
 /* Their addresses, indexed by n, for register_ftrace_direct(). */
 asm("	.pushsection .rodata, \"a\"\n"
@@ -129,6 +130,7 @@ asm("	.pushsection .rodata, \"a\"\n"
 	"	.quad spf_direct_tramp_2, spf_direct_tramp_3\n"
 	"	.quad spf_direct_tramp_4, spf_direct_tramp_5\n"
 	"	.quad spf_direct_tramp_6, spf_direct_tramp_7\n"
+	"	.quad spf_direct_tramp_8, spf_direct_tramp_9\n"
 	"	.popsection\n");
 
 /* -ENODEV: the function has no fentry site (an inline's copy, notrace). */

@@ -38,6 +38,11 @@ static int spf_mm_internal_wp_init(void)
 	ret = ret ?: spf_resolve(spf_mm.page_add_file_rmap,
 				 "page_add_file_rmap",
 				 "for the speculative file read fault");
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	ret = ret ?: spf_resolve(spf_mm.hugepage_vma_check,
+				 "hugepage_vma_check",
+				 "to leave huge-page faults to the stock path");
+#endif
 	/* A data symbol, like perf_swevent_enabled below. */
 	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
 	return ret;

@@ -53,6 +53,7 @@
 #include <spf/broken.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_walk.h>
+#include <spf/pte_table.h>
 #include <spf/snapshot.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
@@ -131,9 +132,10 @@ struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
 }
 
 /*
- * Under walk->ptl: the pmd and PTE are as the walk found them, no write
- * section overlapped since the snapshot, and the OOM reaper has not
- * started on the mm (stock sends SIGBUS then).
+ * Under the commit lock: the pmd and PTE are as the walk found them (for
+ * a table this fault adds, the pmd still none), no write section
+ * overlapped since the snapshot, and the OOM reaper has not started on
+ * the mm (stock sends SIGBUS then).
  */
 enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 			      const struct spf_pte_walk *walk)
@@ -142,7 +144,8 @@ enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 
 	if (SPF_BROKEN_NO_REVALIDATE)
 		return SPF_ABORT_NONE;
-	if (!spf_walk_still_valid(walk))
+	if (walk->table ? !pmd_none(READ_ONCE(*walk->pmdp)) :
+			  !spf_walk_still_valid(walk))
 		return SPF_ABORT_PTL;
 	if (spf_mm_seq_changed(mm, snap->seq))
 		return SPF_ABORT_SEQ_CHANGED;
@@ -230,60 +233,151 @@ static enum spf_abort spf_check_vma(struct mm_struct *mm,
 	return ret;
 }
 
+/*
+ * Would stock map a huge page here (__handle_mm_fault()'s test, then
+ * do_huge_pmd_anonymous_page()'s alignment fallback)?  Then the missing
+ * table is stock's: spf never maps small pages where stock maps a THP.
+ */
+static bool spf_thp_would_map(struct vm_area_struct *vma, unsigned long addr)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return spf_mm.hugepage_vma_check(vma, vma->vm_flags, false, true,
+					 true) &&
+	       transhuge_vma_suitable(vma, addr & HPAGE_PMD_MASK);
+#else
+	return false;
+#endif
+}
+
+/* A none pmd this fault may fill with a table of its own. */
+static bool spf_may_add_table(struct spf_snapshot *snap,
+			      const struct spf_pte_walk *walk, enum spf_abort ret,
+			      unsigned long addr)
+{
+	return ret == SPF_ABORT_PGTABLE && walk->no_table &&
+	       spf_pte_tables_enabled() &&
+	       !(vma_is_anonymous(&snap->vma) &&
+		 spf_thp_would_map(&snap->vma, addr));
+}
+
+/*
+ * Under rcu_read_lock(): walk again after the read section was left.
+ * TABLE, if any, is attached to the walk when the pmd is still none,
+ * freed when a table appeared meanwhile (the fault then uses that one).
+ */
+static enum spf_abort spf_rewalk(struct mm_struct *mm, unsigned long addr,
+				 struct spf_pte_walk *walk, struct page *table)
+{
+	enum spf_abort ret = spf_walk_to_pte(mm, addr, walk);
+
+	if (table && ret == SPF_ABORT_PGTABLE && walk->no_table) {
+		walk->table = table;
+		walk->ptep = (pte_t *)page_address(table) + pte_index(addr);
+		walk->pte = __pte(0);
+		return SPF_ABORT_NONE;
+	}
+	if (table)
+		spf_pte_table_free(table);	/* never seen by anyone */
+	if (ret == SPF_ABORT_NONE && !pte_none(walk->pte))
+		ret = SPF_ABORT_PTE;		/* filled meanwhile */
+	return ret;
+}
+
+/*
+ * The commit's lock: the PTE table's, or for a table this fault adds,
+ * the pmd's (pgtable_rcu/pte_table.c).
+ */
+void spf_commit_lock(struct mm_struct *mm, struct spf_pte_walk *walk)
+{
+	if (walk->table)
+		walk->ptl = spf_pmd_lock(mm, walk->pmdp);
+	else
+		spin_lock(walk->ptl);
+}
+
+/* PUBLISH: the PTEs set in a table this fault adds go live with it. */
+void spf_commit_unlock(struct mm_struct *mm, struct spf_pte_walk *walk,
+		       bool publish)
+{
+	if (!walk->table) {
+		spin_unlock(walk->ptl);
+		return;
+	}
+	if (publish) {
+		spf_pte_table_publish(mm, walk->pmdp, walk->table);
+		walk->table = NULL;
+		spf_count(SPF_STAT_PTE_TABLES);
+	}
+	spf_pmd_unlock(mm, walk->ptl);
+}
+
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 			      unsigned int flags, struct spf_done *done)
 {
 	struct spf_snapshot snap;
-	struct spf_pte_walk walk;
+	struct spf_pte_walk walk = { .table = NULL };
+	struct page *table = NULL;
 	enum spf_abort ret;
 	bool write = flags & FAULT_FLAG_WRITE;
+	bool anon, add_table;
 
 	rcu_read_lock();
 	ret = spf_vma_snapshot(mm, addr, &snap);
 	if (ret == SPF_ABORT_NONE)
 		ret = spf_check_vma(mm, &snap, flags);
-	if (ret == SPF_ABORT_NONE)
-		ret = spf_walk_to_pte(mm, addr, &walk);
 	if (ret != SPF_ABORT_NONE)
+		goto out_rcu;
+	anon = vma_is_anonymous(&snap.vma);
+	ret = spf_walk_to_pte(mm, addr, &walk);
+	add_table = spf_may_add_table(&snap, &walk, ret, addr);
+	if (ret != SPF_ABORT_NONE && !add_table)
 		goto out_rcu;
 
 	/* A present PTE: a write-protect fault, or stock work. */
-	if (!pte_none(walk.pte)) {
-		ret = write && vma_is_anonymous(&snap.vma) ?
-		      spf_wp_try(&snap, &walk, addr, &done->wp) :
-		      SPF_ABORT_PTE;
-		goto out_rcu;
-	}
-	if (!vma_is_anonymous(&snap.vma)) {
-		ret = spf_file_try(&snap, &walk, addr, &done->file_mapped);
+	if (!add_table && !pte_none(walk.pte)) {
+		ret = write && anon ? spf_wp_try(&snap, &walk, addr, &done->wp) :
+				      SPF_ABORT_PTE;
 		goto out_rcu;
 	}
 
 	/*
-	 * A write needs a page, whose allocation may sleep: leave the read
-	 * section for it, then walk again, since the tables may be gone.
+	 * A write needs a page, a missing table a table: their allocation
+	 * may sleep, so leave the read section for it, then walk again,
+	 * since the tables may have changed.
 	 */
-	if (write) {
+	if (add_table || (anon && write)) {
 		rcu_read_unlock();
-		done->folio = spf_alloc_page(&snap, addr, true);
-		if (!done->folio)
-			return SPF_ABORT_ALLOC;
-		/* Orders the zeroing before the PTE store, as stock does. */
-		__folio_mark_uptodate(done->folio);
+		if (anon && write) {
+			done->folio = spf_alloc_page(&snap, addr, true);
+			if (!done->folio)
+				return SPF_ABORT_ALLOC;
+			/* The zeroing before the PTE store, as stock does. */
+			__folio_mark_uptodate(done->folio);
+		}
+		if (add_table) {
+			table = spf_pte_table_alloc(mm);
+			if (!table)
+				return SPF_ABORT_ALLOC;
+		}
 		rcu_read_lock();
-		ret = spf_walk_to_pte(mm, addr, &walk);
-		if (ret == SPF_ABORT_NONE && !pte_none(walk.pte))
-			ret = SPF_ABORT_PTE;	/* filled meanwhile */
+		ret = spf_rewalk(mm, addr, &walk, table);
 		if (ret != SPF_ABORT_NONE)
 			goto out_rcu;
 	}
-	spin_lock(walk.ptl);
+	if (!anon) {
+		ret = spf_file_try(&snap, &walk, addr, &done->file_mapped);
+		goto out_rcu;
+	}
+
+	spf_commit_lock(mm, &walk);
 	ret = spf_revalidate(&snap, &walk);
 	if (ret == SPF_ABORT_NONE)
 		spf_commit(&snap, &walk, addr, done->folio);
-	spin_unlock(walk.ptl);
+	spf_commit_unlock(mm, &walk, ret == SPF_ABORT_NONE);
 out_rcu:
 	rcu_read_unlock();
+	if (walk.table)
+		spf_pte_table_free(walk.table);	/* never published */
 	return ret;
 }
 
@@ -363,6 +457,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 	if (ret)
 		return ret;
 	spf_file_fault_init(debugfs_dir);
+	spf_pte_table_init(debugfs_dir);
 	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
 				   NULL, &spf_inject_fops);
 	return 0;

@@ -3,7 +3,7 @@
 #ifndef _SPF_HOOK_DIRECT_H
 #define _SPF_HOOK_DIRECT_H
 
-#define SPF_DIRECT_MAX	8
+#define SPF_DIRECT_MAX	10
 
 /* Trampoline n serves hook n. */
 extern const unsigned long spf_direct_tramps[SPF_DIRECT_MAX];

@@ -13,6 +13,8 @@ struct spf_pte_walk {
 	pte_t *ptep;
 	pte_t pte;		/* the value found: none or present */
 	spinlock_t *ptl;
+	bool no_table;		/* ended at pmdp, a none pmd (abort_pgtable) */
+	struct page *table;	/* a table this fault adds, not yet published */
 };
 
 enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,

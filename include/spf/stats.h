@@ -31,6 +31,7 @@ enum spf_stat {
 	SPF_STAT_SPEC_WP_ZERO,	/* ...the zero page replaced by a new page */
 	SPF_STAT_SPEC_FILE,	/* file read faults: cached pages mapped */
 	SPF_STAT_FILE_MAPPED,	/* ...and the PTEs they set (fault-around) */
+	SPF_STAT_PTE_TABLES,	/* PTE tables installed by speculative faults */
 	SPF_STAT_ABORT,		/* first of NR_SPF_ABORTS: abort_<reason> */
 	NR_SPF_STATS = SPF_STAT_ABORT + NR_SPF_ABORTS
 };

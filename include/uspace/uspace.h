@@ -794,6 +794,8 @@ static inline unsigned long pte_pfn(pte_t pte)
 }
 
 #define pte_page(pte)		pfn_to_page(pte_pfn(pte))
+/* Only for a table a fault adds, which the sim never does. */
+#define page_address(page)	((void *)(page))
 #define mk_pte(page, prot)	pfn_pte(page_to_pfn(page), (prot))
 #define pte_mkspecial(p)	__pte(pte_val(p) | _PAGE_SPECIAL)
 #define pte_mkwrite(p)		__pte(pte_val(p) | _PAGE_RW)

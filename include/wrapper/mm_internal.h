@@ -47,6 +47,11 @@ struct spf_mm_internal {
 	int (*page_cpupid_xchg_last)(struct page *page, int cpupid);
 	struct static_key_false *delayacct_key;		/* may be NULL */
 
+	/* A missing PTE table: would stock map a THP (spf/speculate.c)? */
+	bool (*hugepage_vma_check)(struct vm_area_struct *vma,
+				   unsigned long vm_flags, bool smaps,
+				   bool in_pf, bool enforce_sysfs);
+
 	/* The file read fault (spf/file_fault.c). */
 	void (*page_add_file_rmap)(struct page *page,
 				   struct vm_area_struct *vma, bool compound);

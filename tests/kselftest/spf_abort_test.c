@@ -298,8 +298,8 @@ TEST_F(abort, no_anon_vma_for_the_first_write)
 		return;
 	p = map_chunks(1);
 	ASSERT_NE(NULL, p);
-	MEASURE(&d, keep(p[0]));
-	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 1);
+	MEASURE(&d, keep(p[0]));	/* and spf adds the PTE table */
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, 1);
 	MEASURE(&d, touch_range(p, 1, N, false));
 	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
 	MEASURE(&d, touch_range(p, N + 1, N + 1, true));
@@ -347,32 +347,69 @@ TEST_F(abort, access_for_read_only_and_prot_none)
 }
 
 /*
- * The first fault in each 2 MiB region finds no PTE table, whatever the
- * access; the second one in the same region speculates.
+ * The first fault in each 2 MiB region finds no PTE table: spf adds one
+ * (pte_tables), for a read or a write, where stock would not map a huge
+ * page (THP is off in these chunks).  The VMA's first write still goes
+ * stock, for its anon_vma.
  */
-TEST_F(abort, pgtable_for_the_first_fault_in_each_2m_region)
+TEST_F(abort, pte_table_added_for_the_first_fault_in_each_2m_region)
 {
 	size_t pmd = pmd_bytes(), i;
 	struct spf_counts d;
+	long tables;
 	char *p;
 
 	if (!spec_ready(_metadata))
 		return;
 	p = map_chunks(8);
 	ASSERT_NE(NULL, p);
+	tables = spf_stat("pte_tables");
 	MEASURE(&d, touch_chunks(p, 0, 3, 0, false));
-	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 4);
+	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
+	EXPECT_EQ(4, spf_stat("pte_tables") - tables);
 	MEASURE(&d, touch_chunks(p, 0, 3, page_size(), false));
 	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
 
 	/* Writes: give the VMA its anon_vma in one chunk, then the rest. */
-	p[4 * pmd] = 1;
+	MEASURE(&d, p[4 * pmd] = 1);
+	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
+	tables = spf_stat("pte_tables");
 	MEASURE(&d, touch_chunks(p, 5, 7, 0, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 3);
+	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
+	EXPECT_EQ(3, spf_stat("pte_tables") - tables);
 	MEASURE(&d, touch_chunks(p, 5, 7, page_size(), true));
 	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
 	for (i = 4; i < 8; i++)
 		EXPECT_TRUE(page_is(p + i * pmd, 0, 1));
+	unmap_chunks(p, 8);
+}
+
+/*
+ * Where stock maps a huge page (THP on for the VMA, the chunk aligned),
+ * the missing table is left to it: never small pages where stock would
+ * have mapped a huge one.
+ */
+TEST_F(abort, pgtable_where_stock_maps_a_huge_page)
+{
+	struct spf_counts d;
+	char thp[128] = "";
+	long tables;
+	char *p;
+
+	if (!spec_ready(_metadata))
+		return;
+	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		      sizeof(thp));
+	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+		SKIP(return, "THP is off on this kernel: %s", thp);
+	p = map_chunks(2);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, madvise(p, 2 * pmd_bytes(), MADV_HUGEPAGE));
+	tables = spf_stat("pte_tables");
+	MEASURE(&d, touch_chunks(p, 0, 1, 0, false));
+	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 2);
+	EXPECT_EQ(0, spf_stat("pte_tables") - tables);
+	unmap_chunks(p, 2);
 }
 
 /* A write to the shared zero page: a new zeroed page replaces it. */

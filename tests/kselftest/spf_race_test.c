@@ -923,13 +923,26 @@ static double env_secs(const char *name, double def)
 static void race_loaded(struct __test_metadata *_metadata, int c)
 {
 	struct result res;
-	long outcomes = 0;
+	long outcomes = 0, tables;
 	int i;
 
 	if (!spf_loaded())
 		return;		/* the fixture skipped */
+	/*
+	 * Widen the window between a new PTE table's count check and its
+	 * publication, which free_pgtables() must not enter.
+	 */
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "20");
+	tables = spf_stat("pte_tables");
 	run_case(_metadata, c, env_secs("SPF_RACE_SECS", 5), &res);
+	tables = spf_stat("pte_tables") - tables;
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
 	report(_metadata, c, &res);
+	TH_LOG("%s: %ld PTE tables added by speculative faults",
+	       case_names[c], tables);
+	/* munmap frees the region's tables: refaults need new ones. */
+	if (c == C_MUNMAP)
+		EXPECT_LT(0, tables);
 	EXPECT_LE(10UL, res.nops);
 	ASSERT_TRUE(res.counters) {
 		TH_LOG("the module lacks one of the spec_* counters");

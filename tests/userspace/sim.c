@@ -47,6 +47,7 @@
 #include <spf/stats.h>
 #include <spf/vma_free.h>
 #include <spf/file_fault.h>
+#include <spf/pte_table.h>
 #include <spf/wp_fault.h>
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>
@@ -1039,6 +1040,42 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 }
 
 void spf_file_fault_init(struct dentry *debugfs_dir)
+{
+}
+
+/*
+ * Nor are PTE tables installed by faults (pgtable_rcu/pte_table.c): a
+ * missing table stays an abort, as before the module could add one.
+ */
+bool spf_pte_tables_enabled(void)
+{
+	return false;
+}
+
+struct page *spf_pte_table_alloc(struct mm_struct *mm)
+{
+	return NULL;
+}
+
+void spf_pte_table_free(struct page *table)
+{
+}
+
+spinlock_t *spf_pmd_lock(struct mm_struct *mm, pmd_t *pmdp)
+{
+	abort();	/* never reached: no table is ever added */
+}
+
+void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl)
+{
+}
+
+void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
+			   struct page *table)
+{
+}
+
+void spf_pte_table_init(struct dentry *debugfs_dir)
 {
 }
 

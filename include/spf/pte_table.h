@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A missing PTE table installed by a speculative fault
+ * (pgtable_rcu/pte_table.c).
+ */
+#ifndef _SPF_PTE_TABLE_H
+#define _SPF_PTE_TABLE_H
+
+#include <linux/mm_types.h>
+
+struct dentry;
+struct maple_tree;
+struct mmu_gather;
+struct spf_hook;
+
+bool spf_pte_tables_enabled(void);
+struct page *spf_pte_table_alloc(struct mm_struct *mm);
+void spf_pte_table_free(struct page *table);
+spinlock_t *spf_pmd_lock(struct mm_struct *mm, pmd_t *pmdp);
+void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl);
+void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
+			   struct page *table);
+
+void spf_free_pgtables(struct mmu_gather *tlb, struct maple_tree *mt,
+		       struct vm_area_struct *vma, unsigned long floor,
+		       unsigned long ceiling);
+int spf_free_pgtables_resolve(struct spf_hook *hook);
+void spf_pte_table_init(struct dentry *debugfs_dir);
+
+#endif

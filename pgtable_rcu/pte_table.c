@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A missing PTE table, installed without mmap_lock.
+ *
+ * Stock: the first fault in a 2 MiB region finds the pmd none and
+ * installs a new PTE table with pmd_install(): the pmd lock taken, the
+ * pmd still none, then mm_inc_nr_ptes(), smp_wmb() and pmd_populate().
+ * spf allocates the table outside RCU (it may sleep), fills the one or
+ * more PTEs of the fault into it while nobody else can see it, and
+ * publishes it the same way, in one critical section that also
+ * revalidates everything the fault depends on (the pmd still none, the
+ * write count unchanged, the mm not reaped).  Nothing is visible until
+ * the table is, so a fault given up leaves no trace but a freed table.
+ *
+ * Why the pmd lock: every other installer of a table or huge page at a
+ * pmd (pmd_install(), the THP fault, khugepaged, mremap's pmd moves)
+ * checks the pmd under that lock, so one of them wins and the others
+ * see the pmd taken.
+ *
+ * Why mm->page_table_lock as well: free_pgtables() clears pmds and frees
+ * their tables without any lock, under mmap_lock held for write (or
+ * downgraded from write, on munmap).  A fault whose count check passed
+ * just before such a writer took mmap_lock could still be between the
+ * check and pmd_populate() when free_pgtables() walks past that pmd:
+ * the new table would be left under a range with no VMA, mapping a page
+ * no one unmaps.  spf's hook on free_pgtables() takes and releases
+ * page_table_lock before the original runs, and the fault holds that
+ * lock from its count check to pmd_populate(): either the fault's table
+ * is in place before free_pgtables() starts (and is freed with the
+ * range, as a stock fault's would be), or the writer took mmap_lock
+ * before the check, which then sees the count moved.  The lock is taken
+ * inside the pmd lock; when the pmd lock is page_table_lock itself (no
+ * split pmd locks), once.
+ *
+ * The table's allocation mirrors pte_alloc_one(): x86-64 calls the
+ * kernel's own; arm64's is a header inline, which spf repeats (the page,
+ * its split lock, PageTable and the NR_PAGETABLE count) except where
+ * split locks are allocated apart (ALLOC_SPLIT_PTLOCKS) under lockdep,
+ * where a lock initialised here would be a lock class of its own: there
+ * spf installs no tables.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/mm.h>
+#include <asm/pgalloc.h>
+#include <spf/hook.h>
+#include <spf/hooks.h>
+#include <spf/pte_table.h>
+#include <spf/stats.h>
+#include <wrapper/symbols.h>
+#include <wrapper/tlb.h>
+
+static pgtable_t (*spf_kernel_pte_alloc_one)(struct mm_struct *mm);
+static bool (*spf_kernel_ptlock_alloc)(struct page *page);
+static void (*spf_kernel_ptlock_free)(struct page *page);
+static void (*spf_orig_free_pgtables)(struct mmu_gather *tlb,
+				      struct maple_tree *mt,
+				      struct vm_area_struct *vma,
+				      unsigned long floor,
+				      unsigned long ceiling);
+
+/* Can spf install tables on this kernel?  Set at init. */
+static bool spf_pte_tables_ok;
+
+/*
+ * debugfs inject_table_delay_us (test aid): a pause between the count
+ * check and pmd_populate(), the window free_pgtables() must not enter.
+ */
+static u32 spf_inject_table_delay_us;
+
+bool spf_pte_tables_enabled(void)
+{
+	return READ_ONCE(spf_pte_tables_ok);
+}
+
+struct page *spf_pte_table_alloc(struct mm_struct *mm)
+{
+	struct page *page;
+
+	if (spf_kernel_pte_alloc_one)
+		return spf_kernel_pte_alloc_one(mm);
+	page = alloc_page(GFP_PGTABLE_USER | __GFP_NORETRY | __GFP_NOWARN);
+	if (!page)
+		return NULL;
+	if (ALLOC_SPLIT_PTLOCKS && !spf_kernel_ptlock_alloc(page)) {
+		__free_page(page);
+		return NULL;
+	}
+	spin_lock_init(ptlock_ptr(page));
+	__SetPageTable(page);
+	inc_lruvec_page_state(page, NR_PAGETABLE);
+	return page;
+}
+
+/* A table never published: no reader can have seen it or its lock. */
+void spf_pte_table_free(struct page *page)
+{
+	if (ALLOC_SPLIT_PTLOCKS)
+		spf_kernel_ptlock_free(page);
+	__ClearPageTable(page);
+	dec_lruvec_page_state(page, NR_PAGETABLE);
+	__free_page(page);
+}
+
+/* The pmd lock, then page_table_lock if it is another lock. */
+spinlock_t *spf_pmd_lock(struct mm_struct *mm, pmd_t *pmdp)
+{
+	spinlock_t *ptl = pmd_lockptr(mm, pmdp);
+
+	spin_lock(ptl);
+	if (ptl != &mm->page_table_lock)
+		spin_lock(&mm->page_table_lock);
+	return ptl;
+}
+
+void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl)
+{
+	if (ptl != &mm->page_table_lock)
+		spin_unlock(&mm->page_table_lock);
+	spin_unlock(ptl);
+}
+
+/* Under spf_pmd_lock(), the pmd none and everything revalidated. */
+void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
+			   struct page *table)
+{
+	u32 delay = READ_ONCE(spf_inject_table_delay_us);
+
+	if (unlikely(delay))
+		udelay(min_t(u32, delay, 1000));
+	mm_inc_nr_ptes(mm);
+	/* The table's contents before the pmd that points at it. */
+	smp_wmb();
+	pmd_populate(mm, pmdp, table);
+}
+
+/*
+ * free_pgtables(tlb, mt, vma, floor, ceiling): no fault may be between
+ * its count check and its pmd_populate() while the tables go.
+ */
+void spf_free_pgtables(struct mmu_gather *tlb, struct maple_tree *mt,
+		       struct vm_area_struct *vma, unsigned long floor,
+		       unsigned long ceiling)
+{
+	struct mm_struct *mm = tlb->mm;
+
+	spin_lock(&mm->page_table_lock);
+	spin_unlock(&mm->page_table_lock);
+	spf_orig_free_pgtables(tlb, mt, vma, floor, ceiling);
+	spf_hook_leave();
+}
+
+int spf_free_pgtables_resolve(struct spf_hook *hook)
+{
+	int ret = spf_resolve(hook->addr, "free_pgtables",
+			      "to install PTE tables safely");
+
+	spf_orig_free_pgtables = (void *)hook->addr;
+	return ret;
+}
+
+void spf_pte_table_init(struct dentry *debugfs_dir)
+{
+	bool ok = true;
+
+	spf_kernel_pte_alloc_one = (void *)spf_symbol_lookup("pte_alloc_one");
+	if (!spf_kernel_pte_alloc_one && ALLOC_SPLIT_PTLOCKS) {
+		spf_kernel_ptlock_alloc = (void *)spf_symbol_lookup("ptlock_alloc");
+		spf_kernel_ptlock_free = (void *)spf_symbol_lookup("ptlock_free");
+		ok = spf_kernel_ptlock_alloc && spf_kernel_ptlock_free &&
+		     !IS_ENABLED(CONFIG_LOCKDEP);
+	}
+	if (spf_kernel_pte_alloc_one && ALLOC_SPLIT_PTLOCKS) {
+		spf_kernel_ptlock_free = (void *)spf_symbol_lookup("ptlock_free");
+		ok = spf_kernel_ptlock_free;
+	}
+	if (!ok)
+		pr_info("PTE tables are left to the stock path on this kernel\n");
+	WRITE_ONCE(spf_pte_tables_ok, ok);
+	debugfs_create_u32("inject_table_delay_us", 0600, debugfs_dir,
+			   &spf_inject_table_delay_us);
+}

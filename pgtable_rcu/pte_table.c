@@ -17,20 +17,22 @@
  * checks the pmd under that lock, so one of them wins and the others
  * see the pmd taken.
  *
- * Why mm->page_table_lock as well: free_pgtables() clears pmds and frees
- * their tables without any lock, under mmap_lock held for write (or
- * downgraded from write, on munmap).  A fault whose count check passed
- * just before such a writer took mmap_lock could still be between the
- * check and pmd_populate() when free_pgtables() walks past that pmd:
- * the new table would be left under a range with no VMA, mapping a page
- * no one unmaps.  spf's hook on free_pgtables() takes and releases
- * page_table_lock before the original runs, and the fault holds that
- * lock from its count check to pmd_populate(): either the fault's table
- * is in place before free_pgtables() starts (and is freed with the
- * range, as a stock fault's would be), or the writer took mmap_lock
- * before the check, which then sees the count moved.  The lock is taken
- * inside the pmd lock; when the pmd lock is page_table_lock itself (no
- * split pmd locks), once.
+ * Why mm->page_table_lock as well: a writer does not look at a none pmd
+ * under any lock.  The zap of munmap, mprotect's change_pmd_range(),
+ * mremap's move and free_pgtables() all skip or clear none pmds
+ * locklessly, under mmap_lock held for write.  A fault whose count
+ * check passed just before such a writer took mmap_lock could still be
+ * between the check and pmd_populate() when the writer walks past that
+ * pmd: its table would then escape the write section (a page left
+ * mapped after munmap, a protection mprotect never applied, a table
+ * under a range no VMA covers).  So the fault holds page_table_lock
+ * from its count check to pmd_populate(), and every write acquisition
+ * of mmap_lock, right after it bumps the count (vma_lookup/mm_seq.c),
+ * takes and releases page_table_lock: either the fault's table is in
+ * place before the write section starts, and the writer treats it like
+ * any other, or the section's bump came first and the fault's check
+ * sees it.  The lock is taken inside the pmd lock; when the pmd lock is
+ * page_table_lock itself (no split pmd locks), once.
  *
  * The table's allocation mirrors pte_alloc_one(): x86-64 calls the
  * kernel's own; arm64's is a header inline, which spf repeats (the page,
@@ -45,28 +47,20 @@
 #include <linux/delay.h>
 #include <linux/mm.h>
 #include <asm/pgalloc.h>
-#include <spf/hook.h>
-#include <spf/hooks.h>
 #include <spf/pte_table.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
-#include <wrapper/tlb.h>
 
 static pgtable_t (*spf_kernel_pte_alloc_one)(struct mm_struct *mm);
 static bool (*spf_kernel_ptlock_alloc)(struct page *page);
 static void (*spf_kernel_ptlock_free)(struct page *page);
-static void (*spf_orig_free_pgtables)(struct mmu_gather *tlb,
-				      struct maple_tree *mt,
-				      struct vm_area_struct *vma,
-				      unsigned long floor,
-				      unsigned long ceiling);
 
 /* Can spf install tables on this kernel?  Set at init. */
 static bool spf_pte_tables_ok;
 
 /*
  * debugfs inject_table_delay_us (test aid): a pause between the count
- * check and pmd_populate(), the window free_pgtables() must not enter.
+ * check and pmd_populate(), the window no write section may overlap.
  */
 static u32 spf_inject_table_delay_us;
 
@@ -128,8 +122,11 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 {
 	u32 delay = READ_ONCE(spf_inject_table_delay_us);
 
-	if (unlikely(delay))
-		udelay(min_t(u32, delay, 1000));
+	if (unlikely(delay)) {
+		delay = min_t(u32, delay, 10000);
+		mdelay(delay / 1000);
+		udelay(delay % 1000);
+	}
 	mm_inc_nr_ptes(mm);
 	/* The table's contents before the pmd that points at it. */
 	smp_wmb();
@@ -137,28 +134,13 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 }
 
 /*
- * free_pgtables(tlb, mt, vma, floor, ceiling): no fault may be between
- * its count check and its pmd_populate() while the tables go.
+ * Called by every write acquisition of mmap_lock after its count bump:
+ * a table install in progress on this mm completes first.
  */
-void spf_free_pgtables(struct mmu_gather *tlb, struct maple_tree *mt,
-		       struct vm_area_struct *vma, unsigned long floor,
-		       unsigned long ceiling)
+void spf_pte_table_fence(struct mm_struct *mm)
 {
-	struct mm_struct *mm = tlb->mm;
-
 	spin_lock(&mm->page_table_lock);
 	spin_unlock(&mm->page_table_lock);
-	spf_orig_free_pgtables(tlb, mt, vma, floor, ceiling);
-	spf_hook_leave();
-}
-
-int spf_free_pgtables_resolve(struct spf_hook *hook)
-{
-	int ret = spf_resolve(hook->addr, "free_pgtables",
-			      "to install PTE tables safely");
-
-	spf_orig_free_pgtables = (void *)hook->addr;
-	return ret;
 }
 
 void spf_pte_table_init(struct dentry *debugfs_dir)

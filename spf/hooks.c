@@ -76,7 +76,6 @@
 #include <spf/hooks.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_free.h>
-#include <spf/pte_table.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
@@ -181,7 +180,6 @@ enum {
 	SPF_HOOK_TLB_SYNC_ONE,
 	SPF_HOOK_PV_REMOVE_TABLE,
 	SPF_HOOK_PTLOCK_FREE,
-	SPF_HOOK_FREE_PGTABLES,
 	SPF_HOOK_MMAP_LOCK_TRACED,
 	SPF_HOOK_HANDLE_MM_FAULT,
 	SPF_HOOK_LOCK_MM,
@@ -222,14 +220,6 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.symbol = "ptlock_free",
 		.resolve = spf_ptlock_free_resolve,
 		.replacement = spf_ptlock_free,
-		.nonnull_arg = -1,
-		.always = true,
-	},
-	[SPF_HOOK_FREE_PGTABLES] = {
-		/* pgtable_rcu/pte_table.c: no table installed as they go */
-		.symbol = "free_pgtables",
-		.resolve = spf_free_pgtables_resolve,
-		.replacement = spf_free_pgtables,
 		.nonnull_arg = -1,
 		.always = true,
 	},

@@ -29,7 +29,10 @@
  *    reader saw any of its stores, the smp_wmb/smp_rmb pair makes the
  *    re-read see the bump too.
  * So a window that begins and is not "changed" saw no write section's
- * partial work.  Release and downgrade need no event: a reader whose
+ * partial work.  The probe then takes and releases page_table_lock, which
+ * a fault installing a PTE table holds from its last check of the count
+ * to the table's publication (pgtable_rcu/pte_table.c), so no write
+ * section starts while such an install is half done.  Release and downgrade need no event: a reader whose
  * window overlapped the writing part was caught by one of the two cases.
  * The same holds for a section that started before this module was
  * loaded, for the faulting task holding the lock itself, and for fork
@@ -55,6 +58,7 @@
 #include <trace/events/mmap_lock.h>
 #include <spf/broken.h>
 #include <spf/mm_seq.h>
+#include <spf/pte_table.h>
 #include <wrapper/mmap_lock.h>
 
 #define SPF_MM_SEQ_BITS	10
@@ -80,6 +84,8 @@ void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 	slot = spf_mm_seq_slot(mm);
 	atomic_long_inc(&slot->seq);
 	smp_mb__after_atomic();	/* bump before any store of the section */
+	/* A PTE table being installed goes in first (pgtable_rcu/pte_table.c). */
+	spf_pte_table_fence(mm);
 }
 
 bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq)

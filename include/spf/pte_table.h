@@ -9,9 +9,6 @@
 #include <linux/mm_types.h>
 
 struct dentry;
-struct maple_tree;
-struct mmu_gather;
-struct spf_hook;
 
 bool spf_pte_tables_enabled(void);
 struct page *spf_pte_table_alloc(struct mm_struct *mm);
@@ -21,10 +18,7 @@ void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl);
 void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 			   struct page *table);
 
-void spf_free_pgtables(struct mmu_gather *tlb, struct maple_tree *mt,
-		       struct vm_area_struct *vma, unsigned long floor,
-		       unsigned long ceiling);
-int spf_free_pgtables_resolve(struct spf_hook *hook);
+void spf_pte_table_fence(struct mm_struct *mm);
 void spf_pte_table_init(struct dentry *debugfs_dir);
 
 #endif

@@ -10,10 +10,13 @@
  * missed, its counter would not move.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
 #include "spf_fixture.h"
+#include "spf_segv.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -103,6 +106,99 @@ TEST_F(pgtable, exit_defers_every_table)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	EXPECT_LE(NTABLES, spf_stat("pgtable_deferred") - before);
+}
+
+/*
+ * A fault that adds a PTE table (pgtable_rcu/pte_table.c), against a
+ * munmap of its region.  spf pauses 3 ms between the table's last check
+ * and its publication (inject_table_delay_us) and the munmap comes at
+ * a varying point, so it lands in that window again and again.  The
+ * hook on free_pgtables() makes it wait for the publication (the table
+ * then goes with the region), or the fault sees the count moved and
+ * gives up.  Without the hook the table would be published after the
+ * region's tables were freed, mapping the fault's page where no VMA
+ * is: the region mapped again at the same place would show the write,
+ * and the child's exit would report the page table and page left over
+ * (a kernel splat, which fails the run).
+ */
+#define RACE_ROUNDS	150
+
+struct race {
+	char *page;		/* in the second chunk: its table is missing */
+	unsigned long tag;
+};
+
+static void *race_writer(void *arg)
+{
+	struct race *r = arg;
+
+	if (install_segv_handler())
+		return NULL;
+	if (sigsetjmp(t_jb, 0) == 0) {
+		WRITE_ONCE(t_lo, (uintptr_t)r->page);
+		WRITE_ONCE(t_hi, (uintptr_t)r->page + page_size());
+		WRITE_ONCE(t_armed, 1);
+		WRITE_ONCE(*(unsigned long *)r->page, r->tag);
+		WRITE_ONCE(t_armed, 0);
+	}
+	return NULL;
+}
+
+/* In a child: the rounds; the exit status counts stale pages seen. */
+static int race_rounds(void)
+{
+	struct timespec pause = { 0 };
+	unsigned long stale = 0;
+	struct race r;
+	pthread_t t;
+	char *p;
+	int i;
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		p = map_chunks(2);
+		if (!p)
+			return 100;
+		p[0] = 1;	/* the anon_vma, chunk 0's table: stock */
+		r.page = p + pmd_bytes();
+		r.tag = 0x5a5a0000UL + i;
+		if (pthread_create(&t, NULL, race_writer, &r))
+			return 100;
+		pause.tv_nsec = (i % 30) * 100000L;	/* 0 to 2.9 ms */
+		nanosleep(&pause, NULL);
+		munmap(p, 2 * pmd_bytes());
+		if (mmap(p, 2 * pmd_bytes(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
+			return 100;
+		stale += READ_ONCE(*(unsigned long *)r.page) != 0;
+		pthread_join(t, NULL);
+		munmap(p, 2 * pmd_bytes());
+	}
+	return stale > 99 ? 99 : (int)stale;
+}
+
+TEST_F(pgtable, new_table_never_outlives_munmap)
+{
+	long tables = spf_stat("pte_tables");
+	int status;
+	pid_t pid;
+
+	if (_metadata->skip)
+		return;
+	if (spf_stat("pte_tables") < 0)
+		SKIP(return, "this spf adds no PTE tables");
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
+				    "3000"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(race_rounds());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
+	tables = spf_stat("pte_tables") - tables;
+	TH_LOG("%d rounds, %ld PTE tables added", RACE_ROUNDS, tables);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("stale pages seen");
+	EXPECT_LT(0, tables);
 }
 
 /*

@@ -494,9 +494,10 @@ TEST_F(abort, wp_copy_for_cow_after_fork)
 	 * the measuring code takes its own copy-on-write faults, so that
 	 * the measured pass sees only the N of the range.
 	 */
-	MEASURE(&d, (void)0);
+	memset(after, 0, sizeof(after));
 	range_pfns(p, before);
 	declined = spf_stat("declined");
+	MEASURE(&d, (void)0);
 	MEASURE(&d, write_range(p, 1, N, 100));
 	declined = spf_stat("declined") - declined;
 	range_pfns(p, after);
@@ -545,8 +546,10 @@ TEST_F(abort, wp_reuse_once_the_child_has_exited)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 
-	MEASURE(&d, (void)0);	/* our own stack and data, as above */
+	/* Our own stack and data first, as above. */
+	memset(after, 0, sizeof(after));
 	range_pfns(p, before);
+	MEASURE(&d, (void)0);
 	MEASURE(&d, write_range(p, 1, N, 100));
 	range_pfns(p, after);
 	expect_only(_metadata, &d, SPF_C_SPEC_WP_REUSE, N);

@@ -60,7 +60,8 @@ static bool spf_pte_tables_ok;
 
 /*
  * debugfs inject_table_delay_us (test aid): a pause between the count
- * check and pmd_populate(), the window no write section may overlap.
+ * check and pmd_populate() (or a huge pmd's set_pmd_at(),
+ * spf/thp_fault.c), the window no write section may overlap.
  */
 static u32 spf_inject_table_delay_us;
 
@@ -116,9 +117,8 @@ void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl)
 	spin_unlock(ptl);
 }
 
-/* Under spf_pmd_lock(), the pmd none and everything revalidated. */
-void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
-			   struct page *table)
+/* The test aid's pause, if set, before an install under spf_pmd_lock(). */
+void spf_inject_install_delay(void)
 {
 	u32 delay = READ_ONCE(spf_inject_table_delay_us);
 
@@ -127,6 +127,13 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 		mdelay(delay / 1000);
 		udelay(delay % 1000);
 	}
+}
+
+/* Under spf_pmd_lock(), the pmd none and everything revalidated. */
+void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
+			   struct page *table)
+{
+	spf_inject_install_delay();
 	mm_inc_nr_ptes(mm);
 	/* The table's contents before the pmd that points at it. */
 	smp_wmb();

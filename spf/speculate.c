@@ -57,6 +57,7 @@
 #include <spf/snapshot.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
+#include <spf/thp_fault.h>
 #include <spf/decline.h>
 #include <spf/file_fault.h>
 #include <spf/wp_fault.h>
@@ -190,11 +191,18 @@ static void spf_account(struct mm_struct *mm, unsigned long addr,
 	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS_MIN, regs, addr);
 }
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#define SPF_THP_PAGES	HPAGE_PMD_NR
+#else
+#define SPF_THP_PAGES	0	/* no huge page is ever mapped */
+#endif
+
 /* What a completed attempt did, for its counters and tracepoint. */
 struct spf_done {
 	struct folio *folio;		/* a first-touch write: the new page */
 	struct spf_wp wp;		/* a write-protect fault */
 	unsigned int file_mapped;	/* a file read: the PTEs it set */
+	bool thp;			/* a huge page mapped by a write */
 };
 
 /* The checks of the copied VMA, by kind; a file write is noted. */
@@ -329,6 +337,12 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		goto out_rcu;
 	anon = vma_is_anonymous(&snap.vma);
 	ret = spf_walk_to_pte(mm, addr, &walk);
+	if (ret == SPF_ABORT_PGTABLE && walk.no_table && anon && write &&
+	    spf_thp_enabled() && spf_thp_would_map(&snap.vma, addr)) {
+		ret = spf_thp_try(&snap, &walk, addr);
+		done->thp = ret == SPF_ABORT_NONE;
+		goto out_rcu;
+	}
 	add_table = spf_may_add_table(&snap, &walk, ret, addr);
 	if (ret != SPF_ABORT_NONE && !add_table)
 		goto out_rcu;
@@ -392,6 +406,9 @@ static void spf_count_done(unsigned long addr, const struct spf_done *done)
 	if (done->wp.kind != SPF_WP_NONE) {
 		spf_count(spf_wp_stat[done->wp.kind]);
 		trace_spf_spec_wp(addr, done->wp.kind);
+	} else if (done->thp) {
+		spf_count(SPF_STAT_SPEC_THP);
+		trace_spf_spec_thp(addr, SPF_THP_PAGES);
 	} else if (done->file_mapped) {
 		spf_count(SPF_STAT_SPEC_FILE);
 		spf_count_add(SPF_STAT_FILE_MAPPED, done->file_mapped);
@@ -458,6 +475,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 		return ret;
 	spf_file_fault_init(debugfs_dir);
 	spf_pte_table_init(debugfs_dir);
+	spf_thp_fault_init();
 	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
 				   NULL, &spf_inject_fops);
 	return 0;

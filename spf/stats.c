@@ -36,6 +36,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_SPEC_WP_COPY]	= "spec_wp_copy",
 	[SPF_STAT_SPEC_WP_ZERO]	= "spec_wp_zero",
 	[SPF_STAT_SPEC_FILE]	= "spec_file",
+	[SPF_STAT_SPEC_THP]	= "spec_thp",
 	[SPF_STAT_FILE_MAPPED]	= "file_mapped",
 	[SPF_STAT_PTE_TABLES]	= "pte_tables",
 	[SPF_STAT_ABORT + SPF_ABORT_SEQ_ODD] = "abort_seq_odd",

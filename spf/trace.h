@@ -81,6 +81,14 @@ DEFINE_EVENT(spf_spec_kind, spf_spec_file,
 	TP_PROTO(unsigned long address, unsigned int mapped),
 	TP_ARGS(address, mapped));
 
+/* A huge-page fault (spf/thp_fault.c): the pages the pmd maps. */
+DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_thp,
+	TP_PROTO(unsigned long address, unsigned int pages),
+	TP_ARGS(address, pages),
+	TP_printk("address=0x%lx huge pages=%u", __entry->address,
+		  __entry->detail)
+);
+
 /* A write-protect fault (spf/wp_fault.c): how it was resolved. */
 DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_wp,
 	TP_PROTO(unsigned long address, unsigned int kind),

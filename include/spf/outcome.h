@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How a speculative attempt ends: one of six successes or one of the
+ * How a speculative attempt ends: one of seven successes or one of the
  * abort reasons below, each with a debugfs counter (spec_read,
  * spec_write, spec_wp_reuse, spec_wp_copy, spec_wp_zero, spec_file,
- * abort_<reason>) and a tracepoint (spf:spf_spec, spf:spf_spec_wp,
- * spf:spf_spec_file, spf:spf_abort_<reason>).
+ * spec_thp, abort_<reason>) and a tracepoint (spf:spf_spec,
+ * spf:spf_spec_wp, spf:spf_spec_file, spf:spf_spec_thp,
+ * spf:spf_abort_<reason>).
  *
  * Every arch fault that enters the lock_mm_and_find_vma hook ends in
- * exactly one of them: fault_hook == the six spec_* + aborts.
+ * exactly one of them: fault_hook == the seven spec_* + aborts.
  */
 #ifndef _SPF_OUTCOME_H
 #define _SPF_OUTCOME_H

@@ -19,6 +19,7 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 			   struct page *table);
 
 void spf_pte_table_fence(struct mm_struct *mm);
+void spf_inject_install_delay(void);
 void spf_pte_table_init(struct dentry *debugfs_dir);
 
 #endif

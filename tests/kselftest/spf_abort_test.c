@@ -384,32 +384,80 @@ TEST_F(abort, pte_table_added_for_the_first_fault_in_each_2m_region)
 	unmap_chunks(p, 8);
 }
 
+/* N chunks with THP on (madvise); NULL and the test skipped if off. */
+static char *map_huge_chunks(struct __test_metadata *_metadata, size_t n)
+{
+	char thp[128] = "";
+	char *p;
+
+	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		      sizeof(thp));
+	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+		SKIP(return NULL, "THP is off: %s", thp[0] ? thp : "none");
+	p = map_chunks(n);
+	if (p && madvise(p, n * pmd_bytes(), MADV_HUGEPAGE))
+		return NULL;
+	return p;
+}
+
 /*
  * Where stock maps a huge page (THP on for the VMA, the chunk aligned),
- * the missing table is left to it: never small pages where stock would
- * have mapped a huge one.
+ * a read is left to it (the huge zero page), and never gets small pages
+ * where stock would have mapped a huge one.
  */
-TEST_F(abort, pgtable_where_stock_maps_a_huge_page)
+TEST_F(abort, pgtable_for_a_read_where_stock_maps_a_huge_page)
 {
 	struct spf_counts d;
-	char thp[128] = "";
 	long tables;
 	char *p;
 
 	if (!spec_ready(_metadata))
 		return;
-	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		      sizeof(thp));
-	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
-		SKIP(return, "THP is off on this kernel: %s", thp);
-	p = map_chunks(2);
+	p = map_huge_chunks(_metadata, 2);
+	if (_metadata->skip)
+		return;
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, madvise(p, 2 * pmd_bytes(), MADV_HUGEPAGE));
 	tables = spf_stat("pte_tables");
 	MEASURE(&d, touch_chunks(p, 0, 1, 0, false));
 	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 2);
 	EXPECT_EQ(0, spf_stat("pte_tables") - tables);
 	unmap_chunks(p, 2);
+}
+
+/*
+ * A write there maps a huge page speculatively (spf/thp_fault.c), once
+ * the VMA has its anon_vma; a huge page that cannot be allocated at
+ * once goes stock (abort_alloc), which falls back as it would anyway.
+ */
+TEST_F(abort, thp_for_a_write_where_stock_maps_a_huge_page)
+{
+	size_t pmd = pmd_bytes(), i;
+	struct spf_counts d;
+	long huge = 0;
+	char *p;
+
+	if (!spec_ready(_metadata))
+		return;
+	p = map_huge_chunks(_metadata, 4);
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, p);
+	MEASURE(&d, p[0] = 1);
+	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
+	MEASURE(&d, touch_chunks(p, 1, 3, 0, true));
+	EXPECT_EQ(3, d.c[SPF_C_FAULT_HOOK]) TH_LOG("%s", spf_counts_str(&d));
+	EXPECT_EQ(3, d.c[SPF_C_SPEC_THP] + d.c[SPF_C_ABORT_ALLOC])
+		TH_LOG("%s", spf_counts_str(&d));
+	EXPECT_LE(1, d.c[SPF_C_SPEC_THP]) TH_LOG("%s", spf_counts_str(&d));
+	for (i = 1; i <= 3; i++) {
+		huge += !!(kpageflags_of(p + i * pmd) &
+			   (1ULL << KPF_THP_BIT));
+		EXPECT_TRUE(page_is(p + i * pmd, 0, 1));
+		EXPECT_EQ(0, p[i * pmd + pmd - 1]);
+	}
+	/* A huge page for each speculative fault; stock may map some too. */
+	EXPECT_LE(d.c[SPF_C_SPEC_THP], huge);
+	unmap_chunks(p, 4);
 }
 
 /* A write to the shared zero page: a new zeroed page replaces it. */

@@ -53,7 +53,8 @@ static void snap(struct snap *s)
 	}
 	s->spec = spf_stat("spec_read") + spf_stat("spec_write") +
 		  spf_stat("spec_wp_reuse") + spf_stat("spec_wp_copy") +
-		  spf_stat("spec_wp_zero") + spf_stat("spec_file");
+		  spf_stat("spec_wp_zero") + spf_stat("spec_file") +
+		  spf_stat("spec_thp");
 	s->fault_hook = spf_stat("fault_hook");
 	s->handle_hook = spf_stat("handle_hook");
 	s->stock = spf_stat("stock");
@@ -227,7 +228,8 @@ TEST_F(spf, perf_counts_tracepoints)
 	tp_stock = perf_value(csv, "spf:spf_stock");
 	tp_spec = perf_value(csv, "spf:spf_spec") +
 		  perf_value(csv, "spf:spf_spec_wp") +
-		  perf_value(csv, "spf:spf_spec_file");
+		  perf_value(csv, "spf:spf_spec_file") +
+		  perf_value(csv, "spf:spf_spec_thp");
 	pf = perf_value(csv, "page-faults");
 	tp_aborts = 0;
 	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {

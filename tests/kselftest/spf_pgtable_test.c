@@ -113,6 +113,7 @@ TEST_F(pgtable, exit_defers_every_table)
  * munmap of its region.  spf pauses 3 ms between the table's last check
  * and its publication (inject_table_delay_us) and the munmap comes at
  * a varying point, so it lands in that window again and again.  The
+ * same for a huge page mapped at the empty pmd (spf/thp_fault.c).  The
  * hook on free_pgtables() makes it wait for the publication (the table
  * then goes with the region), or the fault sees the count moved and
  * gives up.  Without the hook the table would be published after the
@@ -126,6 +127,7 @@ TEST_F(pgtable, exit_defers_every_table)
 struct race {
 	char *page;		/* in the second chunk: its table is missing */
 	unsigned long tag;
+	int started;		/* the writer is about to fault */
 };
 
 static void *race_writer(void *arg)
@@ -138,14 +140,18 @@ static void *race_writer(void *arg)
 		WRITE_ONCE(t_lo, (uintptr_t)r->page);
 		WRITE_ONCE(t_hi, (uintptr_t)r->page + page_size());
 		WRITE_ONCE(t_armed, 1);
+		__atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
 		WRITE_ONCE(*(unsigned long *)r->page, r->tag);
 		WRITE_ONCE(t_armed, 0);
 	}
 	return NULL;
 }
 
-/* In a child: the rounds; the exit status counts stale pages seen. */
-static int race_rounds(void)
+/*
+ * In a child: the rounds; the exit status counts stale pages seen.
+ * HUGE: THP on for the VMA, so the fault maps a huge page instead.
+ */
+static int race_rounds(bool huge)
 {
 	struct timespec pause = { 0 };
 	unsigned long stale = 0;
@@ -156,49 +162,79 @@ static int race_rounds(void)
 
 	for (i = 0; i < RACE_ROUNDS; i++) {
 		p = map_chunks(2);
-		if (!p)
+		if (!p || (huge && madvise(p, 2 * pmd_bytes(), MADV_HUGEPAGE)))
 			return 100;
 		p[0] = 1;	/* the anon_vma, chunk 0's table: stock */
 		r.page = p + pmd_bytes();
 		r.tag = 0x5a5a0000UL + i;
+		r.started = 0;
 		if (pthread_create(&t, NULL, race_writer, &r))
 			return 100;
-		pause.tv_nsec = (i % 30) * 100000L;	/* 0 to 2.9 ms */
+		while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
+			;
+		/*
+		 * Then a pause, so the munmap lands at a varying point: 0 to
+		 * 2.9 ms, 0 to 14.5 ms for a huge page, which is cleared first.
+		 */
+		pause.tv_nsec = (i % 30) * (huge ? 500000L : 100000L);
 		nanosleep(&pause, NULL);
 		munmap(p, 2 * pmd_bytes());
+		/* Its write is done (or failed) before the range is reused. */
+		pthread_join(t, NULL);
 		if (mmap(p, 2 * pmd_bytes(), PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
 			return 100;
 		stale += READ_ONCE(*(unsigned long *)r.page) != 0;
-		pthread_join(t, NULL);
 		munmap(p, 2 * pmd_bytes());
 	}
 	return stale > 99 ? 99 : (int)stale;
 }
 
-TEST_F(pgtable, new_table_never_outlives_munmap)
+static void race_munmap(struct __test_metadata *_metadata, bool huge,
+			const char *counter)
 {
-	long tables = spf_stat("pte_tables");
+	long added = spf_stat(counter);
 	int status;
 	pid_t pid;
 
-	if (_metadata->skip)
-		return;
-	if (spf_stat("pte_tables") < 0)
-		SKIP(return, "this spf adds no PTE tables");
 	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
 				    "3000"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(race_rounds());
+		_exit(race_rounds(huge));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
-	tables = spf_stat("pte_tables") - tables;
-	TH_LOG("%d rounds, %ld PTE tables added", RACE_ROUNDS, tables);
+	added = spf_stat(counter) - added;
+	TH_LOG("%d rounds, %s %ld", RACE_ROUNDS, counter, added);
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("stale pages seen");
-	EXPECT_LT(0, tables);
+	EXPECT_LT(0, added);
+}
+
+TEST_F(pgtable, new_table_never_outlives_munmap)
+{
+	if (_metadata->skip)
+		return;
+	if (spf_stat("pte_tables") < 0)
+		SKIP(return, "this spf adds no PTE tables");
+	race_munmap(_metadata, false, "pte_tables");
+}
+
+/* The same for a huge page a write maps at an empty pmd. */
+TEST_F(pgtable, new_huge_page_never_outlives_munmap)
+{
+	char thp[128] = "";
+
+	if (_metadata->skip)
+		return;
+	if (spf_stat("spec_thp") < 0)
+		SKIP(return, "this spf maps no huge pages");
+	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		      sizeof(thp));
+	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+		SKIP(return, "THP is off: %s", thp);
+	race_munmap(_metadata, true, "spec_thp");
 }
 
 /*

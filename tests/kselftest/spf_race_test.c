@@ -744,11 +744,12 @@ static void exit_round(void)
 
 /* ---- one case, start to end ---- */
 
-#define NR_COUNTERS 21
-#define FIRST_ABORT 7		/* after fault_hook and the six spec_* */
+#define NR_COUNTERS 22
+#define FIRST_ABORT 8		/* after fault_hook and the seven spec_* */
 static const char *const counter_names[NR_COUNTERS] = {
 	"fault_hook", "spec_read", "spec_write",
 	"spec_wp_reuse", "spec_wp_copy", "spec_wp_zero", "spec_file",
+	"spec_thp",
 	"abort_seq_odd", "abort_seq_changed", "abort_no_vma",
 	"abort_not_anon", "abort_no_anon_vma", "abort_access",
 	"abort_pgtable", "abort_pte", "abort_ptl", "abort_uffd",
@@ -943,7 +944,8 @@ static void race_loaded(struct __test_metadata *_metadata, int c)
 	/* munmap frees the region's tables: refaults need new ones. */
 	if (c == C_MUNMAP)
 		EXPECT_LT(0, tables);
-	EXPECT_LE(10UL, res.nops);
+	/* An exit op forks a threaded child: few fit on a debug kernel. */
+	EXPECT_LE(c == C_EXIT ? 5UL : 10UL, res.nops);
 	ASSERT_TRUE(res.counters) {
 		TH_LOG("the module lacks one of the spec_* counters");
 	}

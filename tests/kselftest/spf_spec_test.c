@@ -1382,7 +1382,7 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 		       "-e", "spf:spf_spec", "--filter", wr,
 		       "-e", "spf:spf_fault", "-e", "spf:spf_spec",
 		       "-e", "spf:spf_spec_wp", "-e", "spf:spf_spec_file",
-		       "-e", "spf:spf_abort_*",
+		       "-e", "spf:spf_spec_thp", "-e", "spf:spf_abort_*",
 		       exe, "--tp-toucher", NULL);
 		_exit(127);
 	}
@@ -1402,7 +1402,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 				spec_all = val[i];
 			spec_seen++;
 		} else if (!strcmp(name[i], "spf:spf_spec_wp") ||
-			   !strcmp(name[i], "spf:spf_spec_file")) {
+			   !strcmp(name[i], "spf:spf_spec_file") ||
+			   !strcmp(name[i], "spf:spf_spec_thp")) {
 			spec_wp += val[i] < 0 ? 0 : val[i];
 		} else if (!strcmp(name[i], "spf:spf_fault")) {
 			fault = val[i];
@@ -1412,7 +1413,7 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 				noanon = val[i];
 		}
 	}
-	TH_LOG("perf: fault=%ld spec=%ld (region: %ld read, %ld write) spec_wp+file=%ld aborts=%ld",
+	TH_LOG("perf: fault=%ld spec=%ld (region: %ld read, %ld write) spec_wp+file+thp=%ld aborts=%ld",
 	       fault, spec_all, spec_rd, spec_wr, spec_wp, aborts);
 	EXPECT_EQ(3, spec_seen) TH_LOG("perf output:\n%s", csv);
 	EXPECT_EQ(N, spec_rd);

@@ -48,6 +48,7 @@
 #include <spf/vma_free.h>
 #include <spf/file_fault.h>
 #include <spf/pte_table.h>
+#include <spf/thp_fault.h>
 #include <spf/wp_fault.h>
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>

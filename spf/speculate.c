@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The speculative anonymous fault: a first touch of an anonymous
- * private page, handled without mmap_lock.
+ * The speculative fault attempt, and the first touch of an anonymous
+ * private page, handled without mmap_lock.  The other kinds share its
+ * lookup, walk and revalidation (include/spf/attempt.h) and live apart:
+ * a write to a read-only PTE (spf/wp_fault.c), a file read from the
+ * page cache (spf/file_fault.c), a write where stock maps a huge page
+ * (spf/thp_fault.c), and a missing PTE table for a first touch or a file
+ * read (pgtable_rcu/pte_table.c: the table is filled while private and
+ * published under the pmd lock, which replaces the PTE lock below).
  *
  *   rcu_read_lock
  *     snapshot the VMA, validated by the per-mm count   vma_lookup/
@@ -33,7 +39,7 @@
  * have from the live VMA at the moment of the check, without a torn
  * read of a VMA being split or merged just after it.
  *
- * What stays stock: everything the issue does not list.  Pages for
+ * What stays stock: everything not listed above.  Pages for
  * writes are allocated with __GFP_NORETRY and charged likewise: under
  * memory pressure the attempt gives up and the stock path does the
  * reclaim, the OOM kill or the memcg OOM handling exactly as stock, in
@@ -51,6 +57,8 @@
 #include <linux/userfaultfd_k.h>
 #include <spf/arch.h>
 #include <spf/broken.h>
+#include <spf/decline.h>
+#include <spf/file_fault.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_walk.h>
 #include <spf/pte_table.h>
@@ -58,8 +66,6 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/thp_fault.h>
-#include <spf/decline.h>
-#include <spf/file_fault.h>
 #include <spf/wp_fault.h>
 #include <wrapper/mm_internal.h>
 #include "trace.h"

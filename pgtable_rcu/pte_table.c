@@ -34,12 +34,13 @@
  * sees it.  The lock is taken inside the pmd lock; when the pmd lock is
  * page_table_lock itself (no split pmd locks), once.
  *
- * The table's allocation mirrors pte_alloc_one(): x86-64 calls the
- * kernel's own; arm64's is a header inline, which spf repeats (the page,
- * its split lock, PageTable and the NR_PAGETABLE count) except where
- * split locks are allocated apart (ALLOC_SPLIT_PTLOCKS) under lockdep,
- * where a lock initialised here would be a lock class of its own: there
- * spf installs no tables.
+ * The table's allocation mirrors pte_alloc_one() (the page, its split
+ * lock, PageTable and the NR_PAGETABLE count) with __GFP_NORETRY, as
+ * spf's page allocations: under memory pressure the fault goes stock,
+ * which reclaims or OOM-kills in the context it expects.  Under lockdep
+ * a lock initialised here would be a lock class of its own, so there
+ * spf calls the kernel's pte_alloc_one() (x86-64 has one out of line;
+ * on arm64 it is a header inline, and spf installs no tables).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -74,7 +75,7 @@ struct page *spf_pte_table_alloc(struct mm_struct *mm)
 {
 	struct page *page;
 
-	if (spf_kernel_pte_alloc_one)
+	if (IS_ENABLED(CONFIG_LOCKDEP))
 		return spf_kernel_pte_alloc_one(mm);
 	page = alloc_page(GFP_PGTABLE_USER | __GFP_NORETRY | __GFP_NOWARN);
 	if (!page)
@@ -154,16 +155,19 @@ void spf_pte_table_init(struct dentry *debugfs_dir)
 {
 	bool ok = true;
 
-	spf_kernel_pte_alloc_one = (void *)spf_symbol_lookup("pte_alloc_one");
-	if (!spf_kernel_pte_alloc_one && ALLOC_SPLIT_PTLOCKS) {
-		spf_kernel_ptlock_alloc = (void *)spf_symbol_lookup("ptlock_alloc");
-		spf_kernel_ptlock_free = (void *)spf_symbol_lookup("ptlock_free");
-		ok = spf_kernel_ptlock_alloc && spf_kernel_ptlock_free &&
-		     !IS_ENABLED(CONFIG_LOCKDEP);
+	if (IS_ENABLED(CONFIG_LOCKDEP)) {
+		spf_kernel_pte_alloc_one =
+			(void *)spf_symbol_lookup("pte_alloc_one");
+		ok = spf_kernel_pte_alloc_one;
+	} else if (ALLOC_SPLIT_PTLOCKS) {
+		spf_kernel_ptlock_alloc =
+			(void *)spf_symbol_lookup("ptlock_alloc");
+		ok = spf_kernel_ptlock_alloc;
 	}
-	if (spf_kernel_pte_alloc_one && ALLOC_SPLIT_PTLOCKS) {
-		spf_kernel_ptlock_free = (void *)spf_symbol_lookup("ptlock_free");
-		ok = spf_kernel_ptlock_free;
+	if (ALLOC_SPLIT_PTLOCKS) {
+		spf_kernel_ptlock_free =
+			(void *)spf_symbol_lookup("ptlock_free");
+		ok = ok && spf_kernel_ptlock_free;
 	}
 	if (!ok)
 		pr_info("PTE tables are left to the stock path on this kernel\n");

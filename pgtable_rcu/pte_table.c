@@ -118,16 +118,25 @@ void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl)
 	spin_unlock(ptl);
 }
 
+/*
+ * A test aid's pause (debugfs inject_*_delay_us), read once, at most MAX
+ * microseconds; it may run under a spinlock, so it spins.
+ */
+void spf_inject_delay(const u32 *knob, u32 max)
+{
+	u32 us = READ_ONCE(*knob);
+
+	if (likely(!us))
+		return;
+	us = min(us, max);
+	mdelay(us / 1000);
+	udelay(us % 1000);
+}
+
 /* The test aid's pause, if set, before an install under spf_pmd_lock(). */
 void spf_inject_install_delay(void)
 {
-	u32 delay = READ_ONCE(spf_inject_table_delay_us);
-
-	if (unlikely(delay)) {
-		delay = min_t(u32, delay, 10000);
-		mdelay(delay / 1000);
-		udelay(delay % 1000);
-	}
+	spf_inject_delay(&spf_inject_table_delay_us, 10000);
 }
 
 /* Under spf_pmd_lock(), the pmd none and everything revalidated. */

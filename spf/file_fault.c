@@ -43,13 +43,13 @@
  * has no fault-around and calls ->fault() directly).
  */
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/xarray.h>
 #include <spf/file_fault.h>
+#include <spf/pte_table.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/symbols.h>
 
@@ -136,8 +136,7 @@ static struct folio *spf_file_grab(struct address_space *mapping,
 		goto put;
 	if (!folio_test_uptodate(folio) || folio_test_readahead(folio))
 		goto put;
-	if (unlikely(READ_ONCE(spf_inject_file_delay_us)))
-		udelay(min_t(u32, READ_ONCE(spf_inject_file_delay_us), 1000));
+	spf_inject_delay(&spf_inject_file_delay_us, 1000);
 	if (!folio_trylock(folio))
 		goto put;
 	if (folio->mapping != mapping || !folio_test_uptodate(folio))

@@ -20,6 +20,7 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 
 void spf_pte_table_fence(struct mm_struct *mm);
 void spf_inject_install_delay(void);
+void spf_inject_delay(const u32 *knob, u32 max);
 void spf_pte_table_init(struct dentry *debugfs_dir);
 
 #endif

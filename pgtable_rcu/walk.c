@@ -59,10 +59,9 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 
 	walk->ptep = pte_offset_kernel(&walk->pmd, addr);
 	walk->pte = ptep_get(walk->ptep);
-	if (!pte_none(walk->pte) && !pte_present(walk->pte))
-		return SPF_ABORT_PTE;
-
 	walk->ptl = pte_lockptr(mm, &walk->pmd);
+	if (!pte_none(walk->pte) && !pte_present(walk->pte))
+		return SPF_ABORT_PTE;	/* spf/swap_fault.c may take it */
 	return SPF_ABORT_NONE;
 }
 

@@ -5,7 +5,8 @@
  * lookup, walk and revalidation (include/spf/attempt.h) and live apart:
  * a write to a read-only PTE (spf/wp_fault.c), a file read from the
  * page cache (spf/file_fault.c), a write where stock maps a huge page
- * (spf/thp_fault.c), and a missing PTE table for a first touch or a file
+ * (spf/thp_fault.c), a swapped page found in the swap cache
+ * (spf/swap_fault.c), and a missing PTE table for a first touch or a file
  * read (pgtable_rcu/pte_table.c: the table is filled while private and
  * published under the pmd lock, which replaces the PTE lock below).
  *
@@ -65,6 +66,7 @@
 #include <spf/snapshot.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
+#include <spf/swap_fault.h>
 #include <spf/thp_fault.h>
 #include <spf/wp_fault.h>
 #include <wrapper/mm_internal.h>
@@ -86,6 +88,7 @@ static void (*const spf_abort_trace[NR_SPF_ABORTS])(unsigned long addr) = {
 	[SPF_ABORT_UFFD] = trace_spf_abort_uffd,
 	[SPF_ABORT_ALLOC] = trace_spf_abort_alloc,
 	[SPF_ABORT_PAGECACHE] = trace_spf_abort_pagecache,
+	[SPF_ABORT_SWAPCACHE] = trace_spf_abort_swapcache,
 	[SPF_ABORT_OTHER] = trace_spf_abort_other,
 };
 
@@ -209,6 +212,7 @@ struct spf_done {
 	struct spf_wp wp;		/* a write-protect fault */
 	unsigned int file_mapped;	/* a file read: the PTEs it set */
 	bool thp;			/* a huge page mapped by a write */
+	struct spf_swap swap;		/* a swap PTE */
 };
 
 /* The checks of the copied VMA, by kind; a file write is noted. */
@@ -343,6 +347,11 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		goto out_rcu;
 	anon = vma_is_anonymous(&snap.vma);
 	ret = spf_walk_to_pte(mm, addr, &walk);
+	/* Neither none nor present: a swapped page may be in the cache. */
+	if (ret == SPF_ABORT_PTE && anon) {
+		ret = spf_swap_try(&snap, &walk, addr, flags, &done->swap);
+		goto out_rcu;
+	}
 	if (ret == SPF_ABORT_PGTABLE && walk.no_table && anon && write &&
 	    spf_thp_enabled() && spf_thp_would_map(&snap.vma, addr)) {
 		ret = spf_thp_try(&snap, &walk, addr);
@@ -412,6 +421,9 @@ static void spf_count_done(unsigned long addr, const struct spf_done *done)
 	if (done->wp.kind != SPF_WP_NONE) {
 		spf_count(spf_wp_stat[done->wp.kind]);
 		trace_spf_spec_wp(addr, done->wp.kind);
+	} else if (done->swap.mapped) {
+		spf_count(SPF_STAT_SPEC_SWAP);
+		trace_spf_spec_swap(addr, done->swap.write);
 	} else if (done->thp) {
 		spf_count(SPF_STAT_SPEC_THP);
 		trace_spf_spec_thp(addr, SPF_THP_PAGES);
@@ -445,6 +457,7 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 	ret = spf_try(mm, addr, flags, &done);
 	if (done.wp.kind != SPF_WP_NONE)
 		spf_wp_finish(&done.wp);
+	spf_swap_finish(&done.swap);
 	if (ret != SPF_ABORT_NONE) {
 		if (done.folio)
 			folio_put(done.folio);	/* uncharges it too */
@@ -477,6 +490,9 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 {
 	int ret = spf_mm_internal_init();
 
+	if (ret)
+		return ret;
+	ret = spf_swap_fault_init(debugfs_dir);
 	if (ret)
 		return ret;
 	spf_file_fault_init(debugfs_dir);

@@ -37,6 +37,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_SPEC_WP_ZERO]	= "spec_wp_zero",
 	[SPF_STAT_SPEC_FILE]	= "spec_file",
 	[SPF_STAT_SPEC_THP]	= "spec_thp",
+	[SPF_STAT_SPEC_SWAP]	= "spec_swap",
 	[SPF_STAT_FILE_MAPPED]	= "file_mapped",
 	[SPF_STAT_PTE_TABLES]	= "pte_tables",
 	[SPF_STAT_ABORT + SPF_ABORT_SEQ_ODD] = "abort_seq_odd",
@@ -51,6 +52,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_ABORT + SPF_ABORT_UFFD] = "abort_uffd",
 	[SPF_STAT_ABORT + SPF_ABORT_ALLOC] = "abort_alloc",
 	[SPF_STAT_ABORT + SPF_ABORT_PAGECACHE] = "abort_pagecache",
+	[SPF_STAT_ABORT + SPF_ABORT_SWAPCACHE] = "abort_swapcache",
 	[SPF_STAT_ABORT + SPF_ABORT_OTHER] = "abort_other",
 };
 

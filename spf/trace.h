@@ -98,6 +98,14 @@ DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_wp,
 				   { 1, "copy" }, { 2, "zero" }))
 );
 
+/* A swap-cache fault (spf/swap_fault.c): mapped writable or not. */
+DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_swap,
+	TP_PROTO(unsigned long address, unsigned int write),
+	TP_ARGS(address, write),
+	TP_printk("address=0x%lx %s", __entry->address,
+		  __entry->detail ? "write" : "read")
+);
+
 
 /*
  * A speculative attempt gave up: one event per reason, so that
@@ -138,6 +146,8 @@ DEFINE_EVENT(spf_abort, spf_abort_uffd,
 DEFINE_EVENT(spf_abort, spf_abort_alloc,
 	TP_PROTO(unsigned long address), TP_ARGS(address));
 DEFINE_EVENT(spf_abort, spf_abort_pagecache,
+	TP_PROTO(unsigned long address), TP_ARGS(address));
+DEFINE_EVENT(spf_abort, spf_abort_swapcache,
 	TP_PROTO(unsigned long address), TP_ARGS(address));
 DEFINE_EVENT(spf_abort, spf_abort_other,
 	TP_PROTO(unsigned long address), TP_ARGS(address));

@@ -101,6 +101,7 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 		return SPF_ABORT_NOT_ANON;
 	}
 	spf_vma_copy(&snap->vma, vma, mm);
+	snap->live = vma;
 
 	if (spf_mm_seq_changed(mm, snap->seq))
 		return SPF_ABORT_SEQ_CHANGED;

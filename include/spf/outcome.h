@@ -28,6 +28,7 @@ enum spf_abort {
 	SPF_ABORT_UFFD,		/* userfaultfd-registered VMA */
 	SPF_ABORT_ALLOC,		/* page allocation or memcg charge failed */
 	SPF_ABORT_PAGECACHE,	/* file page not cached, ready and unlocked */
+	SPF_ABORT_SWAPCACHE,	/* swapped page not cached, ready and unlocked */
 	SPF_ABORT_OTHER,		/* anything else the path does not handle */
 	NR_SPF_ABORTS
 };

@@ -11,7 +11,7 @@ struct spf_pte_walk {
 	pmd_t *pmdp;
 	pmd_t pmd;		/* the value the walk followed */
 	pte_t *ptep;
-	pte_t pte;		/* the value found: none or present */
+	pte_t pte;		/* found: none, present, or (abort_pte) swap */
 	spinlock_t *ptl;
 	bool no_table;		/* ended at pmdp, a none pmd (abort_pgtable) */
 	struct page *table;	/* a table this fault adds, not yet published */

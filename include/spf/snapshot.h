@@ -16,6 +16,11 @@
 struct spf_snapshot {
 	struct vm_area_struct vma;	/* only the fields listed in snapshot.c */
 	unsigned long seq;
+	/*
+	 * The VMA copied: RCU-freed, valid until rcu_read_unlock(), for
+	 * fields stock itself updates under the read lock (swap readahead)
+	 */
+	struct vm_area_struct *live;
 };
 
 enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,

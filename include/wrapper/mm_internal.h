@@ -116,6 +116,11 @@ static inline void spf_inc_mm_counter_fast(struct mm_struct *mm, int member)
 {
 	current->rss_stat.count[member]++;	/* mm is current->mm */
 }
+
+static inline void spf_dec_mm_counter_fast(struct mm_struct *mm, int member)
+{
+	current->rss_stat.count[member]--;
+}
 #else
 static inline void spf_check_sync_rss_stat(struct mm_struct *mm)
 {
@@ -124,6 +129,11 @@ static inline void spf_check_sync_rss_stat(struct mm_struct *mm)
 static inline void spf_inc_mm_counter_fast(struct mm_struct *mm, int member)
 {
 	inc_mm_counter(mm, member);
+}
+
+static inline void spf_dec_mm_counter_fast(struct mm_struct *mm, int member)
+{
+	dec_mm_counter(mm, member);
 }
 #endif
 

@@ -38,7 +38,7 @@ struct snap {
 static const char *const abort_names[] = {
 	"seq_odd", "seq_changed", "no_vma", "not_anon", "no_anon_vma",
 	"access", "pgtable", "pte", "ptl", "uffd", "alloc", "pagecache",
-	"other",
+	"swapcache", "other",
 };
 
 static void snap(struct snap *s)
@@ -54,7 +54,7 @@ static void snap(struct snap *s)
 	s->spec = spf_stat("spec_read") + spf_stat("spec_write") +
 		  spf_stat("spec_wp_reuse") + spf_stat("spec_wp_copy") +
 		  spf_stat("spec_wp_zero") + spf_stat("spec_file") +
-		  spf_stat("spec_thp");
+		  spf_stat("spec_thp") + spf_stat("spec_swap");
 	s->fault_hook = spf_stat("fault_hook");
 	s->handle_hook = spf_stat("handle_hook");
 	s->stock = spf_stat("stock");
@@ -229,7 +229,8 @@ TEST_F(spf, perf_counts_tracepoints)
 	tp_spec = perf_value(csv, "spf:spf_spec") +
 		  perf_value(csv, "spf:spf_spec_wp") +
 		  perf_value(csv, "spf:spf_spec_file") +
-		  perf_value(csv, "spf:spf_spec_thp");
+		  perf_value(csv, "spf:spf_spec_thp") +
+		  perf_value(csv, "spf:spf_spec_swap");
 	pf = perf_value(csv, "page-faults");
 	tp_aborts = 0;
 	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {

@@ -744,16 +744,17 @@ static void exit_round(void)
 
 /* ---- one case, start to end ---- */
 
-#define NR_COUNTERS 22
-#define FIRST_ABORT 8		/* after fault_hook and the seven spec_* */
+#define NR_COUNTERS 24
+#define FIRST_ABORT 9		/* after fault_hook and the eight spec_* */
 static const char *const counter_names[NR_COUNTERS] = {
 	"fault_hook", "spec_read", "spec_write",
 	"spec_wp_reuse", "spec_wp_copy", "spec_wp_zero", "spec_file",
-	"spec_thp",
+	"spec_thp", "spec_swap",
 	"abort_seq_odd", "abort_seq_changed", "abort_no_vma",
 	"abort_not_anon", "abort_no_anon_vma", "abort_access",
 	"abort_pgtable", "abort_pte", "abort_ptl", "abort_uffd",
-	"abort_alloc", "abort_pagecache", "abort_other", "stock",
+	"abort_alloc", "abort_pagecache", "abort_swapcache", "abort_other",
+	"stock",
 };
 
 /*

@@ -1382,7 +1382,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 		       "-e", "spf:spf_spec", "--filter", wr,
 		       "-e", "spf:spf_fault", "-e", "spf:spf_spec",
 		       "-e", "spf:spf_spec_wp", "-e", "spf:spf_spec_file",
-		       "-e", "spf:spf_spec_thp", "-e", "spf:spf_abort_*",
+		       "-e", "spf:spf_spec_thp", "-e", "spf:spf_spec_swap",
+		       "-e", "spf:spf_abort_*",
 		       exe, "--tp-toucher", NULL);
 		_exit(127);
 	}
@@ -1403,7 +1404,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 			spec_seen++;
 		} else if (!strcmp(name[i], "spf:spf_spec_wp") ||
 			   !strcmp(name[i], "spf:spf_spec_file") ||
-			   !strcmp(name[i], "spf:spf_spec_thp")) {
+			   !strcmp(name[i], "spf:spf_spec_thp") ||
+			   !strcmp(name[i], "spf:spf_spec_swap")) {
 			spec_wp += val[i] < 0 ? 0 : val[i];
 		} else if (!strcmp(name[i], "spf:spf_fault")) {
 			fault = val[i];

@@ -289,6 +289,7 @@ enum spf_ctr {
 	SPF_C_SPEC_WP_ZERO,
 	SPF_C_SPEC_FILE,
 	SPF_C_SPEC_THP,
+	SPF_C_SPEC_SWAP,
 	SPF_C_ABORT_SEQ_ODD,
 	SPF_C_ABORT_SEQ_CHANGED,
 	SPF_C_ABORT_NO_VMA,
@@ -301,6 +302,7 @@ enum spf_ctr {
 	SPF_C_ABORT_UFFD,
 	SPF_C_ABORT_ALLOC,
 	SPF_C_ABORT_PAGECACHE,
+	SPF_C_ABORT_SWAPCACHE,
 	SPF_C_ABORT_OTHER,
 	SPF_NR_CTRS
 };
@@ -321,6 +323,7 @@ static inline const char *spf_ctr_name(int c)
 		[SPF_C_SPEC_WP_ZERO] = "spec_wp_zero",
 		[SPF_C_SPEC_FILE] = "spec_file",
 		[SPF_C_SPEC_THP] = "spec_thp",
+		[SPF_C_SPEC_SWAP] = "spec_swap",
 		[SPF_C_ABORT_SEQ_ODD] = "abort_seq_odd",
 		[SPF_C_ABORT_SEQ_CHANGED] = "abort_seq_changed",
 		[SPF_C_ABORT_NO_VMA] = "abort_no_vma",
@@ -333,6 +336,7 @@ static inline const char *spf_ctr_name(int c)
 		[SPF_C_ABORT_UFFD] = "abort_uffd",
 		[SPF_C_ABORT_ALLOC] = "abort_alloc",
 		[SPF_C_ABORT_PAGECACHE] = "abort_pagecache",
+		[SPF_C_ABORT_SWAPCACHE] = "abort_swapcache",
 		[SPF_C_ABORT_OTHER] = "abort_other",
 	};
 

@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Swap-cache faults (spf/swap_fault.c).
+ *
+ * The guest has no swap device of its own: the fixture loads zram from
+ * the modules tools/vm/run packs (lib/modules/spf-vm/opt), writes a
+ * swap header on /dev/zram0 and swaps on it; a kernel without zram
+ * (the debug kernel) skips every case, saying so.
+ *
+ * Pages reach the swap cache deterministically: MADV_PAGEOUT writes
+ * them out and frees them (zram writes synchronously), leaving swap
+ * PTEs; MADV_WILLNEED reads them back into the swap cache without
+ * mapping them.  A fault on such a PTE is stock's minor swap fault.
+ *
+ * Parity: each deterministic case runs twice in one process, spf
+ * disabled (the enabled knob: the stock path) and enabled, and compares
+ * what a program can see: the data, minor and major faults, VmSwap and
+ * RssAnon after, and whether a second pass faults again (a write must
+ * leave the PTE writable, as stock does for an exclusive page).
+ *
+ * The race: a cycler writes a round's tags into every page, pages the
+ * region out and reads it back into the swap cache, over and over;
+ * readers fault the pages and check every value is a round no older
+ * than the one published before the read began; a third thread turns
+ * swap off and on again, so that swapoff's unuse of the PTEs races the
+ * faults, and spf pauses between taking the page and locking it
+ * (debugfs inject_swap_delay_us), where the page can leave the swap
+ * cache and its entry be reused.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+
+#define NP 64			/* pages in a deterministic case */
+#define SWAP_DEV "/dev/zram0"
+#define SWAP_MIB 128
+#define OPT_MODS "/lib/modules/spf-vm/opt"
+
+static char swap_why[256];
+
+static bool swap_active(void)
+{
+	char buf[4096] = "";
+
+	if (spf_read_file("/proc/swaps", buf, sizeof(buf)))
+		return false;
+	return strchr(buf, '\n') && strchr(buf, '\n')[1] != '\0';
+}
+
+/* Load the packed zram modules, dependencies first; EEXIST is fine. */
+static int load_opt_modules(void)
+{
+	char name[128], path[256];
+	FILE *f = fopen(OPT_MODS "/order", "re");
+	int fd, n = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%127s", name) == 1) {
+		snprintf(path, sizeof(path), OPT_MODS "/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (syscall(SYS_finit_module, fd, "", 0) == 0 ||
+		    errno == EEXIST)
+			n++;
+		close(fd);
+	}
+	fclose(f);
+	return n;
+}
+
+/* mkswap: a version-1 header in the device's first page. */
+static int write_swap_header(const char *dev, unsigned long bytes)
+{
+	size_t ps = page_size();
+	char *page = calloc(1, ps);
+	uint32_t *info = (uint32_t *)(page + 1024);
+	int fd, ret = -1;
+
+	if (!page)
+		return -1;
+	info[0] = 1;				/* version */
+	info[1] = bytes / ps - 1;		/* last_page */
+	info[2] = 0;				/* nr_badpages */
+	memcpy(page + ps - 10, "SWAPSPACE2", 10);
+	fd = open(dev, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = pwrite(fd, page, ps, 0) == (ssize_t)ps ? 0 : -1;
+		fsync(fd);
+		close(fd);
+	}
+	free(page);
+	return ret;
+}
+
+/* Swap on: 0, or -1 with swap_why saying what is missing. */
+static int swap_on(void)
+{
+	char size[32];
+	int i;
+
+	if (swap_active())
+		return 0;
+	if (access("/sys/block/zram0", F_OK) && load_opt_modules() <= 0) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: this kernel has no zram module packed (%s)",
+			 OPT_MODS);
+		return -1;
+	}
+	for (i = 0; i < 50 && access(SWAP_DEV, F_OK); i++)
+		usleep(20000);
+	snprintf(size, sizeof(size), "%dM", SWAP_MIB);
+	/* EBUSY: already sized by an earlier case of this run. */
+	if (spf_write_file("/sys/block/zram0/disksize", size) &&
+	    errno != EBUSY) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: cannot size zram0 (%s)", strerror(errno));
+		return -1;
+	}
+	if (write_swap_header(SWAP_DEV, (unsigned long)SWAP_MIB << 20) ||
+	    swapon(SWAP_DEV, 0)) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: mkswap or swapon %s failed (%s)", SWAP_DEV,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+FIXTURE(swap) {
+};
+
+FIXTURE_SETUP(swap)
+{
+	spf_fixture_load(_metadata);
+	if (_metadata->skip)
+		return;
+	if (swap_on())
+		SKIP(return, "%s", swap_why);
+	ASSERT_EQ(0, prefault_self());
+}
+
+FIXTURE_TEARDOWN(swap)
+{
+	spf_fixture_unload(_metadata);
+}
+
+static uint64_t tag(uint64_t round, uint64_t page)
+{
+	return (round + 1) << 32 | (page + 1);
+}
+
+static long count_pages(const char *p, long n, uint64_t bit)
+{
+	long i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += !!(pagemap_entry(p + i * page_size()) & bit);
+	return c;
+}
+
+/*
+ * Page the N pages at P out until every one is a swap PTE (a page still
+ * in a per-CPU LRU cache is skipped by MADV_PAGEOUT; a retry drains).
+ */
+static int page_out(char *p, long n)
+{
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (madvise(p, n * page_size(), MADV_PAGEOUT))
+			return -1;
+		if (count_pages(p, n, PM_SWAP) == n)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* NP private anonymous pages, page i holding tag(0, i), paged out. */
+static char *swapped_region(void)
+{
+	char *p = map_fresh(NP);
+	long i;
+
+	if (!p || no_thp(p, NP * page_size()))
+		return NULL;
+	for (i = 0; i < NP; i++)
+		*(uint64_t *)(p + i * page_size()) = tag(0, i);
+	return page_out(p, NP) ? NULL : p;
+}
+
+/* What a program sees of a pass over swapped pages. */
+struct facts {
+	long minflt, majflt;	/* of the first pass */
+	long refaults;		/* faults of a second pass */
+	long bad;		/* pages with the wrong data */
+	long vmswap, rssanon;	/* kB, after: deltas from before */
+	long swapped;		/* swap PTEs left afterwards */
+	struct spf_counts d;	/* spf counters over the first pass */
+};
+
+struct pass_arg {
+	char *p;
+	bool cached, write;
+	struct facts *f;
+};
+
+static void thread_flt(long *min, long *maj)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	*min = ru.ru_minflt;
+	*maj = ru.ru_majflt;
+}
+
+static void *setup_thread(void *arg)
+{
+	struct pass_arg *pa = arg;
+
+	pa->p = swapped_region();
+	if (pa->p && pa->cached &&
+	    madvise(pa->p, NP * page_size(), MADV_WILLNEED))
+		pa->p = NULL;
+	return NULL;
+}
+
+/*
+ * Read (or WRITE, a new value) every page, then access every page
+ * again the same way, counting this thread's faults.
+ */
+static void *fault_thread(void *arg)
+{
+	struct pass_arg *pa = arg;
+	struct facts *f = pa->f;
+	long min0, maj0, min1, maj1, i;
+	struct spf_counts a, b;
+	uint64_t *w;
+
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	thread_flt(&min0, &maj0);
+	for (i = 0; i < NP; i++) {
+		w = (uint64_t *)(pa->p + i * page_size());
+		if (pa->write)
+			WRITE_ONCE(*w, tag(1, i));
+		else
+			f->bad += READ_ONCE(*w) != tag(0, i);
+	}
+	thread_flt(&min1, &maj1);
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &f->d);
+	f->minflt = min1 - min0;
+	f->majflt = maj1 - maj0;
+	for (i = 0; i < NP; i++) {
+		w = (uint64_t *)(pa->p + i * page_size());
+		if (pa->write)
+			WRITE_ONCE(*w, tag(2, i));
+		else
+			f->bad += READ_ONCE(*w) != tag(0, i);
+	}
+	thread_flt(&min0, &maj0);
+	f->refaults = min0 + maj0 - min1 - maj1;
+	return NULL;
+}
+
+/*
+ * One pass over a fresh swapped region, read back into the swap cache
+ * if CACHED.  Each step runs in a thread of its own: a thread's RSS
+ * changes reach the mm's counters (VmSwap, RssAnon) when it exits, so
+ * the counts read between the steps are exact.
+ */
+static int pass(bool cached, bool write, struct facts *f)
+{
+	struct pass_arg pa = { .cached = cached, .write = write, .f = f };
+	/* One stack for the steps, faulted in before anything is counted. */
+	static char *stack;
+	long swap0, rss0;
+	pthread_t t;
+
+	memset(f, 0, sizeof(*f));
+	if (!stack)
+		stack = prefaulted_stack(SPF_STACK_LEN);
+	if (start_thread_on(&t, stack, setup_thread, &pa) ||
+	    pthread_join(t, NULL) || !pa.p)
+		return -1;
+	swap0 = status_field("VmSwap");
+	rss0 = status_field("RssAnon");
+	if (start_thread_on(&t, stack, fault_thread, &pa) ||
+	    pthread_join(t, NULL))
+		return -1;
+	f->vmswap = status_field("VmSwap") - swap0;
+	f->rssanon = status_field("RssAnon") - rss0;
+	f->swapped = count_pages(pa.p, NP, PM_SWAP);
+	munmap(pa.p, NP * page_size());
+	return 0;
+}
+
+/* The same pass with spf disabled (stock), then enabled. */
+static void stock_then_spf(struct __test_metadata *_metadata, bool cached,
+			   bool write, struct facts *stock, struct facts *spf)
+{
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "0"));
+	ASSERT_EQ(0, pass(cached, write, stock));
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "1"));
+	ASSERT_EQ(0, pass(cached, write, spf));
+	TH_LOG("stock: min %ld maj %ld refaults %ld swap %+ld kB rss %+ld kB",
+	       stock->minflt, stock->majflt, stock->refaults, stock->vmswap,
+	       stock->rssanon);
+	TH_LOG("spf:   min %ld maj %ld refaults %ld swap %+ld kB rss %+ld kB;%s",
+	       spf->minflt, spf->majflt, spf->refaults, spf->vmswap,
+	       spf->rssanon, spf_counts_str(&spf->d));
+	EXPECT_EQ(0, stock->bad);
+	EXPECT_EQ(0, spf->bad);
+	EXPECT_EQ(stock->minflt, spf->minflt);
+	EXPECT_EQ(stock->majflt, spf->majflt);
+	EXPECT_EQ(stock->refaults, spf->refaults);
+	EXPECT_EQ(stock->vmswap, spf->vmswap);
+	EXPECT_EQ(stock->rssanon, spf->rssanon);
+	EXPECT_EQ(0, stock->swapped);
+	EXPECT_EQ(0, spf->swapped);
+	EXPECT_EQ(0, stock->d.c[SPF_C_SPEC_SWAP]);
+}
+
+/* Reads of cached pages: one speculative minor fault each. */
+TEST_F(swap, cached_reads_are_speculative_minor_faults)
+{
+	struct facts stock, spf;
+
+	if (!spec_ready(_metadata))
+		return;
+	stock_then_spf(_metadata, true, false, &stock, &spf);
+	EXPECT_EQ(NP, spf.d.c[SPF_C_SPEC_SWAP]);
+	EXPECT_EQ(NP, spf.minflt);
+	EXPECT_EQ(0, spf.majflt);
+	EXPECT_EQ(0, spf.refaults);
+}
+
+/*
+ * Writes of cached pages this mm owns alone (exclusive swap PTEs): the
+ * PTE is writable at once, as stock makes it: the second pass of
+ * writes takes no fault.
+ */
+TEST_F(swap, cached_exclusive_writes_map_writable)
+{
+	struct facts stock, spf;
+
+	if (!spec_ready(_metadata))
+		return;
+	stock_then_spf(_metadata, true, true, &stock, &spf);
+	EXPECT_EQ(NP, spf.d.c[SPF_C_SPEC_SWAP]);
+	EXPECT_EQ(0, spf.refaults);
+	EXPECT_EQ(0, stock.refaults);
+}
+
+/* Pages not in the swap cache need I/O: stock's major faults. */
+TEST_F(swap, uncached_pages_go_stock)
+{
+	struct facts stock, spf;
+
+	if (!spec_ready(_metadata))
+		return;
+	stock_then_spf(_metadata, false, false, &stock, &spf);
+	EXPECT_EQ(0, spf.d.c[SPF_C_SPEC_SWAP]);
+	EXPECT_EQ(NP, spf.d.c[SPF_C_ABORT_SWAPCACHE]);
+	EXPECT_EQ(NP, spf.d.c[SPF_C_STOCK]);
+}
+
+/*
+ * After fork the swap entries are shared, no longer exclusive: a read
+ * maps the cached page read-only speculatively, a write goes stock
+ * (which decides by refcount and copies); parent and child each keep
+ * their own data.
+ */
+TEST_F(swap, shared_entries_after_fork)
+{
+	struct spf_counts a, b, d;
+	long i, bad = 0;
+	int status;
+	char *p;
+	pid_t pid;
+
+	if (!spec_ready(_metadata))
+		return;
+	p = swapped_region();
+	ASSERT_NE(NULL, p);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(0, madvise(p, NP * page_size(), MADV_WILLNEED));
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (i = 0; i < NP / 2; i++)
+		bad += READ_ONCE(*(uint64_t *)(p + i * page_size())) !=
+		       tag(0, i);
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	EXPECT_EQ(NP / 2, d.c[SPF_C_SPEC_SWAP]) TH_LOG("reads:%s",
+							spf_counts_str(&d));
+	spf_counts_read(&a);
+	for (i = NP / 2; i < NP; i++)
+		WRITE_ONCE(*(uint64_t *)(p + i * page_size()), tag(1, i));
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	EXPECT_EQ(0, d.c[SPF_C_SPEC_SWAP]) TH_LOG("writes:%s",
+						   spf_counts_str(&d));
+	/* Others too: the parent's own stack, shared with the child. */
+	EXPECT_LE(NP / 2, d.c[SPF_C_ABORT_PTE]) TH_LOG("writes:%s",
+							spf_counts_str(&d));
+	for (i = 0; i < NP; i++)
+		bad += READ_ONCE(*(uint64_t *)(p + i * page_size())) !=
+		       tag(i < NP / 2 ? 0 : 1, i);
+	EXPECT_EQ(0, bad);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	munmap(p, NP * page_size());
+}
+
+/* ---- the race against reuse of the entry and swapoff ---- */
+
+#define RACE_NP 256
+#define RACE_READERS 2
+#define RACE_SECONDS 5
+
+struct race_state {
+	char *p;
+	_Atomic long published[RACE_NP];	/* last round written */
+	atomic_bool stop;
+	_Atomic long rounds, reads, stale, swapoffs, swapoff_fail;
+	char detail[160];
+};
+
+static struct race_state race;
+
+static void *race_cycler(void *arg)
+{
+	long r, i;
+
+	for (r = 1; !atomic_load(&race.stop); r++) {
+		for (i = 0; i < RACE_NP; i++) {
+			WRITE_ONCE(*(uint64_t *)(race.p + i * page_size()),
+				   tag(r, i));
+			atomic_store(&race.published[i], r);
+		}
+		madvise(race.p, RACE_NP * page_size(), MADV_PAGEOUT);
+		madvise(race.p, RACE_NP * page_size(), MADV_WILLNEED);
+		atomic_fetch_add(&race.rounds, 1);
+	}
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	unsigned int seed = (uintptr_t)arg;
+	uint64_t v;
+	long i, r;
+
+	while (!atomic_load(&race.stop)) {
+		i = rand_r(&seed) % RACE_NP;
+		r = atomic_load(&race.published[i]);
+		v = READ_ONCE(*(uint64_t *)(race.p + i * page_size()));
+		/* Leave the cycler and swapoff CPU time on two CPUs. */
+		if ((atomic_fetch_add(&race.reads, 1) & 255) == 0)
+			sched_yield();
+		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
+		    (long)(v >> 32) - 1 < r) {
+			if (atomic_fetch_add(&race.stale, 1) == 0)
+				snprintf(race.detail, sizeof(race.detail),
+					 "page %ld: read 0x%llx, round %ld published before",
+					 i, (unsigned long long)v, r);
+		}
+	}
+	return NULL;
+}
+
+static void *race_swapoff(void *arg)
+{
+	while (!atomic_load(&race.stop)) {
+		usleep(200000);
+		if (swapoff(SWAP_DEV) || swapon(SWAP_DEV, 0))
+			atomic_fetch_add(&race.swapoff_fail, 1);
+		else
+			atomic_fetch_add(&race.swapoffs, 1);
+	}
+	return NULL;
+}
+
+TEST_F(swap, race_against_entry_reuse_and_swapoff)
+{
+	pthread_t cycler, off, readers[RACE_READERS];
+	struct spf_counts a, b, d;
+	long i;
+
+	if (!spec_ready(_metadata))
+		return;
+	race.p = map_fresh(RACE_NP);
+	ASSERT_NE(NULL, race.p);
+	ASSERT_EQ(0, no_thp(race.p, RACE_NP * page_size()));
+	for (i = 0; i < RACE_NP; i++)
+		*(uint64_t *)(race.p + i * page_size()) = tag(0, i);
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_swap_delay_us",
+				    "200"));
+	spf_counts_read(&a);
+	ASSERT_EQ(0, start_thread(&cycler, race_cycler, NULL));
+	ASSERT_EQ(0, start_thread(&off, race_swapoff, NULL));
+	for (i = 0; i < RACE_READERS; i++)
+		ASSERT_EQ(0, start_thread(&readers[i], race_reader,
+					  (void *)(uintptr_t)(i + 1)));
+	sleep(RACE_SECONDS);
+	atomic_store(&race.stop, true);
+	pthread_join(cycler, NULL);
+	pthread_join(off, NULL);
+	for (i = 0; i < RACE_READERS; i++)
+		pthread_join(readers[i], NULL);
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	spf_write_file(SPF_DEBUGFS "/inject_swap_delay_us", "0");
+	TH_LOG("%ld rounds, %ld reads, %ld swapoff+swapon (%ld failed), %ld stale;%s",
+	       atomic_load(&race.rounds), atomic_load(&race.reads),
+	       atomic_load(&race.swapoffs), atomic_load(&race.swapoff_fail),
+	       atomic_load(&race.stale), spf_counts_str(&d));
+	EXPECT_EQ(0, atomic_load(&race.stale)) TH_LOG("%s", race.detail);
+	EXPECT_EQ(0, atomic_load(&race.swapoff_fail));
+	EXPECT_LT(0, atomic_load(&race.swapoffs));
+	/* The race only means something if spf took the path in it. */
+	EXPECT_LT(0, d.c[SPF_C_SPEC_SWAP]);
+	munmap(race.p, RACE_NP * page_size());
+}
+
+TEST_HARNESS_MAIN

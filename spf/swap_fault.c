@@ -234,10 +234,12 @@ static enum spf_abort spf_swap_exclusive(struct folio *folio,
 					 struct swap_info_struct *si,
 					 bool write, bool *exclusive)
 {
+	bool stable;
+
 	*exclusive = pte_swp_exclusive(walk->pte);
-	/* The flag is read unlocked in stock too: a hint, set at swapon. */
-	if (*exclusive && folio_test_writeback(folio) &&
-	    data_race(si->flags & SWP_STABLE_WRITES))
+	/* Unlocked in stock too: set at swapon, before any entry exists. */
+	stable = data_race(si->flags & SWP_STABLE_WRITES);
+	if (*exclusive && folio_test_writeback(folio) && stable)
 		*exclusive = false;
 	if (write && !*exclusive)
 		return SPF_ABORT_PTE;

@@ -439,9 +439,9 @@ TEST_F(swap, shared_entries_after_fork)
 
 struct race_state {
 	char *p;
-	_Atomic long published[RACE_NP];	/* last round written */
+	atomic_long published[RACE_NP];	/* last round written */
 	atomic_bool stop;
-	_Atomic long rounds, reads, stale, swapoffs, swapoff_fail;
+	atomic_long rounds, reads, stale, swapoffs, swapoff_fail;
 	char detail[160];
 };
 

@@ -447,9 +447,18 @@ struct race_state {
 
 static struct race_state race;
 
+/*
+ * Every other round a child is forked (and exits at once) while the
+ * pages are swapped out: the parent's swap PTEs lose their exclusive
+ * mark, so its faults map the pages read-only and shared, the case
+ * where nothing but the PTE check keeps two faults on one PTE from
+ * both mapping the page.
+ */
 static void *race_cycler(void *arg)
 {
+	int status;
 	long r, i;
+	pid_t pid;
 
 	for (r = 1; !atomic_load(&race.stop); r++) {
 		for (i = 0; i < RACE_NP; i++) {
@@ -458,20 +467,30 @@ static void *race_cycler(void *arg)
 			atomic_store(&race.published[i], r);
 		}
 		madvise(race.p, RACE_NP * page_size(), MADV_PAGEOUT);
+		if (r & 1) {
+			pid = fork();
+			if (pid == 0)
+				_exit(0);
+			if (pid > 0)
+				waitpid(pid, &status, 0);
+		}
 		madvise(race.p, RACE_NP * page_size(), MADV_WILLNEED);
 		atomic_fetch_add(&race.rounds, 1);
 	}
 	return NULL;
 }
 
+/*
+ * The readers sweep the pages in the same order: one catches up with
+ * the other while spf holds it in a fault, and then both fault on the
+ * same PTE at once.
+ */
 static void *race_reader(void *arg)
 {
-	unsigned int seed = (uintptr_t)arg;
 	uint64_t v;
 	long i, r;
 
-	while (!atomic_load(&race.stop)) {
-		i = rand_r(&seed) % RACE_NP;
+	for (i = 0; !atomic_load(&race.stop); i = (i + 1) % RACE_NP) {
 		r = atomic_load(&race.published[i]);
 		v = READ_ONCE(*(uint64_t *)(race.p + i * page_size()));
 		/* Leave the cycler and swapoff CPU time on two CPUs. */

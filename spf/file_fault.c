@@ -36,8 +36,7 @@
  * it sees spf's PTE and zaps it or spf sees the new i_size or mapping
  * and skips the page.  spf keeps every one of those steps.
  *
- * What stays stock: writes (do_cow_fault, do_shared_fault: ->fault may
- * sleep), mlocked, userfaultfd, hugetlb and special mappings, a missing
+ * Writes: spf/file_write.c.  What stays stock: mlocked, userfaultfd, hugetlb and special mappings, a missing
  * PTE table (stock preallocates one), a VMA whose ->map_pages is not
  * filemap_map_pages(), and fault_around_bytes of one page (stock then
  * has no fault-around and calls ->fault() directly).
@@ -49,6 +48,7 @@
 #include <linux/rmap.h>
 #include <linux/xarray.h>
 #include <spf/file_fault.h>
+#include <spf/file_write.h>
 #include <spf/pte_table.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/symbols.h>
@@ -84,15 +84,17 @@ bool spf_file_vma(const struct vm_area_struct *vma)
 }
 
 /*
- * A fault in a file VMA: a read that takes the fault-around path?  The
- * checks common to every kind (spf/speculate.c) come after.
+ * A fault in a file VMA: a read that takes the fault-around path, or a
+ * write spf/file_write.c handles?  The checks common to every kind
+ * (spf/speculate.c) come after.
  */
 enum spf_abort spf_file_suitable(struct vm_area_struct *vma,
 				 unsigned int flags)
 {
-	if ((flags & FAULT_FLAG_WRITE) || !spf_file_vma(vma) ||
-	    !vma->vm_file || !vma->vm_ops->fault)
+	if (!spf_file_vma(vma) || !vma->vm_file || !vma->vm_ops->fault)
 		return SPF_ABORT_NOT_ANON;
+	if (flags & FAULT_FLAG_WRITE)
+		return spf_file_write_suitable(vma);
 	return SPF_ABORT_NONE;
 }
 
@@ -150,6 +152,19 @@ unlock:
 put:
 	folio_put(folio);
 	return NULL;
+}
+
+/*
+ * The page at INDEX, referenced and locked, if stock's ->fault() would
+ * return it at once: cached, up to date, not under readahead, below
+ * i_size (spf/file_write.c).
+ */
+struct folio *spf_file_lock_page(struct address_space *mapping,
+				 pgoff_t index)
+{
+	XA_STATE(xas, &mapping->i_pages, index);
+
+	return spf_file_grab(mapping, &xas, xas_load(&xas));
 }
 
 /* do_set_pte() for a read, under the PTE lock: false if not none. */

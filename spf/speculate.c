@@ -4,7 +4,8 @@
  * private page, handled without mmap_lock.  The other kinds share its
  * lookup, walk and revalidation (include/spf/attempt.h) and live apart:
  * a write to a read-only PTE (spf/wp_fault.c), a file read from the
- * page cache (spf/file_fault.c), a write where stock maps a huge page
+ * page cache (spf/file_fault.c), a file write to a cached page
+ * (spf/file_write.c), a write where stock maps a huge page
  * (spf/thp_fault.c), a swapped page found in the swap cache
  * (spf/swap_fault.c), and a missing PTE table for a first touch or a file
  * read (pgtable_rcu/pte_table.c: the table is filled while private and
@@ -60,6 +61,7 @@
 #include <spf/broken.h>
 #include <spf/decline.h>
 #include <spf/file_fault.h>
+#include <spf/file_write.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_walk.h>
 #include <spf/pte_table.h>
@@ -213,6 +215,7 @@ struct spf_done {
 	unsigned int file_mapped;	/* a file read: the PTEs it set */
 	bool thp;			/* a huge page mapped by a write */
 	struct spf_swap swap;		/* a swap PTE */
+	struct spf_file_write fw;	/* a file write */
 };
 
 /* The checks of the copied VMA, by kind; a file write is noted. */
@@ -337,7 +340,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	struct page *table = NULL;
 	enum spf_abort ret;
 	bool write = flags & FAULT_FLAG_WRITE;
-	bool anon, add_table;
+	bool anon, add_table, private_write;
 
 	rcu_read_lock();
 	ret = spf_vma_snapshot(mm, addr, &snap);
@@ -374,14 +377,17 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	 * may sleep, so leave the read section for it, then walk again,
 	 * since the tables may have changed.
 	 */
-	if (add_table || (anon && write)) {
+	private_write = write && !(snap.vma.vm_flags & VM_SHARED);
+	if (add_table || private_write) {
 		rcu_read_unlock();
-		if (anon && write) {
-			done->folio = spf_alloc_page(&snap, addr, true);
+		if (private_write) {
+			/* Zeroed for a first touch, a copy's for a file. */
+			done->folio = spf_alloc_page(&snap, addr, anon);
 			if (!done->folio)
 				return SPF_ABORT_ALLOC;
 			/* The zeroing before the PTE store, as stock does. */
-			__folio_mark_uptodate(done->folio);
+			if (anon)
+				__folio_mark_uptodate(done->folio);
 		}
 		if (add_table) {
 			table = spf_pte_table_alloc(mm);
@@ -392,6 +398,11 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		ret = spf_rewalk(mm, addr, &walk, table);
 		if (ret != SPF_ABORT_NONE)
 			goto out_rcu;
+	}
+	if (!anon && write) {
+		ret = spf_file_write_try(&snap, &walk, addr, done->folio,
+					 &done->fw);
+		goto out_rcu;
 	}
 	if (!anon) {
 		ret = spf_file_try(&snap, &walk, addr, &done->file_mapped);
@@ -421,6 +432,9 @@ static void spf_count_done(unsigned long addr, const struct spf_done *done)
 	if (done->wp.kind != SPF_WP_NONE) {
 		spf_count(spf_wp_stat[done->wp.kind]);
 		trace_spf_spec_wp(addr, done->wp.kind);
+	} else if (done->fw.mapped) {
+		spf_count(SPF_STAT_SPEC_FILE_WRITE);
+		trace_spf_spec_file_write(addr, done->fw.shared);
 	} else if (done->swap.mapped) {
 		spf_count(SPF_STAT_SPEC_SWAP);
 		trace_spf_spec_swap(addr, done->swap.write);
@@ -458,6 +472,7 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 	if (done.wp.kind != SPF_WP_NONE)
 		spf_wp_finish(&done.wp);
 	spf_swap_finish(&done.swap);
+	spf_file_write_finish(&done.fw);
 	if (ret != SPF_ABORT_NONE) {
 		if (done.folio)
 			folio_put(done.folio);	/* uncharges it too */
@@ -493,6 +508,9 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 	if (ret)
 		return ret;
 	ret = spf_swap_fault_init(debugfs_dir);
+	if (ret)
+		return ret;
+	ret = spf_file_write_init();
 	if (ret)
 		return ret;
 	spf_file_fault_init(debugfs_dir);

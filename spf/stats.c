@@ -38,6 +38,7 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_SPEC_FILE]	= "spec_file",
 	[SPF_STAT_SPEC_THP]	= "spec_thp",
 	[SPF_STAT_SPEC_SWAP]	= "spec_swap",
+	[SPF_STAT_SPEC_FILE_WRITE] = "spec_file_write",
 	[SPF_STAT_FILE_MAPPED]	= "file_mapped",
 	[SPF_STAT_PTE_TABLES]	= "pte_tables",
 	[SPF_STAT_ABORT + SPF_ABORT_SEQ_ODD] = "abort_seq_odd",

@@ -98,6 +98,14 @@ DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_wp,
 				   { 1, "copy" }, { 2, "zero" }))
 );
 
+/* A file write fault (spf/file_write.c): shared (mapped) or copied. */
+DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_file_write,
+	TP_PROTO(unsigned long address, unsigned int shared),
+	TP_ARGS(address, shared),
+	TP_printk("address=0x%lx %s", __entry->address,
+		  __entry->detail ? "shared" : "private")
+);
+
 /* A swap-cache fault (spf/swap_fault.c): mapped writable or not. */
 DEFINE_EVENT_PRINT(spf_spec_kind, spf_spec_swap,
 	TP_PROTO(unsigned long address, unsigned int write),

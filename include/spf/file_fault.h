@@ -8,6 +8,7 @@
 
 #include <spf/attempt.h>
 
+struct address_space;
 struct dentry;
 
 bool spf_file_vma(const struct vm_area_struct *vma);
@@ -16,6 +17,8 @@ enum spf_abort spf_file_suitable(struct vm_area_struct *vma,
 enum spf_abort spf_file_try(struct spf_snapshot *snap,
 			    struct spf_pte_walk *walk, unsigned long addr,
 			    unsigned int *mapped);
+struct folio *spf_file_lock_page(struct address_space *mapping,
+				 pgoff_t index);
 void spf_file_fault_init(struct dentry *debugfs_dir);
 
 #endif

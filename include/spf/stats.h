@@ -32,6 +32,7 @@ enum spf_stat {
 	SPF_STAT_SPEC_FILE,	/* file read faults: cached pages mapped */
 	SPF_STAT_SPEC_THP,	/* anonymous huge pages mapped by a write */
 	SPF_STAT_SPEC_SWAP,	/* swap faults: a swap-cache page mapped */
+	SPF_STAT_SPEC_FILE_WRITE, /* file writes: a cached page mapped or copied */
 	SPF_STAT_FILE_MAPPED,	/* ...and the PTEs they set (fault-around) */
 	SPF_STAT_PTE_TABLES,	/* PTE tables installed by speculative faults */
 	SPF_STAT_ABORT,		/* first of NR_SPF_ABORTS: abort_<reason> */

@@ -17,7 +17,10 @@
 #include <sched.h>
 #include <time.h>
 #include <linux/userfaultfd.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/shm.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -196,48 +199,110 @@ TEST_F(abort, no_vma_for_stack_growth)
 }
 
 /*
- * Replace pages 1..N of a primed chunk (whose PTE table stays) with
- * another kind of mapping and write them all: no fault-around for
- * writes, so one fault per page.
+ * SysV shared memory over pages 1..N of P: its VMA has no
+ * ->map_pages, so spf turns every fault in it down (abort_not_anon).
  */
-static void expect_not_anon(struct __test_metadata *_metadata, int flags,
-			    int fd)
+static int attach_shm(char *p)
+{
+	int id = shmget(IPC_PRIVATE, N * page_size(), IPC_CREAT | 0600);
+	void *q;
+
+	if (id < 0)
+		return -1;
+	q = shmat(id, p + page_size(), SHM_REMAP);
+	shmctl(id, IPC_RMID, NULL);	/* gone once detached */
+	return q == p + page_size() ? 0 : -1;
+}
+
+/*
+ * Replace pages 1..N of a primed chunk (whose PTE table stays) with
+ * another kind of mapping (FD, or SysV shared memory if FD < 0) and
+ * write them all: no fault-around for writes, so one fault per page.
+ */
+static void expect_outcome(struct __test_metadata *_metadata, int flags,
+			   int fd, int outcome, int outcome_first)
 {
 	struct spf_counts d;
 	char *p, *q;
 
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
-	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
-		 flags | MAP_FIXED, fd, 0);
-	ASSERT_EQ(p + page_size(), q);
+	if (fd < 0) {
+		ASSERT_EQ(0, attach_shm(p));
+	} else {
+		q = mmap(p + page_size(), N * page_size(),
+			 PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
+		ASSERT_EQ(p + page_size(), q);
+	}
 	MEASURE(&d, touch_range(p, 1, N, true));
 	EXPECT_TRUE(range_is(p, 1, N, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_NOT_ANON, N);
+	if (outcome_first == outcome) {
+		expect_only(_metadata, &d, outcome, N);
+	} else {
+		EXPECT_EQ(N, d.c[SPF_C_FAULT_HOOK]);
+		EXPECT_EQ(1, d.c[outcome_first]) TH_LOG("%s",
+							spf_counts_str(&d));
+		EXPECT_EQ(N - 1, d.c[outcome]) TH_LOG("%s",
+						       spf_counts_str(&d));
+	}
+	if (fd < 0)
+		shmdt(p + page_size());
 	unmap_chunks(p, 1);
 }
 
-TEST_F(abort, not_anon_for_file_shmem_and_shared_anon)
+/*
+ * What file and shared-memory writes spf leaves to stock: mappings
+ * without ->map_pages (SysV shm), shared mappings of a file whose
+ * writes go through ->page_mkwrite() (the 9p share the tests run from,
+ * or ext4), and writes to tmpfs pages not in the page cache (holes:
+ * stock allocates them), after the first private one (no anon_vma).
+ */
+TEST_F(abort, not_anon_for_special_and_mkwrite_mappings)
 {
+	char name[] = "spf-abort-XXXXXX";
+	struct statfs sfs;
 	int fd;
 
 	if (!spec_ready(_metadata))
 		return;
+	TH_LOG("SysV shared memory");
+	expect_outcome(_metadata, 0, -1, SPF_C_ABORT_NOT_ANON,
+		       SPF_C_ABORT_NOT_ANON);
+
+	ASSERT_EQ(0, statfs(".", &sfs));
+	if (sfs.f_type != TMPFS_MAGIC) {
+		fd = mkstemp(name);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, N * page_size()));
+		TH_LOG("MAP_SHARED file in the working folder");
+		expect_outcome(_metadata, MAP_SHARED, fd,
+			       SPF_C_ABORT_NOT_ANON, SPF_C_ABORT_NOT_ANON);
+		close(fd);
+		unlink(name);
+	}
+
 	fd = memfd_create("spf-abort", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
-	TH_LOG("MAP_PRIVATE file");
-	expect_not_anon(_metadata, MAP_PRIVATE, fd);
-	TH_LOG("MAP_SHARED file");
-	expect_not_anon(_metadata, MAP_SHARED, fd);
-	TH_LOG("MAP_SHARED anonymous");
-	expect_not_anon(_metadata, MAP_SHARED | MAP_ANONYMOUS, -1);
+	TH_LOG("MAP_SHARED tmpfs holes");
+	expect_outcome(_metadata, MAP_SHARED, fd, SPF_C_ABORT_PAGECACHE,
+		       SPF_C_ABORT_PAGECACHE);
+	close(fd);
+
+	/* A new file: the shared writes filled the holes of that one. */
+	fd = memfd_create("spf-abort", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
+	TH_LOG("MAP_PRIVATE tmpfs holes");
+	expect_outcome(_metadata, MAP_PRIVATE, fd, SPF_C_ABORT_PAGECACHE,
+		       SPF_C_ABORT_NO_ANON_VMA);
 	close(fd);
 }
 
 /*
- * spf/decline.c: after one lookup met the file VMA, the next faults in
- * it are turned down before the hook redirects them, counted like the
+ * spf/decline.c: after one lookup met the special VMA (SysV shared
+ * memory), the next faults in it are turned down before the hook
+ * redirects them, counted like the
  * first (hook entry, abort_not_anon), plus "declined".  Once a write
  * section has replaced the mapping with an anonymous one, none may be:
  * a cache that ignored the write count would turn the first read down.
@@ -249,19 +314,13 @@ TEST_F(abort, not_anon_declined_early_until_a_write_section)
 	cpu_set_t old;
 	long declined;
 	char *p, *q;
-	int fd;
 
 	if (!spec_ready(_metadata))
 		return;
 	ASSERT_EQ(0, pin_to_this_cpu(&old));
-	fd = memfd_create("spf-decline", MFD_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
-	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_FIXED, fd, 0);
-	ASSERT_EQ(p + page_size(), q);
+	ASSERT_EQ(0, attach_shm(p));
 
 	declined = spf_stat("declined");
 	MEASURE(&d, touch_range(p, 1, N, true));
@@ -270,6 +329,7 @@ TEST_F(abort, not_anon_declined_early_until_a_write_section)
 	expect_only(_metadata, &d, SPF_C_ABORT_NOT_ANON, N);
 	EXPECT_LE(N / 2, declined);	/* a stray write section costs hits */
 
+	ASSERT_EQ(0, shmdt(p + page_size()));
 	q = mmap(p + page_size(), N * page_size(), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ(p + page_size(), q);
@@ -280,7 +340,6 @@ TEST_F(abort, not_anon_declined_early_until_a_write_section)
 	EXPECT_EQ(0, declined);
 
 	unmap_chunks(p, 1);
-	close(fd);
 	sched_setaffinity(0, sizeof(old), &old);
 }
 

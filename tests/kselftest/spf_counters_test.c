@@ -54,7 +54,8 @@ static void snap(struct snap *s)
 	s->spec = spf_stat("spec_read") + spf_stat("spec_write") +
 		  spf_stat("spec_wp_reuse") + spf_stat("spec_wp_copy") +
 		  spf_stat("spec_wp_zero") + spf_stat("spec_file") +
-		  spf_stat("spec_thp") + spf_stat("spec_swap");
+		  spf_stat("spec_thp") + spf_stat("spec_swap") +
+		  spf_stat("spec_file_write");
 	s->fault_hook = spf_stat("fault_hook");
 	s->handle_hook = spf_stat("handle_hook");
 	s->stock = spf_stat("stock");
@@ -230,7 +231,8 @@ TEST_F(spf, perf_counts_tracepoints)
 		  perf_value(csv, "spf:spf_spec_wp") +
 		  perf_value(csv, "spf:spf_spec_file") +
 		  perf_value(csv, "spf:spf_spec_thp") +
-		  perf_value(csv, "spf:spf_spec_swap");
+		  perf_value(csv, "spf:spf_spec_swap") +
+		  perf_value(csv, "spf:spf_spec_file_write");
 	pf = perf_value(csv, "page-faults");
 	tp_aborts = 0;
 	for (i = 0; i < ARRAY_SIZE(abort_names); i++) {

@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <linux/falloc.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -91,16 +92,19 @@ static int make_file(bool fill)
  * The file mapped read-only over a primed chunk (the PTE table exists)
  * at the chunk's first window boundary after its first page.
  */
-static char *map_file(char *chunk, int fd, int flags)
+static char *map_file(char *chunk, int fd, int flags, int prot)
 {
 	char *at = chunk + window_pages() * page_size();
 
-	return mmap(at, NP * page_size(), PROT_READ, flags | MAP_FIXED, fd,
-		    0);
+	return mmap(at, NP * page_size(), prot, flags | MAP_FIXED, fd, 0);
 }
 
-/* A file (FILL: tagged), a primed chunk, the file mapped in it. */
-static int setup(bool fill, int flags, int *fd, char **chunk, char **q)
+/*
+ * A file (FILL: tagged), a primed chunk, the file mapped in it
+ * (writable if WRITE).
+ */
+static int setup_prot(bool fill, int flags, bool write, int *fd,
+		      char **chunk, char **q)
 {
 	*fd = make_file(fill);
 	if (*fd < 0)
@@ -108,8 +112,14 @@ static int setup(bool fill, int flags, int *fd, char **chunk, char **q)
 	*chunk = map_primed_chunks(1);
 	if (!*chunk)
 		return -1;
-	*q = map_file(*chunk, *fd, flags);
+	*q = map_file(*chunk, *fd, flags,
+		      PROT_READ | (write ? PROT_WRITE : 0));
 	return *q == MAP_FAILED ? -1 : 0;
+}
+
+static int setup(bool fill, int flags, int *fd, char **chunk, char **q)
+{
+	return setup_prot(fill, flags, false, fd, chunk, q);
 }
 
 static long present_pages(const char *q)
@@ -193,6 +203,144 @@ TEST_F(file, pagecache_for_pages_not_cached)
 	close(fd);
 }
 
+/* ---- writes (spf/file_write.c) ---- */
+
+#define WRITE_OFF 8		/* the byte a write stores, after the tag */
+
+struct wpass {
+	char *q;
+	long minflt, majflt;
+	struct spf_counts d;
+};
+
+static void *write_thread(void *arg)
+{
+	struct wpass *w = arg;
+	struct spf_counts a, b;
+	struct rusage ru;
+	long min0, maj0;
+	int i;
+
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	getrusage(RUSAGE_THREAD, &ru);
+	min0 = ru.ru_minflt;
+	maj0 = ru.ru_majflt;
+	for (i = 0; i < NP; i++)
+		WRITE_ONCE(w->q[i * page_size() + WRITE_OFF], (char)(i + 1));
+	getrusage(RUSAGE_THREAD, &ru);
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &w->d);
+	w->minflt = ru.ru_minflt - min0;
+	w->majflt = ru.ru_majflt - maj0;
+	return NULL;
+}
+
+/* What a write pass leaves: faults, RSS by kind, the data seen. */
+struct wfacts {
+	long minflt, majflt, rss_anon, rss_shmem, bad_map, bad_file;
+	struct spf_counts d;
+};
+
+/*
+ * Write byte WRITE_OFF of every page of a tagged file mapped with
+ * FLAGS, in a thread of its own (its RSS changes reach the mm's
+ * counters when it exits), then check the mapping and the file.
+ */
+static int write_pass(int flags, struct wfacts *f)
+{
+	static char *stack;
+	struct wpass w;
+	long anon0, shmem0;
+	uint64_t t;
+	pthread_t th;
+	char *p, c;
+	int fd, i;
+
+	memset(f, 0, sizeof(*f));
+	if (!stack)
+		stack = prefaulted_stack(SPF_STACK_LEN);
+	if (setup_prot(true, flags, true, &fd, &p, &w.q))
+		return -1;
+	anon0 = status_field("RssAnon");
+	shmem0 = status_field("RssShmem");
+	if (start_thread_on(&th, stack, write_thread, &w) ||
+	    pthread_join(th, NULL))
+		return -1;
+	f->rss_anon = status_field("RssAnon") - anon0;
+	f->rss_shmem = status_field("RssShmem") - shmem0;
+	f->minflt = w.minflt;
+	f->majflt = w.majflt;
+	f->d = w.d;
+	for (i = 0; i < NP; i++) {
+		f->bad_map += *(uint64_t *)(w.q + i * page_size()) != tag(0, i) ||
+			      w.q[i * page_size() + WRITE_OFF] != (char)(i + 1);
+		if (pread(fd, &t, sizeof(t), i * page_size()) != sizeof(t) ||
+		    pread(fd, &c, 1, i * page_size() + WRITE_OFF) != 1)
+			return -1;
+		/* Shared: the file has the byte; private: it does not. */
+		f->bad_file += t != tag(0, i) ||
+				c != (flags & MAP_SHARED ? (char)(i + 1) : 0);
+	}
+	unmap_chunks(p, 1);
+	close(fd);
+	return 0;
+}
+
+/* The same pass with spf disabled (stock), then enabled: same facts. */
+static void writes_as_stock(struct __test_metadata *_metadata, int flags,
+			    struct wfacts *spf)
+{
+	struct wfacts stock;
+
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "0"));
+	ASSERT_EQ(0, write_pass(flags, &stock));
+	ASSERT_EQ(0, spf_write_file(SPF_PARAMS "/enabled", "1"));
+	ASSERT_EQ(0, write_pass(flags, spf));
+	TH_LOG("stock: min %ld maj %ld RssAnon %+ld RssShmem %+ld kB",
+	       stock.minflt, stock.majflt, stock.rss_anon, stock.rss_shmem);
+	TH_LOG("spf:   min %ld maj %ld RssAnon %+ld RssShmem %+ld kB;%s",
+	       spf->minflt, spf->majflt, spf->rss_anon, spf->rss_shmem,
+	       spf_counts_str(&spf->d));
+	EXPECT_EQ(0, stock.bad_map);
+	EXPECT_EQ(0, stock.bad_file);
+	EXPECT_EQ(0, spf->bad_map);
+	EXPECT_EQ(0, spf->bad_file);
+	EXPECT_EQ(stock.minflt, spf->minflt);
+	EXPECT_EQ(stock.majflt, spf->majflt);
+	EXPECT_EQ(stock.rss_anon, spf->rss_anon);
+	EXPECT_EQ(stock.rss_shmem, spf->rss_shmem);
+	EXPECT_EQ(0, stock.d.c[SPF_C_SPEC_FILE_WRITE]);
+}
+
+/* Shared: each write maps the cached page writable, one fault each. */
+TEST_F(file, shared_writes_map_cached_pages)
+{
+	struct wfacts f;
+
+	if (!spec_ready(_metadata))
+		return;
+	writes_as_stock(_metadata, MAP_SHARED, &f);
+	EXPECT_EQ(NP, f.minflt);
+	EXPECT_EQ(NP, f.d.c[SPF_C_SPEC_FILE_WRITE]);
+}
+
+/*
+ * Private: each write copies the cached page into an anonymous one; the
+ * VMA's first write goes stock (it needs an anon_vma).
+ */
+TEST_F(file, private_writes_copy_cached_pages)
+{
+	struct wfacts f;
+
+	if (!spec_ready(_metadata))
+		return;
+	writes_as_stock(_metadata, MAP_PRIVATE, &f);
+	EXPECT_EQ(NP, f.minflt);
+	EXPECT_EQ(1, f.d.c[SPF_C_ABORT_NO_ANON_VMA]);
+	EXPECT_EQ(NP - 1, f.d.c[SPF_C_SPEC_FILE_WRITE]);
+}
+
 /* ---- the race against truncation and hole punching ---- */
 
 #define NR_READERS 2
@@ -200,6 +348,8 @@ TEST_F(file, pagecache_for_pages_not_cached)
 static struct {
 	int fd;
 	char *q;
+	char *own[NR_READERS];		/* each reader's mapping */
+	bool write;			/* faults are writes (byte WRITE_OFF) */
 	atomic_ulong cut;		/* rounds whose cut has begun */
 	atomic_ulong written[NP];	/* round each page was last written */
 	atomic_int stop;
@@ -241,6 +391,7 @@ static double now_s(void)
 static void *reader(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	char *q = R.own[seed - 1];
 	size_t ps = page_size();
 	unsigned long w, cut;
 	uint64_t v;
@@ -249,12 +400,20 @@ static void *reader(void *arg)
 
 	while (!atomic_load(&R.stop)) {
 		p = rand_r(&seed) % NP;
-		if (rand_r(&seed) % 16 == 0)
-			madvise(R.q, NP * ps, MADV_DONTNEED);
+		/*
+		 * A write drops the page first, so that it faults: in a
+		 * private mapping it then reads its own copy, taken now.
+		 */
+		if (R.write)
+			madvise(q + p * ps, ps, MADV_DONTNEED);
+		else if (rand_r(&seed) % 16 == 0)
+			madvise(q, NP * ps, MADV_DONTNEED);
 		w = atomic_load(&R.written[p]);
 		if (sigsetjmp(r_jb, 1) == 0) {
 			WRITE_ONCE(r_armed, 1);
-			v = READ_ONCE(*(uint64_t *)(R.q + p * ps));
+			if (R.write)
+				WRITE_ONCE(q[p * ps + WRITE_OFF], 1);
+			v = READ_ONCE(*(uint64_t *)(q + p * ps));
 			WRITE_ONCE(r_armed, 0);
 			bus = false;
 		} else {
@@ -301,7 +460,12 @@ static int writer_round(unsigned long k)
 	return 0;
 }
 
-TEST_F(file, truncate_and_punch_race_read_faults)
+/*
+ * FLAGS mapping, faults that are writes if WRITE; COUNTER: the spf
+ * counter of the kind of fault raced.
+ */
+static void race(struct __test_metadata *_metadata, int flags, bool write,
+		 const char *counter)
 {
 	struct sigaction sa = { .sa_sigaction = bus_handler,
 				.sa_flags = SA_SIGINFO | SA_NODEFER };
@@ -313,19 +477,30 @@ TEST_F(file, truncate_and_punch_race_read_faults)
 	char *p;
 	int i;
 
-	if (!spec_ready(_metadata))
-		return;
 	e = getenv("SPF_RACE_SECS");
 	if (e && atof(e) > 0)
 		secs = atof(e);
 	memset(&R, 0, sizeof(R));
+	R.write = write;
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
-	ASSERT_EQ(0, setup(true, MAP_SHARED, &R.fd, &p, &R.q));
+	ASSERT_EQ(0, setup_prot(true, flags, write, &R.fd, &p, &R.q));
+	/*
+	 * Private copies belong to the address space: a reader's check
+	 * holds only for its own, so each private writer maps the file
+	 * for itself.
+	 */
+	for (i = 0; i < NR_READERS; i++) {
+		R.own[i] = R.q;
+		if (i && !(flags & MAP_SHARED))
+			R.own[i] = mmap(NULL, NP * page_size(),
+					PROT_READ | PROT_WRITE, flags, R.fd, 0);
+		ASSERT_NE(MAP_FAILED, R.own[i]);
+	}
 
 	/* Widen the window between a page's reference and its lock. */
 	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "20");
-	spec = spf_stat("spec_file");
+	spec = spf_stat(counter);
 	mapped = spf_stat("file_mapped");
 	for (i = 0; i < NR_READERS; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, reader,
@@ -340,16 +515,45 @@ TEST_F(file, truncate_and_punch_race_read_faults)
 	for (i = 0; i < NR_READERS; i++)
 		pthread_join(t[i], NULL);
 	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "0");
-	spec = spf_stat("spec_file") - spec;
+	spec = spf_stat(counter) - spec;
 	mapped = spf_stat("file_mapped") - mapped;
-	TH_LOG("%.1f s: %lu rounds, %lu reads, %lu SIGBUS; spec_file %ld, file_mapped %ld",
+	TH_LOG("%.1f s: %lu rounds, %lu accesses, %lu SIGBUS; %s %ld, file_mapped %ld",
 	       now_s() - t0, atomic_load(&R.rounds), atomic_load(&R.reads),
-	       atomic_load(&R.sigbus), spec, mapped);
+	       atomic_load(&R.sigbus), counter, spec, mapped);
 	EXPECT_EQ(0UL, atomic_load(&R.errors)) TH_LOG("%s", R.msg);
 	EXPECT_LT(10UL, atomic_load(&R.rounds));
-	EXPECT_LT(0, spec) TH_LOG("no file fault was speculative");
+	EXPECT_LT(0, spec) TH_LOG("no such fault was speculative");
+	for (i = 1; i < NR_READERS; i++)
+		if (R.own[i] != R.q)
+			munmap(R.own[i], NP * page_size());
 	unmap_chunks(p, 1);
 	close(R.fd);
+}
+
+TEST_F(file, truncate_and_punch_race_read_faults)
+{
+	if (!spec_ready(_metadata))
+		return;
+	race(_metadata, MAP_SHARED, false, "spec_file");
+}
+
+/* Shared writes map the cache page: the same checks hold. */
+TEST_F(file, truncate_and_punch_race_shared_write_faults)
+{
+	if (!spec_ready(_metadata))
+		return;
+	race(_metadata, MAP_SHARED, true, "spec_file_write");
+}
+
+/*
+ * Private writes copy the cache page: the copy, read right after the
+ * fault, must be of a page no older than published before it.
+ */
+TEST_F(file, truncate_and_punch_race_private_write_faults)
+{
+	if (!spec_ready(_metadata))
+		return;
+	race(_metadata, MAP_PRIVATE, true, "spec_file_write");
 }
 
 TEST_HARNESS_MAIN

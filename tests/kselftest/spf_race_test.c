@@ -744,12 +744,12 @@ static void exit_round(void)
 
 /* ---- one case, start to end ---- */
 
-#define NR_COUNTERS 24
-#define FIRST_ABORT 9		/* after fault_hook and the eight spec_* */
+#define NR_COUNTERS 25
+#define FIRST_ABORT 10		/* after fault_hook and the nine spec_* */
 static const char *const counter_names[NR_COUNTERS] = {
 	"fault_hook", "spec_read", "spec_write",
 	"spec_wp_reuse", "spec_wp_copy", "spec_wp_zero", "spec_file",
-	"spec_thp", "spec_swap",
+	"spec_thp", "spec_swap", "spec_file_write",
 	"abort_seq_odd", "abort_seq_changed", "abort_no_vma",
 	"abort_not_anon", "abort_no_anon_vma", "abort_access",
 	"abort_pgtable", "abort_pte", "abort_ptl", "abort_uffd",

@@ -1383,6 +1383,7 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 		       "-e", "spf:spf_fault", "-e", "spf:spf_spec",
 		       "-e", "spf:spf_spec_wp", "-e", "spf:spf_spec_file",
 		       "-e", "spf:spf_spec_thp", "-e", "spf:spf_spec_swap",
+		       "-e", "spf:spf_spec_file_write",
 		       "-e", "spf:spf_abort_*",
 		       exe, "--tp-toucher", NULL);
 		_exit(127);
@@ -1405,7 +1406,8 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 		} else if (!strcmp(name[i], "spf:spf_spec_wp") ||
 			   !strcmp(name[i], "spf:spf_spec_file") ||
 			   !strcmp(name[i], "spf:spf_spec_thp") ||
-			   !strcmp(name[i], "spf:spf_spec_swap")) {
+			   !strcmp(name[i], "spf:spf_spec_swap") ||
+			   !strcmp(name[i], "spf:spf_spec_file_write")) {
 			spec_wp += val[i] < 0 ? 0 : val[i];
 		} else if (!strcmp(name[i], "spf:spf_fault")) {
 			fault = val[i];

@@ -47,6 +47,7 @@
 #include <spf/stats.h>
 #include <spf/vma_free.h>
 #include <spf/file_fault.h>
+#include <spf/file_write.h>
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
 #include <spf/wp_fault.h>
@@ -1041,6 +1042,25 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 }
 
 void spf_file_fault_init(struct dentry *debugfs_dir)
+{
+}
+
+/* Nor is the file write fault (spf/file_write.c), for the same reason. */
+int spf_file_write_init(void)
+{
+	return 0;
+}
+
+enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
+				  struct spf_pte_walk *walk, unsigned long addr,
+				  struct folio *copy, struct spf_file_write *fw)
+{
+	fw->file = NULL;
+	fw->mapped = false;
+	return SPF_ABORT_NOT_ANON;
+}
+
+void spf_file_write_finish(struct spf_file_write *fw)
 {
 }
 

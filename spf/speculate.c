@@ -233,9 +233,10 @@ static enum spf_abort spf_check_vma(struct mm_struct *mm,
 	} else {
 		ret = spf_file_suitable(vma, flags);
 		/*
-		 * Writes in a file VMA come in runs, and go stock: let the
-		 * next ones go before the redirection (spf/decline.c).  The
-		 * copy's range is one state of the tree, as the count said.
+		 * Writes spf/file_write.c cannot take (->page_mkwrite(),
+		 * another ->fault()) come in runs, and go stock: let the next
+		 * ones go before the redirection (spf/decline.c).  The copy's
+		 * range is one state of the tree, as the count said.
 		 */
 		if (ret == SPF_ABORT_NOT_ANON)
 			spf_decline_note(mm, vma->vm_start, vma->vm_end,

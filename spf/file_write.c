@@ -140,10 +140,24 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 }
 
 /*
+ * Under rcu_read_lock(): pin the file of SNAP's VMA for the attempt.  A
+ * private write pins it before leaving the read section to allocate its
+ * page: the allocation reads the file (shmem's ->get_policy()).
+ */
+bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
+{
+	if (!get_file_rcu(snap->vma.vm_file))
+		return false;
+	fw->file = snap->vma.vm_file;
+	return true;
+}
+
+/*
  * Call under rcu_read_lock() with WALK at a none PTE (of a table this
  * fault adds, if walk->table), for a write that
  * spf_file_write_suitable() accepted; COPY: for a private mapping, the
- * charged page to copy into.  Returns under rcu_read_lock(); success or
+ * charged page to copy into, allocated with the file pinned
+ * (spf_file_write_pin()).  Returns under rcu_read_lock(); success or
  * failure, call spf_file_write_finish() after rcu_read_unlock().
  */
 enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
@@ -157,13 +171,13 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 	enum spf_abort ret;
 	pgoff_t index;
 
-	fw->file = NULL;
 	fw->mapped = false;
 	fw->dirtied = false;
 	fw->shared = vma->vm_flags & VM_SHARED;
-	if (!get_file_rcu(file))
-		return SPF_ABORT_OTHER;		/* its last mapping is going */
-	fw->file = file;
+	if (!fw->file) {
+		if (!spf_file_write_pin(snap, fw))
+			return SPF_ABORT_OTHER;	/* its last mapping is going */
+	}
 	ret = spf_file_write_fault_side(vma, file);
 	if (ret != SPF_ABORT_NONE)
 		return ret;
@@ -177,10 +191,8 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 		goto unlock;
 	}
 	if (copy) {
-		if (copy_mc_user_highpage(&copy->page, page, addr, vma)) {
-			ret = SPF_ABORT_OTHER;	/* poisoned: stock reports it */
-			goto unlock;
-		}
+		/* do_cow_fault()'s copy (not the machine-check-safe one). */
+		copy_user_highpage(&copy->page, page, addr, vma);
 		/* Orders the contents before the PTE store, as stock does. */
 		__folio_mark_uptodate(copy);
 	}

@@ -20,6 +20,7 @@ struct spf_file_write {
 
 int spf_file_write_init(void);
 enum spf_abort spf_file_write_suitable(struct vm_area_struct *vma);
+bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw);
 enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 				  struct spf_pte_walk *walk, unsigned long addr,
 				  struct folio *copy, struct spf_file_write *fw);

@@ -1055,9 +1055,13 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 				  struct spf_pte_walk *walk, unsigned long addr,
 				  struct folio *copy, struct spf_file_write *fw)
 {
-	fw->file = NULL;
 	fw->mapped = false;
 	return SPF_ABORT_NOT_ANON;
+}
+
+bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
+{
+	return false;
 }
 
 void spf_file_write_finish(struct spf_file_write *fw)

@@ -24,6 +24,26 @@ run() {
 }
 
 run python python3 "$top/tools/coverage/threads.py" 4 3
+
+# The same program in a memory cgroup smaller than its peak, swapping to
+# zram (the modules tools/vm/run packs): its faults include swap-ins.
+swap_on() {
+	while read -r m; do
+		/sbin/insmod "/lib/modules/spf-vm/opt/$m" 2>/dev/null
+	done < /lib/modules/spf-vm/opt/order
+	echo 512M > /sys/block/zram0/disksize &&
+		mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
+}
+if swap_on && echo +memory > /sys/fs/cgroup/cgroup.subtree_control &&
+	mkdir -p /sys/fs/cgroup/cov && echo 64M > /sys/fs/cgroup/cov/memory.max
+then
+	run python-swap sh -c 'echo $$ > /sys/fs/cgroup/cov/cgroup.procs &&
+		exec python3 "$1/tools/coverage/threads.py" 4 3' sh "$top"
+	echo "# python-swap: swap in use at the end: $(tail -n +2 /proc/swaps)"
+	swapoff /dev/zram0
+else
+	echo "# python-swap: not run: no zram swap or memory cgroup"
+fi
 mkdir -p /tmp/headers
 run tar tar -xJf "$top/build/coverage/headers.tar.xz" -C /tmp/headers
 rm -rf /tmp/k

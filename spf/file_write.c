@@ -16,9 +16,9 @@
  * ->page_mkwrite(), which may sleep, and stay stock).
  *
  *   rcu_read_lock; snapshot, walk (spf/speculate.c): PTE none
- *   (private: rcu_read_unlock; allocate and charge the new page;
- *    rcu_read_lock; walk again)
  *     pin the file (get_file_rcu)
+ *   (private: rcu_read_unlock; allocate and charge the new page, which
+ *    reads the file for its NUMA policy; rcu_read_lock; walk again)
  *     lock the page at the faulting index (spf/file_fault.c: trylock,
  *     then mapping, up to date and i_size checked under the lock)
  *     private: copy it into the new page
@@ -35,7 +35,9 @@
  * taken under the page lock, as stock takes it.  The new PTE is
  * installed only under the PTE lock after the usual revalidation, and
  * the page reference from the lookup becomes the PTE's (shared) as
- * ->fault()'s does in stock.  What stock does after dropping the PTE
+ * ->fault()'s does in stock.  The copy is do_cow_fault()'s plain
+ * copy_user_highpage(), not the machine-check-safe copy of the
+ * write-protect path, as in stock.  What stock does after dropping the PTE
  * lock (dirtying, time update, throttling) runs with the file pinned,
  * as stock runs it with the file pinned by its VMA.
  *

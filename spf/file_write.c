@@ -142,9 +142,9 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 }
 
 /*
- * Under rcu_read_lock(): pin the file of SNAP's VMA for the attempt.  A
- * private write pins it before leaving the read section to allocate its
- * page: the allocation reads the file (shmem's ->get_policy()).
+ * Under rcu_read_lock(), before the read section is left: pin the file
+ * of SNAP's VMA for the attempt.  A private write's page allocation
+ * reads it (shmem's ->get_policy()).
  */
 bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
 {
@@ -157,9 +157,9 @@ bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
 /*
  * Call under rcu_read_lock() with WALK at a none PTE (of a table this
  * fault adds, if walk->table), for a write that
- * spf_file_write_suitable() accepted; COPY: for a private mapping, the
- * charged page to copy into, allocated with the file pinned
- * (spf_file_write_pin()).  Returns under rcu_read_lock(); success or
+ * spf_file_write_suitable() accepted, the file pinned
+ * (spf_file_write_pin()); COPY: for a private mapping, the charged page
+ * to copy into.  Returns under rcu_read_lock(); success or
  * failure, call spf_file_write_finish() after rcu_read_unlock().
  */
 enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
@@ -176,10 +176,6 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 	fw->mapped = false;
 	fw->dirtied = false;
 	fw->shared = vma->vm_flags & VM_SHARED;
-	if (!fw->file) {
-		if (!spf_file_write_pin(snap, fw))
-			return SPF_ABORT_OTHER;	/* its last mapping is going */
-	}
 	ret = spf_file_write_fault_side(vma, file);
 	if (ret != SPF_ABORT_NONE)
 		return ret;

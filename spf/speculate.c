@@ -379,7 +379,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	 * since the tables may have changed.
 	 */
 	private_write = write && !(snap.vma.vm_flags & VM_SHARED);
-	if (!anon && private_write && !spf_file_write_pin(&snap, &done->fw)) {
+	if (!anon && write && !spf_file_write_pin(&snap, &done->fw)) {
 		ret = SPF_ABORT_OTHER;		/* its last mapping is going */
 		goto out_rcu;
 	}

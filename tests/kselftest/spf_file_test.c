@@ -32,7 +32,6 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <linux/falloc.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -217,22 +216,19 @@ static void *write_thread(void *arg)
 {
 	struct wpass *w = arg;
 	struct spf_counts a, b;
-	struct rusage ru;
-	long min0, maj0;
+	long min0, maj0, min1, maj1;
 	int i;
 
 	spf_counts_read(&a);
 	spf_counts_read(&a);
-	getrusage(RUSAGE_THREAD, &ru);
-	min0 = ru.ru_minflt;
-	maj0 = ru.ru_majflt;
+	thread_faults(&min0, &maj0);
 	for (i = 0; i < NP; i++)
 		WRITE_ONCE(w->q[i * page_size() + WRITE_OFF], (char)(i + 1));
-	getrusage(RUSAGE_THREAD, &ru);
+	thread_faults(&min1, &maj1);
 	spf_counts_read(&b);
 	spf_counts_sub(&b, &a, &w->d);
-	w->minflt = ru.ru_minflt - min0;
-	w->majflt = ru.ru_majflt - maj0;
+	w->minflt = min1 - min0;
+	w->majflt = maj1 - maj0;
 	return NULL;
 }
 

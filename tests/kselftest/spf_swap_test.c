@@ -32,7 +32,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -217,15 +216,6 @@ struct pass_arg {
 	struct facts *f;
 };
 
-static void thread_flt(long *min, long *maj)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	*min = ru.ru_minflt;
-	*maj = ru.ru_majflt;
-}
-
 static void *setup_thread(void *arg)
 {
 	struct pass_arg *pa = arg;
@@ -251,7 +241,7 @@ static void *fault_thread(void *arg)
 
 	spf_counts_read(&a);
 	spf_counts_read(&a);
-	thread_flt(&min0, &maj0);
+	thread_faults(&min0, &maj0);
 	for (i = 0; i < NP; i++) {
 		w = (uint64_t *)(pa->p + i * page_size());
 		if (pa->write)
@@ -259,7 +249,7 @@ static void *fault_thread(void *arg)
 		else
 			f->bad += READ_ONCE(*w) != tag(0, i);
 	}
-	thread_flt(&min1, &maj1);
+	thread_faults(&min1, &maj1);
 	spf_counts_read(&b);
 	spf_counts_sub(&b, &a, &f->d);
 	f->minflt = min1 - min0;
@@ -271,7 +261,7 @@ static void *fault_thread(void *arg)
 		else
 			f->bad += READ_ONCE(*w) != tag(0, i);
 	}
-	thread_flt(&min0, &maj0);
+	thread_faults(&min0, &maj0);
 	f->refaults = min0 + maj0 - min1 - maj1;
 	return NULL;
 }

@@ -705,6 +705,16 @@ static inline long status_field(const char *key)
 	return strtol(s + strlen(key) + 1, NULL, 10);
 }
 
+/* The calling thread's minor and major faults so far. */
+static inline void thread_faults(long *min, long *maj)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	*min = ru.ru_minflt;
+	*maj = ru.ru_majflt;
+}
+
 /*
  * minflt and majflt from a /proc/.../stat file (/proc/self/stat for
  * the process, /proc/thread-self/stat for the calling thread).

@@ -122,6 +122,32 @@ asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
 	SPF_DIRECT_TRAMPOLINE(6) SPF_DIRECT_TRAMPOLINE(7)
 	SPF_DIRECT_TRAMPOLINE(8) SPF_DIRECT_TRAMPOLINE(9));
 
+/*
+ * For a hook with the marker flag: a call whose first argument is
+ * spf_marker_vma goes straight to the replacement (spf_hook_take()
+ * would take it unconditionally); any other goes through trampoline n.
+ * %r11 is free at a function's entry, as in the trampolines.
+ */
+#define SPF_DIRECT_MARKER_TRAMPOLINE(n)					\
+	"	.pushsection .text, \"ax\", @progbits\n"		\
+	"	.type spf_direct_mtramp_" #n ", @function\n"		\
+	"spf_direct_mtramp_" #n ":\n"					\
+	"	leaq spf_marker_vma(%rip), %r11\n"			\
+	"	cmpq %r11, %rdi\n"					\
+	"	jne spf_direct_tramp_" #n "\n"				\
+	"	addq $8, %rsp\n"					\
+	SPF_AT_FUNC_ENTRY						\
+	"	movq spf_direct_marker_dest(%rip), %r11\n"		\
+	"	" SPF_JMP_R11						\
+	"	.size spf_direct_mtramp_" #n ", .-spf_direct_mtramp_" #n "\n" \
+	"	.popsection\n"
+
+asm(SPF_DIRECT_MARKER_TRAMPOLINE(0) SPF_DIRECT_MARKER_TRAMPOLINE(1)
+	SPF_DIRECT_MARKER_TRAMPOLINE(2) SPF_DIRECT_MARKER_TRAMPOLINE(3)
+	SPF_DIRECT_MARKER_TRAMPOLINE(4) SPF_DIRECT_MARKER_TRAMPOLINE(5)
+	SPF_DIRECT_MARKER_TRAMPOLINE(6) SPF_DIRECT_MARKER_TRAMPOLINE(7)
+	SPF_DIRECT_MARKER_TRAMPOLINE(8) SPF_DIRECT_MARKER_TRAMPOLINE(9));
+
 /* Their addresses, indexed by n, for register_ftrace_direct(). */
 asm("	.pushsection .rodata, \"a\"\n"
 	"	.balign 8\n"
@@ -131,7 +157,16 @@ asm("	.pushsection .rodata, \"a\"\n"
 	"	.quad spf_direct_tramp_4, spf_direct_tramp_5\n"
 	"	.quad spf_direct_tramp_6, spf_direct_tramp_7\n"
 	"	.quad spf_direct_tramp_8, spf_direct_tramp_9\n"
+	"spf_direct_mtramps:\n"
+	"	.quad spf_direct_mtramp_0, spf_direct_mtramp_1\n"
+	"	.quad spf_direct_mtramp_2, spf_direct_mtramp_3\n"
+	"	.quad spf_direct_mtramp_4, spf_direct_mtramp_5\n"
+	"	.quad spf_direct_mtramp_6, spf_direct_mtramp_7\n"
+	"	.quad spf_direct_mtramp_8, spf_direct_mtramp_9\n"
 	"	.popsection\n");
+
+/* Where a marker trampoline sends the marker's call (one hook has it). */
+static unsigned long spf_direct_marker_dest __used;
 
 /* -ENODEV: the function has no fentry site (an inline's copy, notrace). */
 int spf_direct_arm(struct spf_hook *hook, unsigned int n)
@@ -140,7 +175,10 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 
 	if (n >= SPF_DIRECT_MAX)
 		return -E2BIG;
-	ret = register_ftrace_direct(hook->addr,
+	if (hook->marker)
+		spf_direct_marker_dest = (unsigned long)hook->replacement;
+	ret = register_ftrace_direct(hook->addr, hook->marker ?
+				     spf_direct_mtramps[n] :
 				     spf_direct_tramps[n]);
 	if (ret == -ENODEV)
 		return ret;
@@ -157,5 +195,6 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 /* Returns once no CPU enters the trampoline; tasks may still be in it. */
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
 {
-	unregister_ftrace_direct(hook->addr, spf_direct_tramps[n]);
+	unregister_ftrace_direct(hook->addr, hook->marker ?
+				 spf_direct_mtramps[n] : spf_direct_tramps[n]);
 }

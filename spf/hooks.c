@@ -236,6 +236,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.symbol = "handle_mm_fault",
 		.replacement = spf_handle_mm_fault,
 		.nonnull_arg = 3,
+		.marker = true,
 	},
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",

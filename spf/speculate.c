@@ -120,22 +120,36 @@ static enum spf_abort spf_vma_common(struct vm_area_struct *vma)
 /*
  * A page for a write fault, charged to the mm's memcg, zeroed if ZERO;
  * the caller fills it if not, then marks it up to date.
+ *
+ * NOWAIT: from inside the RCU read section, so without direct reclaim
+ * (the allocator and the charge then only take what is free, waking
+ * kswapd as stock's first attempt would).  It fails where stock would
+ * have reclaimed; the caller then leaves the section and asks again,
+ * which may sleep.  Most first touches are served from the per-CPU
+ * lists, and the walk made before stays valid: no second walk.
  */
 struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero)
+			     bool zero, bool nowait)
 {
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN;
+	gfp_t charge_gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
 	struct folio *folio;
 
-	if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0))
+	if (nowait) {
+		/* An injected failure is the sleeping attempt's to take. */
+		if (atomic_read(&spf_inject_alloc_fail))
+			return NULL;
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+		charge_gfp &= ~__GFP_DIRECT_RECLAIM;
+	} else if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0)) {
 		return NULL;
+	}
 	if (zero)
 		gfp |= __GFP_ZERO;
 	folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
 	if (!folio)
 		return NULL;
-	if (spf_mem_cgroup_charge(folio, snap->vma.vm_mm,
-				  GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)) {
+	if (spf_mem_cgroup_charge(folio, snap->vma.vm_mm, charge_gfp)) {
 		folio_put(folio);
 		return NULL;
 	}
@@ -383,16 +397,15 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		ret = SPF_ABORT_OTHER;		/* its last mapping is going */
 		goto out_rcu;
 	}
-	if (add_table || private_write) {
+	if (private_write && !add_table)
+		done->folio = spf_alloc_page(&snap, addr, anon, true);
+	if (add_table || (private_write && !done->folio)) {
 		rcu_read_unlock();
 		if (private_write) {
 			/* Zeroed for a first touch, a copy's for a file. */
-			done->folio = spf_alloc_page(&snap, addr, anon);
+			done->folio = spf_alloc_page(&snap, addr, anon, false);
 			if (!done->folio)
 				return SPF_ABORT_ALLOC;
-			/* The zeroing before the PTE store, as stock does. */
-			if (anon)
-				__folio_mark_uptodate(done->folio);
 		}
 		if (add_table) {
 			table = spf_pte_table_alloc(mm);
@@ -404,6 +417,9 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		if (ret != SPF_ABORT_NONE)
 			goto out_rcu;
 	}
+	/* The zeroing before the PTE store, as stock does. */
+	if (anon && done->folio)
+		__folio_mark_uptodate(done->folio);
 	if (!anon && write) {
 		ret = spf_file_write_try(&snap, &walk, addr, done->folio,
 					 &done->fw);
@@ -476,8 +492,10 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 	ret = spf_try(mm, addr, flags, &done);
 	if (done.wp.kind != SPF_WP_NONE)
 		spf_wp_finish(&done.wp);
-	spf_swap_finish(&done.swap);
-	spf_file_write_finish(&done.fw);
+	if (done.swap.si || done.swap.folio)
+		spf_swap_finish(&done.swap);
+	if (done.fw.file)
+		spf_file_write_finish(&done.fw);
 	if (ret != SPF_ABORT_NONE) {
 		if (done.folio)
 			folio_put(done.folio);	/* uncharges it too */

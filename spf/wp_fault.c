@@ -196,9 +196,10 @@ static void spf_wp_replace(struct vm_area_struct *vma,
 
 /* A copy of the old page, or zeroes, in a charged page not yet mapped. */
 static enum spf_abort spf_wp_fill(struct spf_snapshot *snap,
-				  unsigned long addr, struct spf_wp *wp)
+				  unsigned long addr, struct spf_wp *wp,
+				  bool nowait)
 {
-	wp->new = spf_alloc_page(snap, addr, wp->kind == SPF_WP_ZERO);
+	wp->new = spf_alloc_page(snap, addr, wp->kind == SPF_WP_ZERO, nowait);
 	if (!wp->new)
 		return SPF_ABORT_ALLOC;
 	if (wp->old &&
@@ -238,14 +239,19 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 	if (ret != SPF_ABORT_NONE || wp->kind == SPF_WP_REUSE)
 		return ret;
 
-	/* The new page's allocation and copy may sleep. */
-	rcu_read_unlock();
-	ret = spf_wp_fill(snap, addr, wp);
-	rcu_read_lock();
-	if (ret != SPF_ABORT_NONE)
-		return ret;
-
-	ret = spf_walk_to_pte(vma->vm_mm, addr, walk);
+	/*
+	 * The new page, without sleeping first: the walk then stands.  If
+	 * that needs reclaim, leave the read section for an allocation
+	 * that may sleep, and walk again.
+	 */
+	ret = spf_wp_fill(snap, addr, wp, true);
+	if (ret == SPF_ABORT_ALLOC) {
+		rcu_read_unlock();
+		ret = spf_wp_fill(snap, addr, wp, false);
+		rcu_read_lock();
+		if (ret == SPF_ABORT_NONE)
+			ret = spf_walk_to_pte(vma->vm_mm, addr, walk);
+	}
 	if (ret != SPF_ABORT_NONE)
 		return ret;
 	walk->pte = orig;	/* revalidate against the PTE first found */

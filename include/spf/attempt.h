@@ -13,7 +13,7 @@
 #include <spf/snapshot.h>
 
 struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero);
+			     bool zero, bool nowait);
 enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 			      const struct spf_pte_walk *walk);
 void spf_commit_lock(struct mm_struct *mm, struct spf_pte_walk *walk);

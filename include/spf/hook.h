@@ -36,6 +36,12 @@ struct spf_hook {
 	 */
 	bool no_kprobe;
 	/*
+	 * A call whose first argument is spf_marker_vma is always taken
+	 * (spf/hooks.c); the direct trampoline tests that first, so the
+	 * marker's call reaches the replacement without spf_hook_take().
+	 */
+	bool marker;
+	/*
 	 * Finds addr when a kallsyms lookup of symbol is not the way; may
 	 * leave it 0: the hook is not needed on this kernel.
 	 */

@@ -7,5 +7,7 @@
 
 /* Trampoline n serves hook n. */
 extern const unsigned long spf_direct_tramps[SPF_DIRECT_MAX];
+/* The same, first sending a call with the marker to the replacement. */
+extern const unsigned long spf_direct_mtramps[SPF_DIRECT_MAX];
 
 #endif

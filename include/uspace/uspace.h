@@ -559,10 +559,11 @@ static inline struct mem_cgroup *mem_cgroup_from_task(struct task_struct *p)
 #define PAGE_SIZE		(1UL << PAGE_SHIFT)
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
 
+#define __GFP_DIRECT_RECLAIM	0x80u
 #define GFP_ATOMIC		0x01u
-#define GFP_KERNEL		0x02u
+#define GFP_KERNEL		(0x02u | __GFP_DIRECT_RECLAIM)
 #define GFP_NOWAIT		0x04u
-#define GFP_HIGHUSER_MOVABLE	0x08u
+#define GFP_HIGHUSER_MOVABLE	(0x08u | __GFP_DIRECT_RECLAIM)
 #define __GFP_NOWARN		0x10u
 #define __GFP_NORETRY		0x20u
 #define __GFP_ZERO		0x40u

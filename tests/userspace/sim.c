@@ -210,8 +210,16 @@ struct folio *vma_alloc_folio(gfp_t gfp, int order,
 			      struct vm_area_struct *vma, unsigned long addr,
 			      bool hugepage)
 {
-	struct folio *folio = sim_zalloc(64, sizeof(*folio));
+	struct folio *folio;
 
+	/*
+	 * Without reclaim (inside the read section), half the attempts
+	 * fail, so that the sleeping retry and its second walk are
+	 * tortured as much as the walk kept across the allocation.
+	 */
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && (sim_rand() & 1))
+		return NULL;
+	folio = sim_zalloc(64, sizeof(*folio));
 	folio->page.sim_magic = SIM_PAGE_LIVE;
 	/* The window between the snapshot and the commit. */
 	sim_delay(sim_delay_permille * 4);

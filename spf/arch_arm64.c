@@ -53,17 +53,19 @@ bool spf_arch_access_ok(struct vm_area_struct *vma, unsigned int flags)
 }
 
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
-			 struct pt_regs *regs)
+			 struct pt_regs *regs, unsigned long info)
 {
 	return true;	/* tried in the handle_mm_fault hook */
 }
 
-void spf_arch_declined(unsigned long addr, struct pt_regs *regs)
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs,
+		       unsigned long info)
 {
 }
 
 /* The fault flags are not known before handle_mm_fault(). */
-enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs)
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs,
+				unsigned long *info)
 {
 	return SPF_ABORT_NONE;
 }

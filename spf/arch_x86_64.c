@@ -20,7 +20,10 @@
  * exc_page_fault() fires with interrupts off before it calls the arch
  * handler.  The probe records (task, regs, context switch count,
  * address, error code) in a per-CPU slot, and the hook takes the
- * record and clears it.  Using another fault's error code could be
+ * record and clears it: spf_hook_take() on this CPU, strictly, before
+ * redirecting the call (spf_arch_decline()), which hands the error code
+ * to the replacement in the call's unused fourth argument register;
+ * the replacement searches (below) only when that found nothing.  Using another fault's error code could be
  * fatal (a PK fault handled as not-present would make the arch handler
  * unlock a lock it does not hold), so a record is used only when it is
  * certainly this fault's:
@@ -144,12 +147,14 @@ static bool spf_pf_error_code(unsigned long addr, struct pt_regs *regs,
 }
 
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
-			 struct pt_regs *regs)
+			 struct pt_regs *regs, unsigned long info)
 {
 	unsigned int flags = FAULT_FLAG_DEFAULT;
-	unsigned long error_code;
+	unsigned long error_code = info & ~SPF_ARCH_INFO_VALID;
 
-	if (!spf_pf_error_code(addr, regs, &error_code)) {
+	/* Not found on this CPU by spf_arch_decline(): look further. */
+	if (!(info & SPF_ARCH_INFO_VALID) &&
+	    !spf_pf_error_code(addr, regs, &error_code)) {
 		spf_abort(SPF_ABORT_OTHER, addr);
 		return false;
 	}
@@ -168,41 +173,42 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * A fault the error code alone sends stock (a pkey or reserved-bit
- * fault, a read of a present PTE): take the record here, strictly (this
- * CPU, no switch since the probe), and spare the fault the redirection.
- * Anything less certain is left to the hook.
+ * Take the record where it almost always is, strictly (this CPU, no
+ * switch since the probe), once per fault: its error code goes to
+ * spf_arch_at_lock_mm() through INFO, which looks further only if it
+ * was not found here.  A fault the error code alone sends stock (a pkey
+ * or reserved-bit fault, a read of a present PTE) is spared the
+ * redirection.
  */
-enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs)
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs,
+				unsigned long *info)
 {
-	struct spf_pf_record *r;
-	bool present = false;
+	unsigned long error_code;
+	bool found;
 
 	preempt_disable();
-	r = this_cpu_ptr(&spf_pf_record);
-	if (READ_ONCE(r->task) == current) {
-		smp_rmb();	/* the name before the fields */
-		if (spf_pf_stock_only(r->error_code)) {
-			unsigned long error_code;
-
-			present = spf_pf_take(r, regs, addr, true,
-					      &error_code);
-		}
-	}
+	found = spf_pf_take(this_cpu_ptr(&spf_pf_record), regs, addr, true,
+			    &error_code);
 	preempt_enable();
-	return present ? SPF_ABORT_PTE : SPF_ABORT_NONE;
+	if (!found)
+		return SPF_ABORT_NONE;
+	*info = error_code | SPF_ARCH_INFO_VALID;
+	return spf_pf_stock_only(error_code) ? SPF_ABORT_PTE : SPF_ABORT_NONE;
 }
 
 /*
  * A fault turned down before the hook still takes its record: every
  * user-mode fault must, or a later one of this task at the same address
- * could be paired with this one's error code (see the top).
+ * could be paired with this one's error code (see the top).  INFO says
+ * whether spf_arch_decline() took it already.
  */
-void spf_arch_declined(unsigned long addr, struct pt_regs *regs)
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs,
+		       unsigned long info)
 {
 	unsigned long error_code;
 
-	spf_pf_error_code(addr, regs, &error_code);
+	if (!(info & SPF_ARCH_INFO_VALID))
+		spf_pf_error_code(addr, regs, &error_code);
 }
 
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,

@@ -46,9 +46,9 @@ void spf_direct_init(struct spf_hook *hooks)
 }
 
 unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
-				      const unsigned long *args);
+				      unsigned long *args);
 unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
-				      const unsigned long *args)
+				      unsigned long *args)
 {
 	struct spf_hook *hook = &spf_direct_hooks[n];
 

@@ -12,10 +12,21 @@
  * replacement with the caller's arguments and return address, like the
  * kprobe did, without the two exception entries a BRK probe costs.
  *
+ * One ftrace_ops carries every hook, its filter holding their sites:
+ * a module's ops is "dynamic", so the ftrace core calls it through
+ * ftrace_ops_list_func(), which tests each registered ops' filter on
+ * every traced call.  With an ops per hook, each of a fault's two
+ * hooked calls went through all of them (measured under TCG: more
+ * instructions than the rest of spf's fault path); with one, a single
+ * filter lookup, and the handler finds the hook among a few sites.
+ *
  * The handler runs with preemption disabled by the ftrace core's
  * recursion protection, or not: spf_hook_take() is safe either way.
- * Unregistering a module's ftrace_ops waits for RCU-tasks, and unload
- * waits again (spf/hooks.c), so no task is left in the handler.
+ * Hooks are armed in order and disarmed in the reverse order, so the
+ * table of sites only grows and shrinks at its end; a site leaves the
+ * filter before its entry leaves the table.  Unregistering a module's
+ * ftrace_ops waits for RCU-tasks, and unload waits again
+ * (spf/hooks.c), so no task is left in the handler.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,57 +34,116 @@
 #include <spf/arch.h>
 #include <spf/hook.h>
 
+#define SPF_FTRACE_MAX	16
+/*
+ * The handler's ip is the function's ftrace call, a few instructions
+ * into it (after a BTI landing pad and the NOP that saves x30);
+ * ftrace_location() is not exported, and hooked functions are far more
+ * than this apart.
+ */
+#define SPF_FTRACE_SLOP	16
+
+static struct ftrace_ops spf_fops;
+static struct spf_hook *spf_ftrace_hooks[SPF_FTRACE_MAX];
+static unsigned long spf_ftrace_ips[SPF_FTRACE_MAX];
+static unsigned int spf_ftrace_nr;
+
+static struct spf_hook *spf_ftrace_hook(unsigned long ip)
+{
+	unsigned int i, nr = READ_ONCE(spf_ftrace_nr);
+
+	smp_rmb();	/* the count before the entries it covers */
+	/* From the end: the fault hooks are armed last. */
+	for (i = nr; i--; )
+		if (ip - spf_ftrace_ips[i] < SPF_FTRACE_SLOP)
+			return spf_ftrace_hooks[i];
+	return NULL;
+}
+
 static void notrace spf_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
 				       struct ftrace_ops *op,
 				       struct ftrace_regs *fregs)
 {
-	struct spf_hook *hook = container_of(op, struct spf_hook, fops);
+	struct spf_hook *hook = spf_ftrace_hook(ip);
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 	unsigned long args[SPF_HOOK_ARGS];
 	unsigned int i;
 
-	if (!regs)
+	if (!hook || !regs)
 		return;
 	for (i = 0; i < SPF_HOOK_ARGS; i++)
 		args[i] = regs_get_kernel_argument(regs, i);
-	if (spf_hook_take(hook, parent_ip, args))
+	if (spf_hook_take(hook, parent_ip, args)) {
+		spf_arch_set_info(regs, args[SPF_ARCH_INFO_ARG]);
 		instruction_pointer_set(regs, (unsigned long)hook->replacement);
+	}
 }
 
-/* -ENODEV: the function has no patchable entry. */
-int spf_ftrace_arm(struct spf_hook *hook)
+static int spf_ftrace_register(unsigned long ip)
 {
-	struct ftrace_ops *ops = &hook->fops;
 	int ret;
 
-	memset(ops, 0, sizeof(*ops));
-	ops->func = spf_ftrace_handler;
+	memset(&spf_fops, 0, sizeof(spf_fops));
+	spf_fops.func = spf_ftrace_handler;
 	/*
 	 * PERMANENT: while registered, sysctl kernel.ftrace_enabled=0 is
 	 * refused, since it would leave the freeing hooks silently off
 	 * (x86-64's direct calls are permanent already).
 	 */
-	ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-		     FTRACE_OPS_FL_PERMANENT;
-	ret = ftrace_set_filter_ip(ops, hook->addr, 0, 0);
-	if (ret == -ENOENT || ret == -EINVAL)
-		return -ENODEV;
+	spf_fops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+			 FTRACE_OPS_FL_PERMANENT;
+	ret = ftrace_set_filter_ip(&spf_fops, ip, 0, 0);
 	if (!ret)
-		ret = register_ftrace_function(ops);
+		ret = register_ftrace_function(&spf_fops);
+	if (ret)
+		ftrace_free_filter(&spf_fops);
+	return ret;
+}
+
+/* -ENODEV: the function has no patchable entry. */
+int spf_ftrace_arm(struct spf_hook *hook)
+{
+	unsigned int nr = spf_ftrace_nr;
+	unsigned long ip = hook->addr;
+	int ret;
+
+	if (nr == SPF_FTRACE_MAX)
+		return -E2BIG;
+	spf_ftrace_hooks[nr] = hook;
+	spf_ftrace_ips[nr] = ip;
+	smp_wmb();	/* the entry before the count that covers it */
+	WRITE_ONCE(spf_ftrace_nr, nr + 1);
+	/* An empty filter would trace every function: register with one. */
+	if (!nr)
+		ret = spf_ftrace_register(ip);
+	else
+		ret = ftrace_set_filter_ip(&spf_fops, ip, 0, 0);
 	if (ret) {
+		WRITE_ONCE(spf_ftrace_nr, nr);
+		if (ret == -ENOENT || ret == -EINVAL)
+			return -ENODEV;
 		pr_err("cannot hook %s: ftrace registration failed (%d)%s\n",
 		       hook->symbol, ret,
 		       ret == -EBUSY ? "; function tracing is off (sysctl kernel.ftrace_enabled=0), or another IPMODIFY user (a live patch?) owns it" : "");
-		ftrace_free_filter(ops);
 		return ret;
 	}
 	hook->armed = SPF_ARMED_FTRACE;
 	return 0;
 }
 
+/* HOOK is the last one armed (spf/hook_install.c disarms in reverse). */
 void spf_ftrace_disarm(struct spf_hook *hook)
 {
-	unregister_ftrace_function(&hook->fops);
-	ftrace_free_filter(&hook->fops);
+	unsigned int nr = spf_ftrace_nr;
+
+	if (WARN_ON_ONCE(!nr || spf_ftrace_hooks[nr - 1] != hook))
+		return;
+	if (nr == 1) {
+		unregister_ftrace_function(&spf_fops);
+		ftrace_free_filter(&spf_fops);
+	} else {
+		ftrace_set_filter_ip(&spf_fops, spf_ftrace_ips[nr - 1], 1, 0);
+	}
+	WRITE_ONCE(spf_ftrace_nr, nr - 1);
 }

@@ -34,6 +34,7 @@ static int spf_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 		args[i] = regs_get_kernel_argument(regs, i);
 	if (!spf_hook_take(hook, spf_arch_entry_caller(regs), args))
 		return 0;
+	spf_arch_set_info(regs, args[SPF_ARCH_INFO_ARG]);
 	instruction_pointer_set(regs, (unsigned long)hook->replacement);
 	return 1;
 }

@@ -140,15 +140,16 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 	return ret;
 }
 
+/* INFO: from spf_arch_decline(), see include/spf/arch.h. */
 static struct vm_area_struct *
 spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
-			 struct pt_regs *regs)
+			 struct pt_regs *regs, unsigned long info)
 {
 	struct vm_area_struct *vma;
 
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
-	if (spf_arch_at_lock_mm(mm, addr, regs))
+	if (spf_arch_at_lock_mm(mm, addr, regs, info))
 		return &spf_marker_vma;	/* the reference goes with it */
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
 	spf_hook_leave();
@@ -251,17 +252,19 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
  * (spf/decline.c)?  Then the fault goes stock without a redirection,
  * counted and traced as the abort it would have been.
  */
-static bool spf_hook_decline(const unsigned long *args)
+static bool spf_hook_decline(unsigned long *args)
 {
 	struct pt_regs *regs = (struct pt_regs *)args[2];
+	unsigned long *info = &args[SPF_ARCH_INFO_ARG];
 	unsigned long addr = args[1];
 	enum spf_abort reason;
 
-	reason = spf_arch_decline(addr, regs);
+	*info = 0;
+	reason = spf_arch_decline(addr, regs, info);
 	if (reason == SPF_ABORT_NONE) {
 		if (!spf_decline_hit((struct mm_struct *)args[0], addr))
 			return false;
-		spf_arch_declined(addr, regs);
+		spf_arch_declined(addr, regs, *info);
 		reason = SPF_ABORT_NOT_ANON;
 	}
 	spf_count(SPF_STAT_FAULT_HOOK);
@@ -279,7 +282,7 @@ static bool spf_hook_decline(const unsigned long *args)
  * the caller holds an in-flight reference for the replacement.
  */
 bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
-			   const unsigned long *args)
+			   unsigned long *args)
 {
 	if (within_module_core(caller, THIS_MODULE))
 		return false;
@@ -303,7 +306,8 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	    (READ_ONCE(spf_freeing_on_kprobes) &&
 	     spf_compat_kprobes_disarmed())) {
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM]) {
-			spf_arch_declined(args[1], (struct pt_regs *)args[2]);
+			spf_arch_declined(args[1], (struct pt_regs *)args[2],
+					  0);
 			spf_count(SPF_STAT_DISABLED);
 		}
 		return false;

@@ -350,7 +350,7 @@ void spf_commit_unlock(struct mm_struct *mm, struct spf_pte_walk *walk,
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 			      unsigned int flags, struct spf_done *done)
 {
-	struct spf_snapshot snap;
+	struct spf_snapshot snap __spf_snapshot_uninit;
 	struct spf_pte_walk walk = { .table = NULL };
 	struct page *table = NULL;
 	enum spf_abort ret;

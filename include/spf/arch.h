@@ -24,24 +24,38 @@ int spf_arch_init(void);
 void spf_arch_exit(void);
 
 /*
+ * What spf_arch_decline() found out about a fault, handed to the
+ * lock_mm replacement in the call's fourth argument register, which
+ * lock_mm_and_find_vma() does not use: the hook mechanisms put
+ * args[SPF_ARCH_INFO_ARG] back into it before the replacement runs.
+ * Without SPF_ARCH_INFO_VALID, nothing was found.
+ */
+#define SPF_ARCH_INFO_ARG	3
+#define SPF_ARCH_INFO_VALID	BIT(63)
+
+/*
  * In the lock_mm_and_find_vma replacement: true to return the marker
  * (the fault is done, or will be tried once its flags are known).
  */
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
-			 struct pt_regs *regs);
+			 struct pt_regs *regs, unsigned long info);
 
 /*
  * When spf_hook_take() turns a lock_mm call down without redirecting it
- * (spf/decline.c): drop what the arch keeps for the fault's hook.
+ * (spf/decline.c): drop what the arch keeps for the fault's hook, if
+ * INFO (from spf_arch_decline(), or 0) says it was not taken yet.
  */
-void spf_arch_declined(unsigned long addr, struct pt_regs *regs);
+void spf_arch_declined(unsigned long addr, struct pt_regs *regs,
+		       unsigned long info);
 
 /*
  * In spf_hook_take(), before redirecting a lock_mm call: an abort
- * reason already certain from what the arch knows of the fault (and
- * then its record is dropped), or SPF_ABORT_NONE.
+ * reason already certain from what the arch knows of the fault, or
+ * SPF_ABORT_NONE.  Either way the arch's record of the fault may have
+ * been taken; *INFO then says what it held.
  */
-enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs);
+enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs,
+				unsigned long *info);
 
 /* In the handle_mm_fault replacement, given the marker. */
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,

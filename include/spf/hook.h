@@ -16,9 +16,6 @@
 #ifndef _SPF_HOOK_H
 #define _SPF_HOOK_H
 
-#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
-#include <linux/ftrace.h>
-#endif
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>
@@ -48,9 +45,6 @@ struct spf_hook {
 	int (*resolve)(struct spf_hook *hook);
 	unsigned long addr;	/* resolved entry address of symbol */
 	struct kprobe kp;	/* kprobes: the probe */
-#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
-	struct ftrace_ops fops;	/* IPMODIFY ftrace (arm64) */
-#endif
 	enum {
 		SPF_ARMED_NONE,
 		SPF_ARMED_KPROBE,
@@ -62,8 +56,12 @@ struct spf_hook {
 /* Arguments spf_hook_take() sees; nonnull_arg must be below this. */
 #define SPF_HOOK_ARGS	4
 
+/*
+ * ARGS may be changed: a mechanism that redirects the call hands the
+ * replacement the changed args (include/spf/arch.h, SPF_ARCH_INFO_ARG).
+ */
 bool spf_hook_take(struct spf_hook *hook, unsigned long caller,
-		   const unsigned long *args);
+		   unsigned long *args);
 
 extern const char spf_arch_hook_desc[];
 int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n);

@@ -511,6 +511,7 @@ extern __thread struct task_struct sim_task;
 
 struct pt_regs {
 	unsigned long sp;
+	unsigned long cx;	/* include/spf/arch/x86_64.h sets it */
 };
 
 static inline unsigned long kernel_stack_pointer(struct pt_regs *regs)

@@ -19,6 +19,12 @@
 #define SPF_ARCH_HOOK_DESC "arm64 kprobes-brk"
 #endif
 
+/* SPF_ARCH_INFO_ARG (include/spf/arch.h): the fourth argument, x3. */
+static inline void spf_arch_set_info(struct pt_regs *regs, unsigned long val)
+{
+	regs->regs[3] = val;
+}
+
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {
 	return procedure_link_pointer(regs);

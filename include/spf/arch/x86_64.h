@@ -31,6 +31,12 @@
 #define SPF_ARCH_HOOK_DESC "x86_64 kprobes-int3"
 #endif
 
+/* SPF_ARCH_INFO_ARG (include/spf/arch.h): the fourth argument, %rcx. */
+static inline void spf_arch_set_info(struct pt_regs *regs, unsigned long val)
+{
+	regs->cx = val;
+}
+
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {
 	return *(unsigned long *)kernel_stack_pointer(regs);

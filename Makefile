@@ -56,7 +56,7 @@ MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 export ARCH CROSS_COMPILE
 
 .PHONY: all module clean run check check-quick bench coverage checkpatch tests deps \
-	check-user bench-user check-debug debug-kernel soak docs
+	check-user bench-user check-debug debug-kernel soak docs profile
 
 all: module
 
@@ -100,6 +100,10 @@ bench:
 
 coverage:
 	@$(TOP)/tools/coverage/run
+
+# PROFILE_ARGS: fault_bench's arguments, e.g. PROFILE_ARGS='-t 1 -m 16 -F shared -d 3'
+profile:
+	@$(TOP)/tools/perf/insn-profile --arch $(ARCH) $(if $(PROFILE_ARGS),-- $(PROFILE_ARGS))
 
 check-user:
 	@$(TOP)/tests/userspace/run

@@ -15,8 +15,9 @@
  *     snapshot the VMA, validated by the per-mm count   vma_lookup/
  *     check the copy: anonymous, private, access allowed...
  *     walk to the PTE: every level a table, the PTE none  pgtable_rcu/
- *   for a write only: rcu_read_unlock; allocate and charge a zeroed
- *   page; rcu_read_lock; walk again
+ *     for a write only: allocate and charge a zeroed page without
+ *     sleeping (no reclaim); if that fails: rcu_read_unlock, allocate
+ *     again (may sleep), rcu_read_lock, walk again
  *     take the PTE lock; revalidate: pmd and PTE unchanged, count
  *     unchanged, address space stable
  *     install the PTE (zero page for a read, the new page for a write)
@@ -388,9 +389,11 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 	}
 
 	/*
-	 * A write needs a page, a missing table a table: their allocation
-	 * may sleep, so leave the read section for it, then walk again,
-	 * since the tables may have changed.
+	 * A write needs a page, a missing table a table.  The page is asked
+	 * for without sleeping first, which keeps the walk; an allocation
+	 * that may sleep (a table's, or the page's when memory is short)
+	 * leaves the read section, and the walk is made again, since the
+	 * tables may have changed.
 	 */
 	private_write = write && !(snap.vma.vm_flags & VM_SHARED);
 	if (!anon && write && !spf_file_write_pin(&snap, &done->fw)) {

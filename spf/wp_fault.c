@@ -16,9 +16,10 @@
  *     decide as do_wp_page() does, from the page under the lock
  *     reuse: update the PTE; done
  *     copy: take a reference on the old page
- *   unlock; rcu_read_unlock
- *   allocate and charge the new page (zeroed, or a copy of the old)
- *   rcu_read_lock; walk again; take the PTE lock
+ *   unlock
+ *   allocate and charge the new page without sleeping (if that
+ *   fails: rcu_read_unlock, allocate again, rcu_read_lock, walk again);
+ *   fill it (zeroed, or a copy of the old); take the PTE lock
  *     revalidate against the PTE first found: unchanged, so the old
  *     page is still mapped here and the copy is of what it holds
  *     clear and flush the PTE, map the new page, drop the old's rmap

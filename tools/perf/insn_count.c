@@ -114,7 +114,7 @@ static void on_translate(plugin_id id, struct qemu_plugin_tb *tb)
 
 static void snapshot(const char *name)
 {
-	char path[4096], tmp[4096];
+	char path[4096], tmp[4096 + 8];
 	unsigned long i;
 	FILE *f;
 

@@ -14,10 +14,14 @@
  * Why what it reads is usable: each entry is read once (READ_ONCE) and
  * the next level is located from that copy (the *_offset_lockless
  * helpers, as GUP-fast does), never by re-reading the live entry, so
- * a concurrent change cannot make the walk mix two tables.  Anything
- * but a present table at pgd, p4d, pud and pmd (none, huge, bad,
- * migration) ends the walk: those are stock work, and so is a PTE that
- * is neither none nor present (swap, migration, device entries).  The
+ * a concurrent change cannot make the walk mix two tables.  A none or
+ * huge entry at pgd, p4d or pud, and anything but a present table at
+ * the pmd (none, huge, bad, migration), ends the walk: those are stock
+ * work, and so is a PTE that is neither none nor present (swap,
+ * migration, device entries).  Like GUP-fast and stock's own walk
+ * (p4d_alloc(), pud_alloc()), it does not test the upper levels for
+ * corruption (*_bad()); the pmd is tested as stock's
+ * pmd_trans_unstable() tests it.  The
  * values are only a guess; spf_walk_still_valid() checks them under the
  * PTE lock.
  */
@@ -36,17 +40,17 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 	walk->no_table = false;
 	pgdp = pgd_offset(mm, addr);
 	pgd = READ_ONCE(*pgdp);
-	if (pgd_none(pgd) || pgd_bad(pgd))
+	if (pgd_none(pgd))
 		return SPF_ABORT_PGTABLE;
 
 	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
 	p4d = READ_ONCE(*p4dp);
-	if (p4d_none(p4d) || p4d_bad(p4d))
+	if (p4d_none(p4d))
 		return SPF_ABORT_PGTABLE;
 
 	pudp = pud_offset_lockless(p4dp, p4d, addr);
 	pud = READ_ONCE(*pudp);
-	if (pud_none(pud) || pud_leaf(pud) || pud_bad(pud))
+	if (pud_none(pud) || pud_leaf(pud))
 		return SPF_ABORT_PGTABLE;
 
 	walk->pmdp = pmd_offset_lockless(pudp, pud, addr);

@@ -111,53 +111,72 @@ static void spf_pf_probe(void *data, unsigned long address,
 	WRITE_ONCE(r->task, current);
 }
 
-/* Take R if it is this fault's record; see the top of this file. */
-static bool spf_pf_take(struct spf_pf_record *r, struct pt_regs *regs,
-			unsigned long addr, bool strict,
-			unsigned long *error_code)
+/*
+ * Take R if it is this fault's record (see the top of this file): its
+ * error code with SPF_ARCH_INFO_VALID, or 0.
+ */
+static unsigned long spf_pf_take(struct spf_pf_record *r,
+				 struct pt_regs *regs, unsigned long addr,
+				 bool strict)
 {
+	unsigned long error_code;
+
 	if (READ_ONCE(r->task) != current)
-		return false;
+		return 0;
 	smp_rmb();	/* the name before the fields */
 	if (r->regs != regs || r->address != addr ||
 	    (strict && r->switches != spf_switches(current)))
-		return false;
-	*error_code = r->error_code;
+		return 0;
+	error_code = r->error_code;
 	/* Fails if another task's probe has started to reuse the slot. */
-	return cmpxchg(&r->task, current, NULL) == current;
+	if (cmpxchg(&r->task, current, NULL) != current)
+		return 0;
+	return error_code | SPF_ARCH_INFO_VALID;
 }
 
-static bool spf_pf_error_code(unsigned long addr, struct pt_regs *regs,
-			      unsigned long *error_code)
+/* This CPU's record, strictly. */
+static unsigned long spf_pf_take_here(unsigned long addr,
+				      struct pt_regs *regs)
 {
-	bool found;
-	int cpu;
+	unsigned long info;
 
 	preempt_disable();
-	found = spf_pf_take(this_cpu_ptr(&spf_pf_record), regs, addr, true,
-			    error_code);
+	info = spf_pf_take(this_cpu_ptr(&spf_pf_record), regs, addr, true);
 	preempt_enable();
-	if (found || !user_mode(regs))
-		return found;
-	for_each_online_cpu(cpu)
-		if (spf_pf_take(per_cpu_ptr(&spf_pf_record, cpu), regs, addr,
-				false, error_code))
-			return true;
-	return false;
+	return info;
+}
+
+/* Anywhere: a user-mode fault may have been preempted or migrated. */
+static unsigned long spf_pf_find(unsigned long addr, struct pt_regs *regs)
+{
+	unsigned long info = spf_pf_take_here(addr, regs);
+	int cpu;
+
+	if (info || !user_mode(regs))
+		return info;
+	for_each_online_cpu(cpu) {
+		info = spf_pf_take(per_cpu_ptr(&spf_pf_record, cpu), regs,
+				   addr, false);
+		if (info)
+			return info;
+	}
+	return 0;
 }
 
 bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 			 struct pt_regs *regs, unsigned long info)
 {
 	unsigned int flags = FAULT_FLAG_DEFAULT;
-	unsigned long error_code = info & ~SPF_ARCH_INFO_VALID;
+	unsigned long error_code;
 
 	/* Not found on this CPU by spf_arch_decline(): look further. */
-	if (!(info & SPF_ARCH_INFO_VALID) &&
-	    !spf_pf_error_code(addr, regs, &error_code)) {
+	if (!(info & SPF_ARCH_INFO_VALID))
+		info = spf_pf_find(addr, regs);
+	if (!info) {
 		spf_abort(SPF_ABORT_OTHER, addr);
 		return false;
 	}
+	error_code = info & ~SPF_ARCH_INFO_VALID;
 	if (spf_pf_stock_only(error_code)) {
 		spf_abort(SPF_ABORT_PTE, addr);
 		return false;
@@ -183,17 +202,10 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs,
 				unsigned long *info)
 {
-	unsigned long error_code;
-	bool found;
-
-	preempt_disable();
-	found = spf_pf_take(this_cpu_ptr(&spf_pf_record), regs, addr, true,
-			    &error_code);
-	preempt_enable();
-	if (!found)
-		return SPF_ABORT_NONE;
-	*info = error_code | SPF_ARCH_INFO_VALID;
-	return spf_pf_stock_only(error_code) ? SPF_ABORT_PTE : SPF_ABORT_NONE;
+	*info = spf_pf_take_here(addr, regs);
+	if (*info && spf_pf_stock_only(*info & ~SPF_ARCH_INFO_VALID))
+		return SPF_ABORT_PTE;
+	return SPF_ABORT_NONE;
 }
 
 /*
@@ -205,10 +217,8 @@ enum spf_abort spf_arch_decline(unsigned long addr, struct pt_regs *regs,
 void spf_arch_declined(unsigned long addr, struct pt_regs *regs,
 		       unsigned long info)
 {
-	unsigned long error_code;
-
 	if (!(info & SPF_ARCH_INFO_VALID))
-		spf_pf_error_code(addr, regs, &error_code);
+		spf_pf_find(addr, regs);
 }
 
 vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
@@ -235,7 +245,7 @@ bool spf_arch_access_ok(struct vm_area_struct *vma, unsigned int flags)
 }
 
 /* Found by name among the built-in tracepoints (no KALLSYMS_ALL needed). */
-static void spf_pf_find(struct tracepoint *tp, void *priv)
+static void spf_pf_find_tracepoint(struct tracepoint *tp, void *priv)
 {
 	unsigned int i;
 
@@ -249,7 +259,7 @@ int spf_arch_init(void)
 	unsigned int i;
 	int ret;
 
-	for_each_kernel_tracepoint(spf_pf_find, NULL);
+	for_each_kernel_tracepoint(spf_pf_find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(spf_pf_tracepoints); i++) {
 		if (!spf_pf_tp[i]) {
 			pr_err("kernel lacks tracepoint exceptions:%s, needed to read the page-fault error code; refusing to load\n",

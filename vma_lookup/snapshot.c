@@ -30,10 +30,23 @@
  *    path, which sets it; any non-NULL value is the final one.  vm_flags
  *    and the range change only under the write lock in 6.1 (stack
  *    expansion takes it too since the 6.1.37 fault-path rework).
+ *  - The last copy, kept per CPU: a fault that finds its mm's count
+ *    where it was when the copy was validated (and no writer holding
+ *    the lock), at an address the copy covers, uses the copy without
+ *    looking the tree up.  No write section ran since the copy's window
+ *    closed (its bump would have moved the count), so the VMA is still
+ *    what the copy says, and still in the tree: the live pointer stays
+ *    valid too.  anon_vma, set under the read lock, is read again from
+ *    the live VMA.  An mm freed and reused at the same address had its
+ *    count moved by exit_mmap()'s write section.  The cache is read and
+ *    written with preemption disabled.
  */
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mempolicy.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <spf/broken.h>
 #include <spf/decline.h>
 #include <spf/mm_seq.h>
 #include <spf/snapshot.h>
@@ -75,6 +88,48 @@ static void spf_vma_declined(struct mm_struct *mm, struct vm_area_struct *vma,
 		spf_decline_note(mm, start, end, seq);
 }
 
+struct spf_snapshot_cache {
+	struct mm_struct *mm;		/* NULL: empty */
+	struct spf_snapshot snap;
+};
+
+static DEFINE_PER_CPU(struct spf_snapshot_cache, spf_snapshot_cache);
+
+/* SNAP->seq is begin's: a copy validated at that count stands. */
+static bool spf_snapshot_cached(struct mm_struct *mm, unsigned long addr,
+				struct spf_snapshot *snap)
+{
+	unsigned long seq = snap->seq;
+	struct spf_snapshot_cache *c;
+	bool hit;
+
+	preempt_disable();
+	c = this_cpu_ptr(&spf_snapshot_cache);
+	hit = c->mm == mm &&
+	      (SPF_BROKEN_CACHE_ANY_SEQ || c->snap.seq == seq) &&
+	      addr >= c->snap.vma.vm_start && addr < c->snap.vma.vm_end;
+	if (hit) {
+		*snap = c->snap;
+		snap->seq = seq;	/* the same, unless broken */
+	}
+	preempt_enable();
+	if (hit && !snap->vma.anon_vma)
+		snap->vma.anon_vma = READ_ONCE(snap->live->anon_vma);
+	return hit;
+}
+
+static void spf_snapshot_remember(struct mm_struct *mm,
+				  const struct spf_snapshot *snap)
+{
+	struct spf_snapshot_cache *c;
+
+	preempt_disable();
+	c = this_cpu_ptr(&spf_snapshot_cache);
+	c->mm = mm;
+	c->snap = *snap;
+	preempt_enable();
+}
+
 /* Call under rcu_read_lock(). */
 enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 				struct spf_snapshot *snap)
@@ -84,6 +139,8 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 
 	if (!spf_mm_seq_begin(mm, &snap->seq))
 		return SPF_ABORT_SEQ_ODD;
+	if (spf_snapshot_cached(mm, addr, snap))
+		return SPF_ABORT_NONE;
 
 	vma = mtree_load(&mm->mm_mt, addr);
 	if (!vma)
@@ -108,5 +165,6 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 	/* Consistent now; a stale tree entry would have moved the count. */
 	if (addr < snap->vma.vm_start || addr >= snap->vma.vm_end)
 		return SPF_ABORT_NO_VMA;
+	spf_snapshot_remember(mm, snap);
 	return SPF_ABORT_NONE;
 }

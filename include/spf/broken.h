@@ -14,6 +14,8 @@
  *   NO_RMB           vma_lookup/mm_seq.c: the count read without smp_rmb()
  *   ACCEPT_WRITER    vma_lookup/mm_seq.c: begin succeeds although a writer
  *                    holds mmap_lock
+ *   CACHE_ANY_SEQ    vma_lookup/snapshot.c: the per-CPU copy is used
+ *                    whatever the count was when it was taken
  */
 #ifndef _SPF_BROKEN_H
 #define _SPF_BROKEN_H
@@ -30,10 +32,14 @@
 #ifndef SPF_BROKEN_ACCEPT_WRITER
 #define SPF_BROKEN_ACCEPT_WRITER	0
 #endif
+#ifndef SPF_BROKEN_CACHE_ANY_SEQ
+#define SPF_BROKEN_CACHE_ANY_SEQ	0
+#endif
 
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\
-	 SPF_BROKEN_NO_RMB || SPF_BROKEN_ACCEPT_WRITER)
+	 SPF_BROKEN_NO_RMB || SPF_BROKEN_ACCEPT_WRITER ||		\
+	 SPF_BROKEN_CACHE_ANY_SEQ)
 #error "spf: the broken variants are for tests/userspace only"
 #endif
 

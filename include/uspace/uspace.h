@@ -330,6 +330,16 @@ static inline int test_bit(long nr, const unsigned long *addr)
 #define this_cpu_inc(pcp)	__atomic_fetch_add(&(pcp), 1, __ATOMIC_RELAXED)
 #define this_cpu_add(pcp, n)	__atomic_fetch_add(&(pcp), (n), __ATOMIC_RELAXED)
 
+/*
+ * Per-CPU data used with preemption disabled (vma_lookup/snapshot.c's
+ * cache): each thread is a CPU that is never preempted, so it gets its
+ * own zeroed copy of the object (tests/userspace/sim.c).
+ */
+void *sim_this_cpu_ptr(void *pcp, unsigned long size);
+#define this_cpu_ptr(p)	((__typeof__(p))sim_this_cpu_ptr((p), sizeof(*(p))))
+#define preempt_disable()	do { } while (0)
+#define preempt_enable()	do { } while (0)
+
 /* ---- RCU (tests/userspace/rcu.c) ---- */
 
 struct rcu_head {

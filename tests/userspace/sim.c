@@ -81,6 +81,22 @@ unsigned long sim_vm_events[NR_VM_EVENT_ITEMS];
 struct page sim_zero_page = { .sim_magic = SIM_PAGE_LIVE };
 struct sim_table sim_poison_table;
 DEFINE_PER_CPU(struct spf_stats, spf_stats);
+
+/* this_cpu_ptr() for objects used with preemption off: one per thread. */
+void *sim_this_cpu_ptr(void *pcp, unsigned long size)
+{
+	static __thread struct { void *pcp, *mine; } map[4];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(map) && map[i].pcp; i++)
+		if (map[i].pcp == pcp)
+			return map[i].mine;
+	assert(i < ARRAY_SIZE(map));
+	map[i].pcp = pcp;
+	map[i].mine = calloc(1, size);
+	assert(map[i].mine);
+	return map[i].mine;
+}
 struct spf_mm_internal spf_mm;
 
 static double sim_t0;
@@ -1292,8 +1308,9 @@ static void sim_locked_fault(unsigned long addr, bool write,
 		pte_t entry;
 
 		if (write) {
-			struct page *page = &vma_alloc_folio(0, 0, v, addr,
-							     false)->page;
+			struct page *page =
+				&vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, v,
+						 addr, false)->page;
 
 			sim_rmap(page, v, addr);
 			entry = pte_mkwrite(pte_mkdirty(mk_pte(page,

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Userspace stand-in: the whole shim is include/uspace/uspace.h. */
+#include <uspace.h>

@@ -33,6 +33,7 @@
 #include <linux/ftrace.h>
 #include <spf/arch.h>
 #include <spf/hook.h>
+#include <spf/hooks.h>
 
 #define SPF_FTRACE_MAX	16
 /*
@@ -72,6 +73,12 @@ static void notrace spf_ftrace_handler(unsigned long ip,
 
 	if (!hook || !regs)
 		return;
+	/* The marker's call is always taken (include/spf/hook.h). */
+	if (hook->marker &&
+	    regs_get_kernel_argument(regs, 0) == (unsigned long)&spf_marker_vma) {
+		instruction_pointer_set(regs, (unsigned long)hook->replacement);
+		return;
+	}
 	for (i = 0; i < SPF_HOOK_ARGS; i++)
 		args[i] = regs_get_kernel_argument(regs, i);
 	if (spf_hook_take(hook, parent_ip, args)) {

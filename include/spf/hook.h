@@ -34,8 +34,9 @@ struct spf_hook {
 	bool no_kprobe;
 	/*
 	 * A call whose first argument is spf_marker_vma is always taken
-	 * (spf/hooks.c); the direct trampoline tests that first, so the
-	 * marker's call reaches the replacement without spf_hook_take().
+	 * (spf/hooks.c); the direct trampoline and the ftrace handler test
+	 * that first, so the marker's call reaches the replacement without
+	 * spf_hook_take().
 	 */
 	bool marker;
 	/*

@@ -350,6 +350,8 @@ struct rcu_head {
 extern __thread int sim_rcu_depth;
 void sim_rcu_read_lock(void);
 void sim_rcu_read_unlock(void);
+unsigned long sim_rcu_stamp(void);
+int sim_rcu_reader_since(unsigned long stamp);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void synchronize_rcu(void);
 void rcu_barrier(void);
@@ -667,6 +669,7 @@ struct sim_table {
 	unsigned long magic;
 	int level;			/* 1 pte, 2 pmd, 3 pud, 4 pgd */
 	unsigned long base;		/* first address it maps */
+	unsigned long unlinked;		/* sim_rcu_stamp() when unlinked */
 } __attribute__((aligned(SIM_TABLE_ALIGN)));
 
 static_assert(sizeof(struct sim_table) == SIM_TABLE_ALIGN,

@@ -45,10 +45,48 @@ static char sim_rcu_gp;		/* readers' unlocks -> grace period ends */
 static char sim_rcu_cbs;	/* callbacks run -> rcu_barrier returns */
 __thread int sim_rcu_depth;
 
+/*
+ * When each thread's outermost read section began, on one counter that
+ * unlinks of page tables also stamp (sim_rcu_stamp()): a table freed
+ * while a section that began before its unlink is still open was freed
+ * without a grace period, whatever the timing (sim_rcu_check_free()).
+ */
+#define SIM_RCU_SLOTS	128
+static unsigned long sim_rcu_clock;
+static unsigned long sim_rcu_since[SIM_RCU_SLOTS];
+extern __thread int sim_tid;
+
+unsigned long sim_rcu_stamp(void)
+{
+	return __atomic_add_fetch(&sim_rcu_clock, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The first thread found in a section begun at or before STAMP, or -1. */
+int sim_rcu_reader_since(unsigned long stamp)
+{
+	int i;
+
+	for (i = 0; i < SIM_RCU_SLOTS; i++) {
+		unsigned long s = __atomic_load_n(&sim_rcu_since[i],
+						  __ATOMIC_SEQ_CST);
+
+		if (s && s <= stamp)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * The stamp is taken inside liburcu's section and dropped before it
+ * ends, so that a grace period always waits for a stamped reader: the
+ * check then never blames a correct free.
+ */
 void sim_rcu_read_lock(void)
 {
-	sim_rcu_depth++;
 	urcu_memb_read_lock();
+	if (!sim_rcu_depth++ && sim_tid >= 0 && sim_tid < SIM_RCU_SLOTS)
+		__atomic_store_n(&sim_rcu_since[sim_tid], sim_rcu_stamp(),
+				 __ATOMIC_SEQ_CST);
 }
 
 void sim_rcu_read_unlock(void)
@@ -57,9 +95,10 @@ void sim_rcu_read_unlock(void)
 		fprintf(stderr, "FAIL: rcu_read_unlock without rcu_read_lock\n");
 		abort();
 	}
+	if (!--sim_rcu_depth && sim_tid >= 0 && sim_tid < SIM_RCU_SLOTS)
+		__atomic_store_n(&sim_rcu_since[sim_tid], 0, __ATOMIC_SEQ_CST);
 	__tsan_release(&sim_rcu_gp);
 	urcu_memb_read_unlock();
-	sim_rcu_depth--;
 }
 
 static void sim_rcu_trampoline(struct rcu_head *urcu)

@@ -229,11 +229,12 @@ struct folio *vma_alloc_folio(gfp_t gfp, int order,
 	struct folio *folio;
 
 	/*
-	 * Without reclaim (inside the read section), half the attempts
-	 * fail, so that the sleeping retry and its second walk are
-	 * tortured as much as the walk kept across the allocation.
+	 * Without reclaim (inside the read section) it fails as often as
+	 * any GFP_NOWAIT allocation (-n), so that the sleeping retry and
+	 * its second walk are tortured too.
 	 */
-	if (!(gfp & __GFP_DIRECT_RECLAIM) && (sim_rand() & 1))
+	if (!(gfp & __GFP_DIRECT_RECLAIM) &&
+	    sim_rand() % 1000 < sim_cfg.nowait_fail_permille)
 		return NULL;
 	folio = sim_zalloc(64, sizeof(*folio));
 	folio->page.sim_magic = SIM_PAGE_LIVE;
@@ -484,6 +485,14 @@ static void __tlb_remove_table(void *table)
 
 	if (t->magic != SIM_TABLE_LIVE)
 		sim_fail("table %p freed twice", table);
+	/*
+	 * A reader that began before the unlink may still hold it: this
+	 * free came without a grace period (the IPI of
+	 * tlb_remove_table_sync_one() waits for hardware walks only).
+	 */
+	if (t->unlinked && sim_rcu_reader_since(t->unlinked) >= 0)
+		sim_fail("level-%d table for %#lx freed while thread %d's read section, begun before its unlink, is open (no grace period)",
+			 t->level, t->base, sim_rcu_reader_since(t->unlinked));
 	for (i = 0; i < PTRS_PER_PTE; i++)
 		if (READ_ONCE(t->entry[i]))
 			sim_fail("level-%d table for %#lx freed with entry %d = %#lx (a fault committed into an unlinked table)",
@@ -919,6 +928,7 @@ static void sim_free_tables_level(struct mmu_gather *tlb, unsigned long *e,
 		if (READ_ONCE(t->entry[i]))
 			return;		/* a child outside [start, end) */
 	WRITE_ONCE(*e, 0);
+	t->unlinked = sim_rcu_stamp();	/* after the clear: see rcu.c */
 	sim_delay(sim_cfg.writer_delay_permille);
 	sim_free_table(tlb, t);
 }

@@ -481,7 +481,7 @@ static void sim_ptlock_free(struct page *page)
 static void __tlb_remove_table(void *table)
 {
 	struct sim_table *t = table;
-	int i;
+	int i, reader;
 
 	if (t->magic != SIM_TABLE_LIVE)
 		sim_fail("table %p freed twice", table);
@@ -490,9 +490,10 @@ static void __tlb_remove_table(void *table)
 	 * free came without a grace period (the IPI of
 	 * tlb_remove_table_sync_one() waits for hardware walks only).
 	 */
-	if (t->unlinked && sim_rcu_reader_since(t->unlinked) >= 0)
+	reader = t->unlinked ? sim_rcu_reader_since(t->unlinked) : -1;
+	if (reader >= 0)
 		sim_fail("level-%d table for %#lx freed while thread %d's read section, begun before its unlink, is open (no grace period)",
-			 t->level, t->base, sim_rcu_reader_since(t->unlinked));
+			 t->level, t->base, reader);
 	for (i = 0; i < PTRS_PER_PTE; i++)
 		if (READ_ONCE(t->entry[i]))
 			sim_fail("level-%d table for %#lx freed with entry %d = %#lx (a fault committed into an unlinked table)",

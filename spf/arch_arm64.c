@@ -3,13 +3,38 @@
  * arm64: where the speculative attempt runs, and the arch handler's
  * access check it must reproduce.
  *
- * do_page_fault() decodes the ESR into fault flags and a required
- * vm_flags mask before lock_mm_and_find_vma(); the ESR is not reachable
- * from that hook, but the flags are handle_mm_fault()'s argument.  So
- * the lock_mm hook returns the marker at once, __do_page_fault()'s
- * check passes it (its flags allow everything), and the attempt runs in
- * the handle_mm_fault hook.  When it gives up, the hook takes the stock
- * steps itself and returns what __do_page_fault() would have:
+ * Where ftrace can hook it, spf takes do_page_fault(far, esr, regs)
+ * over as a whole: one hooked call per fault.  The replacement works
+ * out the fault flags from the ESR exactly as do_page_fault() does,
+ * for the faults whose stock handling up to lock_mm_and_find_vma() it
+ * can vouch for, and tries the fault; if that fails, or for any other
+ * fault, it calls the stock do_page_fault(), whose steps, lock and
+ * signals are then stock's.  The faults it tries:
+ *  - from EL0: every fault (data or instruction abort); the flags are
+ *    user, plus instruction or write as the ESR says;
+ *  - from EL1 (uaccess): data aborts that are translation or access-flag
+ *    faults on a TTBR0 address, in a context that may fault and sleep
+ *    (preemptible, page faults enabled), on a CPU with hardware PAN.
+ *    do_page_fault() would then neither consult kprobes (they only
+ *    claim faults taken with preemption off), nor stop at
+ *    faulthandler_disabled(), nor die for a permission fault, so its
+ *    only steps before the lookup are the flags and the perf event.
+ *    The other EL1 faults stock would look up (permission faults of
+ *    uaccess on copy-on-write pages, say) are counted as entering spf
+ *    and aborted (abort_other), as the lock_mm hook counted them.
+ * A completed fault raises the page-faults perf event that stock raises
+ * before its lookup (after it here: spf's handling is not observable in
+ * between), and returns 0 as do_page_fault() does.
+ *
+ * Where do_page_fault() cannot be hooked (no ftrace; as a __kprobes
+ * function it cannot be probed), lock_mm_and_find_vma() and
+ * handle_mm_fault() are, as on x86-64 (spf/hooks.c).  The ESR is not
+ * reachable from the lock_mm hook, but the flags are handle_mm_fault()'s
+ * argument.  So the lock_mm hook returns the marker at once,
+ * __do_page_fault()'s check passes it (its flags allow everything), and
+ * the attempt runs in the handle_mm_fault hook.  When it gives up, the
+ * hook takes the stock steps itself and returns what __do_page_fault()
+ * would have:
  *  - the stock lookup fails (no VMA, or a fatal signal while waiting
  *    for the lock): do_page_fault() would have gone straight to its
  *    signal code with VM_FAULT_BADMAP and no lock; from here it will
@@ -22,11 +47,18 @@
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/perf_event.h>
+#include <linux/uaccess.h>
 #include <asm/cpufeature.h>
+#include <asm/esr.h>
 #include <spf/arch.h>
+#include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/speculate.h>
+#include <spf/stats.h>
+#include <wrapper/mm_internal.h>
 #include <wrapper/symbols.h>
+#include "trace.h"
 
 /* Private to arch/arm64/mm/fault.c. */
 #define SPF_ARM64_VM_FAULT_BADMAP	((__force vm_fault_t)0x010000)
@@ -88,6 +120,71 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 	if (!(vma->vm_flags & spf_arm64_required(flags)))
 		return SPF_ARM64_VM_FAULT_BADACCESS;
 	return spf_stock_handle_mm_fault(vma, addr, flags, regs);
+}
+
+static int (*spf_orig_do_page_fault)(unsigned long far, unsigned long esr,
+				     struct pt_regs *regs);
+
+/*
+ * An EL1 fault on user memory do_page_fault() handles like an EL0 one
+ * up to its lookup (see the top of this file).
+ */
+static bool spf_arm64_el1_plain(unsigned long esr)
+{
+	unsigned int fsc = esr & ESR_ELx_FSC_TYPE;
+
+	return ESR_ELx_EC(esr) == ESR_ELx_EC_DABT_CUR &&
+	       (fsc == ESR_ELx_FSC_FAULT || fsc == ESR_ELx_FSC_ACCESS) &&
+	       !system_uses_ttbr0_pan() && preemptible();
+}
+
+static int spf_do_page_fault(unsigned long far, unsigned long esr,
+			     struct pt_regs *regs)
+{
+	unsigned int flags = FAULT_FLAG_DEFAULT;
+	struct mm_struct *mm = current->mm;
+	unsigned long addr = untagged_addr(far);
+	int ret = 0;
+
+	/* Counted as entering spf: the faults stock looks up. */
+	if (!mm)
+		goto stock;
+	if (user_mode(regs))
+		flags |= FAULT_FLAG_USER;
+	else if (!is_ttbr0_addr(addr) || faulthandler_disabled())
+		goto stock;
+	if (spf_fault_declined(mm, addr))
+		goto stock;
+	spf_count(SPF_STAT_FAULT_HOOK);
+	trace_spf_fault(addr);
+
+	/* The flags as do_page_fault() works them out. */
+	if (ESR_ELx_EC(esr) == ESR_ELx_EC_IABT_LOW)
+		flags |= FAULT_FLAG_INSTRUCTION;
+	else if ((esr & ESR_ELx_WNR) && !(esr & ESR_ELx_CM))
+		flags |= FAULT_FLAG_WRITE;
+	if (!(flags & FAULT_FLAG_USER) && !spf_arm64_el1_plain(esr)) {
+		spf_abort(SPF_ABORT_OTHER, addr);
+		goto stock;
+	}
+	if (spf_speculate(mm, addr, flags, regs)) {
+		spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
+		goto out;
+	}
+stock:
+	ret = spf_orig_do_page_fault(far, esr, regs);
+out:
+	spf_hook_leave();
+	return ret;
+}
+
+int spf_arch_fault_resolve(struct spf_hook *hook)
+{
+	/* Static, so it may be missing (inlined): then the two hooks. */
+	hook->addr = spf_symbol_lookup(hook->symbol);
+	hook->replacement = spf_do_page_fault;
+	spf_orig_do_page_fault = (void *)hook->addr;
+	return 0;
 }
 
 #ifdef CONFIG_ARM64_MTE

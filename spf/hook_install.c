@@ -61,6 +61,9 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 		hooks[i].armed = SPF_ARMED_NONE;
 		if (!hooks[i].addr)
 			continue;	/* not needed on this kernel */
+		if (hooks[i].superseded_by &&
+		    hooks[i].superseded_by->armed != SPF_ARMED_NONE)
+			continue;
 		ret = spf_hook_arm(&hooks[i], i);
 		if (ret) {
 			spf_arch_hooks_remove(hooks, i);

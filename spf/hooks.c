@@ -183,6 +183,7 @@ enum {
 	SPF_HOOK_PTLOCK_FREE,
 	SPF_HOOK_MMAP_LOCK_TRACED,
 	SPF_HOOK_HANDLE_MM_FAULT,
+	SPF_HOOK_ARCH_FAULT,
 	SPF_HOOK_LOCK_MM,
 	NR_SPF_HOOKS
 };
@@ -239,10 +240,18 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.nonnull_arg = 3,
 		.marker = true,
 	},
+	[SPF_HOOK_ARCH_FAULT] = {
+		/* arm64: do_page_fault(far, esr, regs), when ftrace can */
+		.symbol = "do_page_fault",
+		.resolve = spf_arch_fault_resolve,
+		.nonnull_arg = 2,
+		.no_kprobe = true,
+	},
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",
 		.replacement = spf_lock_mm_and_find_vma,
 		.nonnull_arg = -1,
+		.superseded_by = &spf_hooks[SPF_HOOK_ARCH_FAULT],
 	},
 };
 
@@ -252,6 +261,14 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
  * (spf/decline.c)?  Then the fault goes stock without a redirection,
  * counted and traced as the abort it would have been.
  */
+static void spf_count_declined(unsigned long addr, enum spf_abort reason)
+{
+	spf_count(SPF_STAT_FAULT_HOOK);
+	spf_count(SPF_STAT_DECLINED);
+	trace_spf_fault(addr);
+	spf_abort(reason, addr);
+}
+
 static bool spf_hook_decline(unsigned long *args)
 {
 	struct pt_regs *regs = (struct pt_regs *)args[2];
@@ -267,10 +284,15 @@ static bool spf_hook_decline(unsigned long *args)
 		spf_arch_declined(addr, regs, *info);
 		reason = SPF_ABORT_NOT_ANON;
 	}
-	spf_count(SPF_STAT_FAULT_HOOK);
-	spf_count(SPF_STAT_DECLINED);
-	trace_spf_fault(addr);
-	spf_abort(reason, addr);
+	spf_count_declined(addr, reason);
+	return true;
+}
+
+bool spf_fault_declined(struct mm_struct *mm, unsigned long addr)
+{
+	if (!spf_decline_hit(mm, addr))
+		return false;
+	spf_count_declined(addr, SPF_ABORT_NOT_ANON);
 	return true;
 }
 
@@ -308,6 +330,8 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 		if (hook == &spf_hooks[SPF_HOOK_LOCK_MM]) {
 			spf_arch_declined(args[1], (struct pt_regs *)args[2],
 					  0);
+			spf_count(SPF_STAT_DISABLED);
+		} else if (hook == &spf_hooks[SPF_HOOK_ARCH_FAULT]) {
 			spf_count(SPF_STAT_DISABLED);
 		}
 		return false;

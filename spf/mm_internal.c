@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <spf/perf_keys.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mm_wp.h>
 #include <wrapper/symbols.h>
@@ -43,27 +44,9 @@ static int spf_mm_internal_wp_init(void)
 				 "hugepage_vma_check",
 				 "to leave huge-page faults to the stock path");
 #endif
-	/* A data symbol, like perf_swevent_enabled below. */
+	/* A data symbol, like perf_swevent_enabled (spf/perf_keys.c). */
 	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
 	return ret;
-}
-
-/*
- * perf_swevent_enabled[], the static keys that say whether any software
- * event of a kind is open: a data symbol, absent from kallsyms without
- * KALLSYMS_ALL (Debian's arm64 kernel).  NULL then: every speculative
- * fault calls into perf, which finds no event after some 100
- * instructions.  (Decoding its address from the code that takes the
- * keys was tried: Debian's arm64 build reaches it through a section
- * anchor, so that is a guess, and a wrong key would be worse.)
- */
-static struct static_key *spf_perf_swevent_keys(void)
-{
-	unsigned long keys = spf_symbol_lookup("perf_swevent_enabled");
-
-	if (!keys)
-		pr_info("perf_swevent_enabled is not in kallsyms: speculative faults always call perf_sw_event()\n");
-	return (struct static_key *)keys;
 }
 
 int spf_mm_internal_init(void)
@@ -81,7 +64,7 @@ int spf_mm_internal_init(void)
 				 "__mem_cgroup_charge", SPF_WHY);
 	ret = ret ?: spf_resolve(spf_mm.perf_sw_event, "__perf_sw_event",
 				 SPF_WHY);
-	spf_mm.perf_swevent_enabled = spf_perf_swevent_keys();
+	spf_mm.perf_swevent_enabled = spf_perf_keys_find();
 #ifdef SPLIT_RSS_COUNTING
 	ret = ret ?: spf_resolve(spf_mm.sync_mm_rss, "sync_mm_rss", SPF_WHY);
 #endif

@@ -11,7 +11,7 @@
 
 #include <linux/tracepoint.h>
 
-/* An arch fault entered spf's hook on lock_mm_and_find_vma(). */
+/* An arch fault entered spf (lock_mm_and_find_vma(); arm64: do_page_fault()). */
 TRACE_EVENT(spf_fault,
 	TP_PROTO(unsigned long address),
 	TP_ARGS(address),

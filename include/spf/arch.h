@@ -62,6 +62,17 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 				       unsigned int flags,
 				       struct pt_regs *regs);
 
+/*
+ * The arch fault handler as a whole, where the arch can take it over
+ * (arm64's do_page_fault(far, esr, regs), spf/arch_arm64.c): one hooked
+ * call per fault instead of two, and no marker.  The resolve sets the
+ * hook's addr, or leaves it 0 where the arch has no such hook (x86-64)
+ * and the lock_mm and handle_mm_fault hooks do the job.
+ */
+struct spf_hook;
+int spf_arch_fault_resolve(struct spf_hook *hook);
+extern void *const spf_arch_fault_replacement;
+
 /* Would the arch handler's access check pass for this VMA? */
 bool spf_arch_access_ok(struct vm_area_struct *vma,
 			unsigned int flags);

@@ -40,6 +40,11 @@ struct spf_hook {
 	 */
 	bool marker;
 	/*
+	 * Left unarmed when this other hook, armed before it, is armed: it
+	 * takes every call this one would have been useful for.
+	 */
+	struct spf_hook *superseded_by;
+	/*
 	 * Finds addr when a kallsyms lookup of symbol is not the way; may
 	 * leave it 0: the hook is not needed on this kernel.
 	 */

@@ -13,6 +13,12 @@ extern struct vm_area_struct spf_marker_vma;
 
 void spf_hook_leave(void);
 
+/*
+ * A fault in the last VMA turned down (spf/decline.c): counted and
+ * traced as the abort it would have been; it goes stock.
+ */
+bool spf_fault_declined(struct mm_struct *mm, unsigned long addr);
+
 /* The stock steps the arch handler would have taken. */
 struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
 					 unsigned long addr,

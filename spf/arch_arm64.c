@@ -22,6 +22,9 @@
  *    The other EL1 faults stock would look up (permission faults of
  *    uaccess on copy-on-write pages, say) are counted as entering spf
  *    and aborted (abort_other), as the lock_mm hook counted them.
+ * What the ESR and the last VMA turned down (spf/decline.c) settle is
+ * settled in spf_hook_take(), before the call is redirected
+ * (spf_arch_fault_decline()), so those faults run stock holding nothing.
  * A completed fault raises the page-faults perf event that stock raises
  * before its lookup (after it here: spf's handling is not observable in
  * between), and returns 0 as do_page_fault() does.
@@ -127,7 +130,8 @@ static int (*spf_orig_do_page_fault)(unsigned long far, unsigned long esr,
 
 /*
  * An EL1 fault on user memory do_page_fault() handles like an EL0 one
- * up to its lookup (see the top of this file).
+ * up to its lookup, as far as the ESR and the CPU tell (see the top of
+ * this file); the context's preemptibility is checked apart.
  */
 static bool spf_arm64_el1_plain(unsigned long esr)
 {
@@ -135,7 +139,34 @@ static bool spf_arm64_el1_plain(unsigned long esr)
 
 	return ESR_ELx_EC(esr) == ESR_ELx_EC_DABT_CUR &&
 	       (fsc == ESR_ELx_FSC_FAULT || fsc == ESR_ELx_FSC_ACCESS) &&
-	       !system_uses_ttbr0_pan() && preemptible();
+	       !system_uses_ttbr0_pan();
+}
+
+/*
+ * In spf_hook_take(), before a do_page_fault() call is redirected: true
+ * to let it run stock untouched.  What is certain here is settled here,
+ * so that such a fault does not hold an in-flight reference while stock
+ * handles it.  Counted as entering spf: the faults stock looks up.
+ */
+bool spf_arch_fault_decline(unsigned long *args)
+{
+	struct pt_regs *regs = (struct pt_regs *)args[2];
+	unsigned long addr = untagged_addr(args[0]);
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return true;
+	if (!user_mode(regs)) {
+		if (!is_ttbr0_addr(addr) || pagefault_disabled())
+			return true;
+		if (!spf_arm64_el1_plain(args[1])) {
+			spf_count(SPF_STAT_FAULT_HOOK);
+			trace_spf_fault(addr);
+			spf_abort(SPF_ABORT_OTHER, addr);
+			return true;
+		}
+	}
+	return spf_fault_declined(mm, addr);
 }
 
 static int spf_do_page_fault(unsigned long far, unsigned long esr,
@@ -146,32 +177,29 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 	unsigned long addr = untagged_addr(far);
 	int ret = 0;
 
-	/* Counted as entering spf: the faults stock looks up. */
-	if (!mm)
-		goto stock;
+	/* in_atomic(), unknown to spf_hook_take(): stock has no lookup. */
 	if (user_mode(regs))
 		flags |= FAULT_FLAG_USER;
-	else if (!is_ttbr0_addr(addr) || faulthandler_disabled())
-		goto stock;
-	if (spf_fault_declined(mm, addr))
+	else if (faulthandler_disabled())
 		goto stock;
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
+	if (!(flags & FAULT_FLAG_USER) && !preemptible()) {
+		spf_abort(SPF_ABORT_OTHER, addr);
+		goto stock;
+	}
 
 	/* The flags as do_page_fault() works them out. */
 	if (ESR_ELx_EC(esr) == ESR_ELx_EC_IABT_LOW)
 		flags |= FAULT_FLAG_INSTRUCTION;
 	else if ((esr & ESR_ELx_WNR) && !(esr & ESR_ELx_CM))
 		flags |= FAULT_FLAG_WRITE;
-	if (!(flags & FAULT_FLAG_USER) && !spf_arm64_el1_plain(esr)) {
-		spf_abort(SPF_ABORT_OTHER, addr);
-		goto stock;
-	}
 	if (spf_speculate(mm, addr, flags, regs)) {
 		spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
 		goto out;
 	}
 stock:
+	/* Holding the reference: unload waits for this fault to end. */
 	ret = spf_orig_do_page_fault(far, esr, regs);
 out:
 	spf_hook_leave();

@@ -260,6 +260,11 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	return 0;
 }
 
+bool spf_arch_fault_decline(unsigned long *args)
+{
+	return true;	/* never armed here */
+}
+
 int spf_arch_init(void)
 {
 	unsigned int i;

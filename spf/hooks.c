@@ -7,7 +7,10 @@
  * arm64) run the same sequence: lock_mm_and_find_vma(), an access check
  * against the VMA, handle_mm_fault(), and a return without touching the
  * lock when the result carries VM_FAULT_COMPLETED.  The handlers
- * themselves cannot be probed, so spf replaces the two calls.
+ * themselves cannot be probed, so spf replaces the two calls.  Where
+ * ftrace can hook arm64's do_page_fault(), spf takes that over instead,
+ * a single hooked call per fault (spf/arch_arm64.c), and the lock_mm
+ * hook, superseded, stays unarmed.
  *
  * Redirection.  The arch mechanism (include/spf/hook.h) stops each call
  * of the two functions at their entry, before the prologue, and asks
@@ -255,12 +258,6 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	},
 };
 
-/*
- * lock_mm_and_find_vma(mm, addr, regs): is the abort already certain,
- * from the arch's record of the fault or from the last VMA turned down
- * (spf/decline.c)?  Then the fault goes stock without a redirection,
- * counted and traced as the abort it would have been.
- */
 static void spf_count_declined(unsigned long addr, enum spf_abort reason)
 {
 	spf_count(SPF_STAT_FAULT_HOOK);
@@ -269,6 +266,12 @@ static void spf_count_declined(unsigned long addr, enum spf_abort reason)
 	spf_abort(reason, addr);
 }
 
+/*
+ * lock_mm_and_find_vma(mm, addr, regs): is the abort already certain,
+ * from the arch's record of the fault or from the last VMA turned down
+ * (spf/decline.c)?  Then the fault goes stock without a redirection,
+ * counted and traced as the abort it would have been.
+ */
 static bool spf_hook_decline(unsigned long *args)
 {
 	struct pt_regs *regs = (struct pt_regs *)args[2];
@@ -337,6 +340,9 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 		return false;
 	}
 	if (hook == &spf_hooks[SPF_HOOK_LOCK_MM] && spf_hook_decline(args))
+		return false;
+	if (hook == &spf_hooks[SPF_HOOK_ARCH_FAULT] &&
+	    spf_arch_fault_decline(args))
 		return false;
 	/*
 	 * handle_mm_fault(vma, addr, flags, regs) without the marker: a

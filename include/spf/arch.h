@@ -71,6 +71,13 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
  */
 struct spf_hook;
 int spf_arch_fault_resolve(struct spf_hook *hook);
+
+/*
+ * In spf_hook_take(), for that hook's call (its arguments in ARGS):
+ * true to let it run stock without redirecting it, counted and traced
+ * as spf_hook_take()'s lock_mm decline counts and traces.
+ */
+bool spf_arch_fault_decline(unsigned long *args);
 extern void *const spf_arch_fault_replacement;
 
 /* Would the arch handler's access check pass for this VMA? */

@@ -625,9 +625,14 @@ static inline void spf_probe_handler(int sig, siginfo_t *si, void *uc)
 	siglongjmp(*spf_probe_env(), 1);
 }
 
-/* Returns the signal (0 for none); *OUT gets its siginfo. */
-static inline int spf_probe(char *addr, bool write, char val,
-			    struct spf_sig *out)
+enum spf_probe_how { SPF_PROBE_READ, SPF_PROBE_WRITE, SPF_PROBE_EXEC };
+
+/*
+ * Returns the signal (0 for none); *OUT gets its siginfo.  An exec probe
+ * calls ADDR as a function: meant for pages that may not be executed.
+ */
+static inline int spf_probe_how(char *addr, enum spf_probe_how how,
+				char val, struct spf_sig *out)
 {
 	struct sigaction sa, old_segv, old_bus;
 
@@ -638,8 +643,10 @@ static inline int spf_probe(char *addr, bool write, char val,
 	sigaction(SIGBUS, &sa, &old_bus);
 	memset(spf_probe_seen(), 0, sizeof(struct spf_sig));
 	if (!sigsetjmp(*spf_probe_env(), 1)) {
-		if (write)
+		if (how == SPF_PROBE_WRITE)
 			WRITE_ONCE(*addr, val);
+		else if (how == SPF_PROBE_EXEC)
+			((void (*)(void))(uintptr_t)addr)();
 		else
 			keep(READ_ONCE(*addr));
 	}
@@ -647,6 +654,13 @@ static inline int spf_probe(char *addr, bool write, char val,
 	sigaction(SIGBUS, &old_bus, NULL);
 	*out = *spf_probe_seen();
 	return out->signo;
+}
+
+static inline int spf_probe(char *addr, bool write, char val,
+			    struct spf_sig *out)
+{
+	return spf_probe_how(addr, write ? SPF_PROBE_WRITE : SPF_PROBE_READ,
+			     val, out);
 }
 
 /*

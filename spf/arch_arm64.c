@@ -13,12 +13,15 @@
  *  - from EL0: every fault (data or instruction abort); the flags are
  *    user, plus instruction or write as the ESR says;
  *  - from EL1 (uaccess): data aborts that are translation or access-flag
- *    faults on a TTBR0 address, in a context that may fault and sleep
- *    (preemptible, page faults enabled), on a CPU with hardware PAN.
- *    do_page_fault() would then neither consult kprobes (they only
- *    claim faults taken with preemption off), nor stop at
- *    faulthandler_disabled(), nor die for a permission fault, so its
- *    only steps before the lookup are the flags and the perf event.
+ *    faults on a TTBR0 address, taken with interrupts enabled, page
+ *    faults enabled and not in atomic context, on a CPU with hardware
+ *    PAN (or none by software).  do_page_fault() would then neither
+ *    stop at faulthandler_disabled(), nor die for a permission fault,
+ *    nor have a kprobe claim the fault: kprobe_page_fault() acts only
+ *    while a kprobe is being handled or single-stepped on this CPU,
+ *    which arm64 does with interrupts masked (and preemptible() cannot
+ *    tell: Debian's arm64 kernel has no preempt count).  So its only
+ *    steps before the lookup are the flags and the perf event.
  *    The other EL1 faults stock would look up (permission faults of
  *    uaccess on copy-on-write pages, say) are counted as entering spf
  *    and aborted (abort_other), as the lock_mm hook counted them.
@@ -130,16 +133,16 @@ static int (*spf_orig_do_page_fault)(unsigned long far, unsigned long esr,
 
 /*
  * An EL1 fault on user memory do_page_fault() handles like an EL0 one
- * up to its lookup, as far as the ESR and the CPU tell (see the top of
- * this file); the context's preemptibility is checked apart.
+ * up to its lookup, as far as the ESR, the CPU and the interrupted
+ * context tell (see the top of this file); in_atomic() is checked apart.
  */
-static bool spf_arm64_el1_plain(unsigned long esr)
+static bool spf_arm64_el1_plain(unsigned long esr, struct pt_regs *regs)
 {
 	unsigned int fsc = esr & ESR_ELx_FSC_TYPE;
 
 	return ESR_ELx_EC(esr) == ESR_ELx_EC_DABT_CUR &&
 	       (fsc == ESR_ELx_FSC_FAULT || fsc == ESR_ELx_FSC_ACCESS) &&
-	       !system_uses_ttbr0_pan();
+	       interrupts_enabled(regs) && !system_uses_ttbr0_pan();
 }
 
 /*
@@ -159,7 +162,7 @@ bool spf_arch_fault_decline(unsigned long *args)
 	if (!user_mode(regs)) {
 		if (!is_ttbr0_addr(addr) || pagefault_disabled())
 			return true;
-		if (!spf_arm64_el1_plain(args[1])) {
+		if (!spf_arm64_el1_plain(args[1], regs)) {
 			spf_count(SPF_STAT_FAULT_HOOK);
 			trace_spf_fault(addr);
 			spf_abort(SPF_ABORT_OTHER, addr);
@@ -184,10 +187,6 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 		goto stock;
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
-	if (!(flags & FAULT_FLAG_USER) && !preemptible()) {
-		spf_abort(SPF_ABORT_OTHER, addr);
-		goto stock;
-	}
 
 	/* The flags as do_page_fault() works them out. */
 	if (ESR_ELx_EC(esr) == ESR_ELx_EC_IABT_LOW)

@@ -1089,6 +1089,74 @@ TEST_F(spec, fork_sees_speculative_writes)
 	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
 }
 
+/*
+ * ---- Scenario: faults the kernel takes writing to user memory
+ * (copy_to_user() of a read()): arch faults from kernel mode, which
+ * arm64's do_page_fault() hook tries only when stock would do nothing
+ * else first (spf/arch_arm64.c).
+ */
+
+static char *ua;
+
+static void *uaccess_worker(void *arg)
+{
+	struct facts *r = arg;
+	size_t ps = page_size(), i;
+	struct meter a, b;
+	char buf[64];
+	long bad = 0;
+	int fd;
+
+	memset(buf, 0x5a, sizeof(buf));
+	fd = memfd_create("spf-uaccess", MFD_CLOEXEC);
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf)) {
+		fail(r, "memfd: %s", strerror(errno));
+		return NULL;
+	}
+	meter_open();
+	meter_read(&a);
+	meter_read(&a);
+	for (i = 1; i <= N; i++)
+		bad += pread(fd, ua + i * ps, sizeof(buf), 0) != sizeof(buf);
+	meter_read(&b);
+	meter_close();
+	meter_facts(r, &a, &b);
+	for (i = 1; i <= N; i++)
+		bad += !!memcmp(ua + i * ps, buf, sizeof(buf));
+	fact(r, "uaccess_bad", bad);
+	close(fd);
+	return NULL;
+}
+
+static void sc_uaccess(struct facts *r)
+{
+	ua = map_primed_chunks(1);
+	if (!ua) {
+		fail(r, "map_primed_chunks: %s", strerror(errno));
+		return;
+	}
+	measure_in_thread(r, uaccess_worker);
+}
+
+TEST_F(spec, kernel_writes_to_user_memory_speculate)
+{
+	struct facts off, on;
+
+	if (!spec_ready(_metadata))
+		return;
+	parity(_metadata, sc_uaccess, &off, &on);
+	EXPECT_EQ(0, fact_get(&off, "uaccess_bad"));
+	EXPECT_EQ(N, fact_get(&off, "minflt"));
+	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
+	EXPECT_EQ(N, spf_fact(&on, "spec_write")) {
+		TH_LOG("abort_other %ld, abort_access %ld, abort_pte %ld, abort_no_anon_vma %ld",
+		       spf_fact(&on, "abort_other"),
+		       spf_fact(&on, "abort_access"),
+		       spf_fact(&on, "abort_pte"),
+		       spf_fact(&on, "abort_no_anon_vma"));
+	}
+}
+
 #ifdef __x86_64__
 /* ---- Scenario: protection keys (x86-64). */
 

@@ -530,7 +530,18 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
 	for (i = 0; i < RACE_READERS; i++)
 		ASSERT_EQ(0, start_thread(&readers[i], race_reader,
 					  (void *)(uintptr_t)(i + 1)));
+	/*
+	 * On a loaded host the cycler may finish only a few rounds, each
+	 * undone by a swapoff before a reader reaches a swap entry: go on
+	 * (up to three times as long) until spf has taken the path once.
+	 */
 	sleep(RACE_SECONDS);
+	for (i = 0; i < 2 * RACE_SECONDS; i++) {
+		spf_counts_read(&b);
+		if (b.c[SPF_C_SPEC_SWAP] > a.c[SPF_C_SPEC_SWAP])
+			break;
+		sleep(1);
+	}
 	atomic_store(&race.stop, true);
 	pthread_join(cycler, NULL);
 	pthread_join(off, NULL);

@@ -1148,7 +1148,14 @@ TEST_F(spec, kernel_writes_to_user_memory_speculate)
 	EXPECT_EQ(0, fact_get(&off, "uaccess_bad"));
 	EXPECT_EQ(N, fact_get(&off, "minflt"));
 	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
-	EXPECT_EQ(N, spf_fact(&on, "spec_write")) {
+	/*
+	 * x86-64 takes a fault's error code from a per-CPU record; a
+	 * kernel-mode fault preempted before the hook (PREEMPT_RT) can
+	 * miss it and go stock as abort_other: rare, never most.
+	 */
+	EXPECT_EQ(N, spf_fact(&on, "spec_write") +
+		     spf_fact(&on, "abort_other"));
+	EXPECT_LE(N - N / 8, spf_fact(&on, "spec_write")) {
 		TH_LOG("abort_other %ld, abort_access %ld, abort_pte %ld, abort_no_anon_vma %ld",
 		       spf_fact(&on, "abort_other"),
 		       spf_fact(&on, "abort_access"),

@@ -13,6 +13,9 @@
 #   make coverage             real programs' faults by type, the share spf
 #                             handles (x86-64; tools/coverage/run)
 #   make check                every test, both arches (see README)
+#   make check-broken         each deliberately broken module build caught
+#                             by its kselftest (tests/broken/matrix)
+#   make module BROKEN=name   one such build (include/spf/broken.h)
 #   make debug-kernel         build the debug x86-64 kernel (hours; cached)
 #   make check-debug          every VM test on that kernel, kmemleak, soak
 #   make soak [ARCH=arm64]    stress-ng --verify with/without spf, reload x50,
@@ -49,13 +52,14 @@ EXTRA_WARN ?= 1
 endif
 
 TOP := $(CURDIR)
-BUILD := $(TOP)/build/$(ARCH)-$(FLAVOUR)
+BROKEN ?=
+BUILD := $(TOP)/build/$(ARCH)-$(FLAVOUR)$(if $(BROKEN),-broken-$(BROKEN))
 KDIR ?= $(shell $(TOP)/tools/kdir $(ARCH) $(FLAVOUR))
 MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
 
 export ARCH CROSS_COMPILE
 
-.PHONY: all module clean run check check-quick bench coverage checkpatch tests deps \
+.PHONY: all module clean run check check-broken check-quick bench coverage checkpatch tests deps \
 	check-user bench-user check-debug debug-kernel soak docs profile
 
 all: module
@@ -68,7 +72,7 @@ module:
 	@test -n "$(KDIR)" || { echo "spf: no kernel build tree (KDIR)"; exit 1; }
 	@mkdir -p $(BUILD)
 	@cp -rsf $(addprefix $(TOP)/,$(MODULE_SRCS)) $(BUILD)/
-	$(MAKE) -C $(KDIR) M=$(BUILD) W=$(EXTRA_WARN) modules
+	$(MAKE) -C $(KDIR) M=$(BUILD) W=$(EXTRA_WARN) SPF_BROKEN=$(BROKEN) modules
 	@echo "spf: built $(BUILD)/spf.ko"
 
 tests:
@@ -85,6 +89,9 @@ run:
 
 check:
 	@$(TOP)/tools/check/run-all
+
+check-broken:
+	@$(TOP)/tools/check/broken-matrix
 
 debug-kernel:
 	@$(TOP)/tools/debug-kernel/build

@@ -29,6 +29,10 @@ static int __init spf_init(void)
 	ret = spf_params_check();
 	if (ret)
 		return ret;
+#ifdef SPF_BROKEN_BUILD
+	pr_warn("deliberately broken build (%s), for tests only: do not use\n",
+		SPF_BROKEN_BUILD);
+#endif
 
 	ret = spf_symbols_init();
 	if (ret)

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Deliberately broken variants, for tests/userspace only.
+ * Deliberately broken variants: each switch removes exactly one safety
+ * step, so that a test can be seen to catch its absence.  In a normal
+ * build every switch is 0 and the compiler drops the test.
  *
- * Each switch removes exactly one safety step of the speculative fault.
- * The userspace harness builds the same sources with one of them set
- * (-DSPF_BROKEN_<NAME>=1), and its torture must catch every such build.
- * In the module each switch is 0 and the compiler drops the test.
+ * Userspace only: tests/userspace builds the protocol sources with one
+ * of these set (-DSPF_BROKEN_<NAME>=1), and its torture must catch
+ * every such build.
  *
  *   NO_REVALIDATE    spf/speculate.c: commit without rechecking the pmd,
  *                    the PTE and the count under the PTE lock
@@ -35,6 +36,15 @@
 #ifndef SPF_BROKEN_CACHE_ANY_SEQ
 #define SPF_BROKEN_CACHE_ANY_SEQ	0
 #endif
+
+/*
+ * Module builds too: "make module BROKEN=<name>" builds spf.ko with
+ * SPF_BROKEN_<NAME>=1 into its own folder, and tools/check/broken-matrix
+ * runs, in a guest, the kselftest that must fail on it
+ * (tests/broken/matrix).  Such a module says so when it loads.
+ *
+ *   (none yet)
+ */
 
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\

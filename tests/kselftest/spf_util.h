@@ -19,6 +19,63 @@
 #include <unistd.h>
 
 #define SPF_DEBUGFS "/sys/kernel/debug/spf"
+
+/*
+ * SPF_TEST_ONLY="fixture.test ..." runs only the tests named (a bare
+ * test name matches in any fixture): tools/check/broken-matrix runs the
+ * one test that must catch a broken build.  6.1's harness has no filter
+ * of its own, so its lists are pruned before it runs.
+ */
+static inline bool spf_test_wanted(const char *only, const char *fixture,
+				   const char *test)
+{
+	char name[256], word[256];
+	const char *p = only;
+	int n;
+
+	snprintf(name, sizeof(name), "%s.%s", fixture, test);
+	while (sscanf(p, "%255s%n", word, &n) == 1) {
+		if (!strcmp(word, name) || !strcmp(word, test))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static inline void spf_test_filter(struct __fixture_metadata *list)
+{
+	const char *only = getenv("SPF_TEST_ONLY");
+	struct __fixture_metadata *f;
+
+	if (!only || !*only)
+		return;
+	for (f = list; f; f = f->next) {
+		struct __test_metadata *t, *next, *kept = NULL, *last = NULL;
+
+		for (t = f->tests; t; t = next) {
+			next = t->next;
+			if (!spf_test_wanted(only, f->name, t->name))
+				continue;
+			t->next = NULL;
+			t->prev = kept ? kept->prev : t;
+			if (last)
+				last->next = t;
+			else
+				kept = t;
+			kept->prev = t;
+			last = t;
+		}
+		f->tests = kept;
+	}
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		spf_test_filter(__fixture_list); \
+		return test_harness_run(argc, argv); \
+	}
 #define SPF_PARAMS "/sys/module/spf/parameters"
 
 static inline const char *spf_ko(void)

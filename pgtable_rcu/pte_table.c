@@ -3,36 +3,43 @@
  * A missing PTE table, installed without mmap_lock.
  *
  * Stock: the first fault in a 2 MiB region finds the pmd none and
- * installs a new PTE table with pmd_install(): the pmd lock taken, the
- * pmd still none, then mm_inc_nr_ptes(), smp_wmb() and pmd_populate().
- * spf allocates the table outside RCU (it may sleep), fills the one or
- * more PTEs of the fault into it while nobody else can see it, and
- * publishes it the same way, in one critical section that also
- * revalidates everything the fault depends on (the pmd still none, the
- * write count unchanged, the mm not reaped).  Nothing is visible until
- * the table is, so a fault given up leaves no trace but a freed table.
+ * installs a new, empty PTE table with pmd_install() (the pmd lock
+ * taken, the pmd still none, then mm_inc_nr_ptes(), smp_wmb() and
+ * pmd_populate()), and only then maps pages into it under the table's
+ * own lock.  spf does the same in the same order: it allocates the
+ * table outside RCU (that may sleep), publishes it empty after the
+ * revalidation of everything the fault depends on (the pmd still none,
+ * the write count unchanged, the mm not reaped), and then treats it as
+ * a table the walk found: its PTE lock, the revalidation again, the
+ * commit (spf/speculate.c, spf_commit_lock()).
+ *
+ * Why empty first: whatever the fault maps must be reachable from the
+ * pmd before the fault lets go of anything that guards it.  A file page
+ * is guarded by its lock: truncation, hole punching and invalidation
+ * walk the page tables through i_mmap without mmap_lock, skip a none
+ * pmd, and then lock the page to remove it from the page cache.  A
+ * fault that mapped the page into a private table, unlocked it and
+ * published the table afterwards would leave a mapped page the page
+ * cache no longer has (the stale data a reader then sees, and
+ * "still mapped when deleted").  With the table published first, the
+ * page is mapped under its lock into a table truncation can see.
  *
  * Why the pmd lock: every other installer of a table or huge page at a
  * pmd (pmd_install(), the THP fault, khugepaged, mremap's pmd moves)
  * checks the pmd under that lock, so one of them wins and the others
  * see the pmd taken.
  *
- * Why mm->page_table_lock as well: a writer does not look at a none pmd
+ * Why the install fence as well: a writer does not look at a none pmd
  * under any lock.  The zap of munmap, mprotect's change_pmd_range(),
  * mremap's move and free_pgtables() all skip or clear none pmds
  * locklessly, under mmap_lock held for write.  A fault whose count
  * check passed just before such a writer took mmap_lock could still be
  * between the check and pmd_populate() when the writer walks past that
- * pmd: its table would then escape the write section (a page left
- * mapped after munmap, a protection mprotect never applied, a table
- * under a range no VMA covers).  So the fault holds page_table_lock
- * from its count check to pmd_populate(), and every write acquisition
- * of mmap_lock, right after it bumps the count (vma_lookup/mm_seq.c),
- * takes and releases page_table_lock: either the fault's table is in
- * place before the write section starts, and the writer treats it like
- * any other, or the section's bump came first and the fault's check
- * sees it.  The lock is taken inside the pmd lock; when the pmd lock is
- * page_table_lock itself (no split pmd locks), once.
+ * pmd: its table would then escape the write section (a table under a
+ * range no VMA covers, leaked at exit).  So the fault holds its mm's
+ * install lock from the count check to pmd_populate(), and every write
+ * acquisition of mmap_lock takes and releases it right after bumping
+ * the count (vma_lookup/mm_seq.c, which says why it is a raw spinlock).
  *
  * The table's allocation mirrors pte_alloc_one() (the page, its split
  * lock, PageTable and the NR_PAGETABLE count) with __GFP_NORETRY, as
@@ -100,21 +107,14 @@ void spf_pte_table_free(struct page *page)
 	__free_page(page);
 }
 
-/* The pmd lock, then page_table_lock if it is another lock. */
+/* The pmd lock, which every installer at a pmd takes (see above). */
 spinlock_t *spf_pmd_lock(struct mm_struct *mm, pmd_t *pmdp)
 {
-	spinlock_t *ptl = pmd_lockptr(mm, pmdp);
-
-	spin_lock(ptl);
-	if (ptl != &mm->page_table_lock)
-		spin_lock(&mm->page_table_lock);
-	return ptl;
+	return pmd_lock(mm, pmdp);
 }
 
 void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl)
 {
-	if (ptl != &mm->page_table_lock)
-		spin_unlock(&mm->page_table_lock);
 	spin_unlock(ptl);
 }
 
@@ -139,25 +139,19 @@ void spf_inject_install_delay(void)
 	spf_inject_delay(&spf_inject_table_delay_us, 10000);
 }
 
-/* Under spf_pmd_lock(), the pmd none and everything revalidated. */
+/*
+ * Under spf_pmd_lock() and the install fence, the pmd none and everything
+ * revalidated: the empty table goes live.
+ */
 void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 			   struct page *table)
 {
+	lockdep_assert_held(pmd_lockptr(mm, pmdp));
 	spf_inject_install_delay();
 	mm_inc_nr_ptes(mm);
-	/* The table's contents before the pmd that points at it. */
+	/* The table's zeroed contents before the pmd that points at it. */
 	smp_wmb();
 	pmd_populate(mm, pmdp, table);
-}
-
-/*
- * Called by every write acquisition of mmap_lock after its count bump:
- * a table install in progress on this mm completes first.
- */
-void spf_pte_table_fence(struct mm_struct *mm)
-{
-	spin_lock(&mm->page_table_lock);
-	spin_unlock(&mm->page_table_lock);
 }
 
 void spf_pte_table_init(struct dentry *debugfs_dir)

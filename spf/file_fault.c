@@ -15,6 +15,7 @@
  *     pin the file (get_file_rcu: files are freed after a grace period)
  *     lock the page at the faulting index, as filemap_map_pages() locks
  *     each page: trylock, then mapping and i_size checked under the lock
+ *     a table the fault adds goes live, empty (pgtable_rcu/pte_table.c)
  *     take the PTE lock; revalidate (pmd, PTE none, count, not reaped)
  *     map the window as filemap_map_pages() does, the faulting page
  *     included: each page locked in turn, each PTE that is none set
@@ -316,7 +317,14 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 	}
 	m.mmap_miss = READ_ONCE(file->f_ra.mmap_miss);
 
-	spf_commit_lock(snap->vma.vm_mm, walk);
+	/*
+	 * A table this fault adds goes live, empty, before any page is
+	 * mapped into it: each page is unlocked only once its PTE is
+	 * reachable, or truncation could miss it (pgtable_rcu/pte_table.c).
+	 */
+	ret = spf_commit_lock(snap, walk);
+	if (ret != SPF_ABORT_NONE)
+		goto out;
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE) {
 		spf_file_map_window(&m, mapping, start);
@@ -328,8 +336,7 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 		if (pte_none(ptep_get(walk->ptep)))
 			ret = SPF_ABORT_PAGECACHE;
 	}
-	/* A table this fault adds goes live with whatever it mapped. */
-	spf_commit_unlock(snap->vma.vm_mm, walk, m.mapped);
+	spf_commit_unlock(snap, walk);
 	if (ret == SPF_ABORT_NONE || m.mapped)
 		WRITE_ONCE(file->f_ra.mmap_miss, m.mmap_miss);
 	*mapped = m.mapped;

@@ -22,7 +22,7 @@
  *     lock the page at the faulting index (spf/file_fault.c: trylock,
  *     then mapping, up to date and i_size checked under the lock)
  *     private: copy it into the new page
- *     take the PTE lock (or the pmd lock, for a new table); revalidate
+ *     a new table published empty; take the PTE lock; revalidate
  *     set the PTE as do_set_pte() does for a write
  *     shared: mark the page dirty
  *   unlock the page (private: drop it); rcu_read_unlock
@@ -195,13 +195,16 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 		__folio_mark_uptodate(copy);
 	}
 
-	spf_commit_lock(vma->vm_mm, walk);
+	/* Page lock, then pmd and PTE locks: finish_fault()'s order. */
+	ret = spf_commit_lock(snap, walk);
+	if (ret != SPF_ABORT_NONE)
+		goto unlock;
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE) {
 		spf_file_write_set_pte(vma, walk, addr, page, copy);
 		fw->mapped = true;
 	}
-	spf_commit_unlock(vma->vm_mm, walk, ret == SPF_ABORT_NONE);
+	spf_commit_unlock(snap, walk);
 	if (fw->mapped && !copy) {
 		/* fault_dirty_shared_page(), to its unlock. */
 		fw->dirtied = set_page_dirty(page);

@@ -321,31 +321,80 @@ static enum spf_abort spf_rewalk(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * The commit's lock: the PTE table's, or for a table this fault adds,
- * the pmd's (pgtable_rcu/pte_table.c).
+ * A table this fault adds goes live empty, as pmd_install() puts it
+ * (pgtable_rcu/pte_table.c says why before anything is mapped into it):
+ * under the pmd lock and the install fence, the pmd still none, the
+ * count unchanged, the mm not reaped.  From then on it is a table like
+ * any the walk finds, and WALK says so.  If the fault gives up later,
+ * the empty table stays, as stock's does after a failed fault.
  */
-void spf_commit_lock(struct mm_struct *mm, struct spf_pte_walk *walk)
+static enum spf_abort spf_table_publish(struct spf_snapshot *snap,
+					struct spf_pte_walk *walk)
 {
-	if (walk->table)
-		walk->ptl = spf_pmd_lock(mm, walk->pmdp);
-	else
-		spin_lock(walk->ptl);
+	struct mm_struct *mm = snap->vma.vm_mm;
+	spinlock_t *pml = spf_pmd_lock(mm, walk->pmdp);
+	enum spf_abort ret;
+
+	spf_mm_seq_install_lock(mm);
+	ret = spf_revalidate(snap, walk);
+	if (ret == SPF_ABORT_NONE) {
+		spf_pte_table_publish(mm, walk->pmdp, walk->table);
+		walk->pmd = READ_ONCE(*walk->pmdp);
+		walk->table = NULL;
+	}
+	spf_mm_seq_install_unlock(mm);
+	spf_pmd_unlock(mm, pml);
+	if (ret != SPF_ABORT_NONE)
+		return ret;
+	spf_count(SPF_STAT_PTE_TABLES);
+	/* walk->ptep already points into the table, now the pmd's. */
+	walk->ptl = pte_lockptr(mm, &walk->pmd);
+	return SPF_ABORT_NONE;
 }
 
-/* PUBLISH: the PTEs set in a table this fault adds go live with it. */
-void spf_commit_unlock(struct mm_struct *mm, struct spf_pte_walk *walk,
-		       bool publish)
+/*
+ * The commit's lock, the PTE table's, with a table this fault adds
+ * published first.  Then the caller revalidates (spf_revalidate()),
+ * commits and unlocks.  An abort: nothing is held.
+ */
+enum spf_abort spf_commit_lock(struct spf_snapshot *snap,
+			       struct spf_pte_walk *walk)
 {
-	if (!walk->table) {
-		spin_unlock(walk->ptl);
+	if (SPF_BROKEN_PUBLISH_LATE && walk->table) {
+		/* The old order: fill the private table, publish at unlock. */
+		walk->ptl = spf_pmd_lock(snap->vma.vm_mm, walk->pmdp);
+		spf_mm_seq_install_lock(snap->vma.vm_mm);
+		return SPF_ABORT_NONE;
+	}
+	if (walk->table) {
+		enum spf_abort ret = spf_table_publish(snap, walk);
+
+		if (ret != SPF_ABORT_NONE)
+			return ret;
+	}
+	spin_lock(walk->ptl);
+	return SPF_ABORT_NONE;
+}
+
+void spf_commit_unlock(struct spf_snapshot *snap, struct spf_pte_walk *walk)
+{
+	if (SPF_BROKEN_PUBLISH_LATE && walk->table) {
+		struct mm_struct *mm = snap->vma.vm_mm;
+		pte_t *pte = page_address(walk->table);
+		unsigned int i;
+
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			if (!pte_none(ptep_get(pte + i)))
+				break;
+		if (i < PTRS_PER_PTE) {
+			spf_pte_table_publish(mm, walk->pmdp, walk->table);
+			walk->table = NULL;
+		}
+		spf_mm_seq_install_unlock(mm);
+		spf_pmd_unlock(mm, walk->ptl);
 		return;
 	}
-	if (publish) {
-		spf_pte_table_publish(mm, walk->pmdp, walk->table);
-		walk->table = NULL;
-		spf_count(SPF_STAT_PTE_TABLES);
-	}
-	spf_pmd_unlock(mm, walk->ptl);
+	spin_unlock(walk->ptl);
 }
 
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
@@ -433,11 +482,13 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		goto out_rcu;
 	}
 
-	spf_commit_lock(mm, &walk);
+	ret = spf_commit_lock(&snap, &walk);
+	if (ret != SPF_ABORT_NONE)
+		goto out_rcu;
 	ret = spf_revalidate(&snap, &walk);
 	if (ret == SPF_ABORT_NONE)
 		spf_commit(&snap, &walk, addr, done->folio);
-	spf_commit_unlock(mm, &walk, ret == SPF_ABORT_NONE);
+	spf_commit_unlock(&snap, &walk);
 out_rcu:
 	rcu_read_unlock();
 	if (walk.table)

@@ -12,15 +12,23 @@
  *     allocate the huge page with the VMA's THP gfp, charge it, and a
  *     PTE table to deposit; clear the page
  *   rcu_read_lock; walk again: the pmd still none
- *     take the pmd lock and page_table_lock; revalidate (pmd none,
- *     count, not reaped); map the page with a pmd, deposit the table
- *   unlock; rcu_read_unlock
+ *     take the pmd lock and the install fence; revalidate (pmd none,
+ *     count, not reaped); rmap, deposit the table, map the page with a
+ *     pmd; drop the fence; add the page to the LRU; unlock
+ *   rcu_read_unlock
  *
  * Why a pmd set under these locks is safe: the argument of a new PTE
  * table (pgtable_rcu/pte_table.c) holds unchanged, a huge pmd being
  * one more thing a writer must meet at a pmd: every other installer
  * checks the pmd under the pmd lock, and every write section starts
- * only once no install holds page_table_lock, or finds the count moved.
+ * only once no install holds the fence, or finds the count moved.
+ *
+ * The fence is a raw spinlock (vma_lookup/mm_seq.c): only what cannot
+ * sleep on PREEMPT_RT runs under it.  The LRU add, whose per-CPU batch
+ * is a local_lock (a sleeping lock on RT), comes after it, still under
+ * the pmd lock: stock adds the page to that batch before its pmd store,
+ * but the batch is private to this CPU until drained, so no other CPU
+ * can tell the two orders apart.
  *
  * Reads stay stock (the huge zero page is refcounted per mm), as do an
  * allocation or charge that fails (stock counts the fallback and maps
@@ -32,6 +40,7 @@
 #include <linux/mm.h>
 #include <linux/vm_event_item.h>
 #include <asm/pgalloc.h>
+#include <spf/mm_seq.h>
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
 #include <wrapper/mm_internal.h>
@@ -65,7 +74,7 @@ bool spf_thp_enabled(void)
 	return READ_ONCE(spf_thp_ok) && spf_pte_tables_enabled();
 }
 
-/* Under the pmd lock, everything revalidated. */
+/* Under the pmd lock and the install fence, everything revalidated. */
 static void spf_thp_commit(struct vm_area_struct *vma, pmd_t *pmdp,
 			   unsigned long addr, struct folio *folio,
 			   struct page *table)
@@ -79,7 +88,6 @@ static void spf_thp_commit(struct vm_area_struct *vma, pmd_t *pmdp,
 	if (vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(entry);
 	spf_mm.page_add_new_anon_rmap(&folio->page, vma, haddr);
-	spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page, vma);
 	spf_thp.pgtable_trans_huge_deposit(mm, pmdp, table);
 	spf_inject_install_delay();
 	set_pmd_at(mm, haddr, pmdp, entry);
@@ -135,9 +143,14 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 	}
 	walk->table = table;		/* spf_revalidate(): the pmd none */
 	ptl = spf_pmd_lock(mm, walk->pmdp);
+	spf_mm_seq_install_lock(mm);
 	ret = spf_revalidate(snap, walk);
-	if (ret == SPF_ABORT_NONE) {
+	if (ret == SPF_ABORT_NONE)
 		spf_thp_commit(vma, walk->pmdp, addr, folio, table);
+	spf_mm_seq_install_unlock(mm);
+	if (ret == SPF_ABORT_NONE) {
+		spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page,
+							     vma);
 		folio = NULL;
 		table = NULL;
 	}

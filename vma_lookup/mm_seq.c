@@ -29,11 +29,22 @@
  *    reader saw any of its stores, the smp_wmb/smp_rmb pair makes the
  *    re-read see the bump too.
  * So a window that begins and is not "changed" saw no write section's
- * partial work.  The probe then takes and releases page_table_lock, which
- * a fault installing a PTE table holds from its last check of the count
- * to the table's publication (pgtable_rcu/pte_table.c), so no write
- * section starts while such an install is half done.  Release and downgrade need no event: a reader whose
+ * partial work.  Release and downgrade need no event: a reader whose
  * window overlapped the writing part was caught by one of the two cases.
+ *
+ * The install fence.  Writers skip a none pmd without any lock, so a
+ * fault that publishes a PTE table or a huge pmd must not be between
+ * its last check of the count and its pmd store when a write section
+ * starts (pgtable_rcu/pte_table.c).  The fault holds its slot's install
+ * lock across that check and store; the probe, after its bump, takes and
+ * releases the same lock.  Either the install finished first (the
+ * writer then meets the pmd filled), or the bump came first (the
+ * install's check sees it and gives up).  The lock is a raw spinlock
+ * because the probe runs where sleeping is not allowed: a tracepoint
+ * calls its probes with preemption disabled, and on PREEMPT_RT a
+ * spinlock_t (mm->page_table_lock, the fence's first form) is a
+ * sleeping lock.  Nothing that can sleep on RT runs under it: only the
+ * count check and the pmd store with what must precede it.
  * The same holds for a section that started before this module was
  * loaded, for the faulting task holding the lock itself, and for fork
  * (dup_mmap write-locks both mms through the wrappers).
@@ -58,13 +69,13 @@
 #include <trace/events/mmap_lock.h>
 #include <spf/broken.h>
 #include <spf/mm_seq.h>
-#include <spf/pte_table.h>
 #include <wrapper/mmap_lock.h>
 
 #define SPF_MM_SEQ_BITS	10
 
 struct spf_mm_seq_slot {
 	atomic_long_t seq;
+	raw_spinlock_t install;	/* the install fence, see above */
 } ____cacheline_aligned_in_smp;
 
 static struct spf_mm_seq_slot spf_mm_seq_table[1 << SPF_MM_SEQ_BITS];
@@ -84,8 +95,35 @@ void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 	slot = spf_mm_seq_slot(mm);
 	atomic_long_inc(&slot->seq);
 	smp_mb__after_atomic();	/* bump before any store of the section */
-	/* A PTE table being installed goes in first (pgtable_rcu/pte_table.c). */
-	spf_pte_table_fence(mm);
+	/* An install that checked the count before the bump goes in first. */
+	if (SPF_BROKEN_SLEEPING_FENCE) {
+		spin_lock(&mm->page_table_lock);
+		spin_unlock(&mm->page_table_lock);
+		return;
+	}
+	raw_spin_lock(&slot->install);
+	raw_spin_unlock(&slot->install);
+}
+
+/*
+ * Held by a fault from its last spf_mm_seq_changed() to the pmd store
+ * that publishes a table or a huge page: no write section of MM starts
+ * in between.  Never held across anything that may sleep, RT included.
+ */
+void spf_mm_seq_install_lock(struct mm_struct *mm)
+{
+	if (SPF_BROKEN_SLEEPING_FENCE)
+		spin_lock(&mm->page_table_lock);
+	else
+		raw_spin_lock(&spf_mm_seq_slot(mm)->install);
+}
+
+void spf_mm_seq_install_unlock(struct mm_struct *mm)
+{
+	if (SPF_BROKEN_SLEEPING_FENCE)
+		spin_unlock(&mm->page_table_lock);
+	else
+		raw_spin_unlock(&spf_mm_seq_slot(mm)->install);
 }
 
 bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq)
@@ -122,7 +160,11 @@ DEFINE_SHOW_ATTRIBUTE(spf_mm_seq);
 
 int spf_mm_seq_init(struct dentry *debugfs_dir)
 {
+	unsigned int i;
 	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(spf_mm_seq_table); i++)
+		raw_spin_lock_init(&spf_mm_seq_table[i].install);
 
 	ret = register_trace_mmap_lock_acquire_returned(spf_mm_seq_acquired,
 							NULL);

@@ -16,8 +16,8 @@ struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
 			     bool zero, bool nowait);
 enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 			      const struct spf_pte_walk *walk);
-void spf_commit_lock(struct mm_struct *mm, struct spf_pte_walk *walk);
-void spf_commit_unlock(struct mm_struct *mm, struct spf_pte_walk *walk,
-		       bool publish);
+enum spf_abort spf_commit_lock(struct spf_snapshot *snap,
+			       struct spf_pte_walk *walk);
+void spf_commit_unlock(struct spf_snapshot *snap, struct spf_pte_walk *walk);
 
 #endif

@@ -43,8 +43,20 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   (none yet)
+ *   PUBLISH_LATE     spf/speculate.c: a PTE table the fault adds is
+ *                    filled while private and published after the file
+ *                    pages mapped into it were unlocked (defect 1)
+ *   SLEEPING_FENCE   vma_lookup/mm_seq.c: the install fence is
+ *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
+ *                    that the tracepoint probe takes with preemption
+ *                    disabled (defect 3; split pmd locks only)
  */
+#ifndef SPF_BROKEN_SLEEPING_FENCE
+#define SPF_BROKEN_SLEEPING_FENCE	0
+#endif
+#ifndef SPF_BROKEN_PUBLISH_LATE
+#define SPF_BROKEN_PUBLISH_LATE		0
+#endif
 
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\

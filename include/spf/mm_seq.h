@@ -20,6 +20,10 @@ struct spf_hook;
 bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq);
 bool spf_mm_seq_changed(struct mm_struct *mm, unsigned long seq);
 
+/* Around the last count check and the pmd store of a table install. */
+void spf_mm_seq_install_lock(struct mm_struct *mm);
+void spf_mm_seq_install_unlock(struct mm_struct *mm);
+
 /* The probe on mmap_lock_acquire_returned: counts write acquisitions. */
 void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 			 const char *memcg_path, bool write, bool success);

@@ -18,7 +18,6 @@ void spf_pmd_unlock(struct mm_struct *mm, spinlock_t *ptl);
 void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 			   struct page *table);
 
-void spf_pte_table_fence(struct mm_struct *mm);
 void spf_inject_install_delay(void);
 void spf_inject_delay(const u32 *knob, u32 max);
 void spf_pte_table_init(struct dentry *debugfs_dir);

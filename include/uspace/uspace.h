@@ -410,11 +410,18 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
+/* A raw spinlock is a spinlock here: nothing in userspace sleeps on one. */
+typedef spinlock_t raw_spinlock_t;
+#define raw_spin_lock_init(l)	spin_lock_init(l)
+#define raw_spin_lock(l)	spin_lock(l)
+#define raw_spin_unlock(l)	spin_unlock(l)
+
 static inline bool spin_is_held_by_me(spinlock_t *l)
 {
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
 	       READ_ONCE(l->owner) == sim_tid;
 }
+
 
 /* ---- the mmap_lock rwsem, 6.1's count layout ---- */
 

@@ -1139,10 +1139,6 @@ void spf_pte_table_init(struct dentry *debugfs_dir)
 {
 }
 
-void spf_pte_table_fence(struct mm_struct *mm)
-{
-}
-
 /* ---- the commit side, called from spf_commit() ---- */
 
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep,

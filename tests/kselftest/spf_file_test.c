@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -550,6 +551,112 @@ TEST_F(file, truncate_and_punch_race_private_write_faults)
 	if (!spec_ready(_metadata))
 		return;
 	race(_metadata, MAP_PRIVATE, true, "spec_file_write");
+}
+
+/*
+ * A read fault that adds the PTE table itself, raced by a hole punch of
+ * the whole file and a rewrite.  Truncation and hole punching walk the
+ * page tables through i_mmap without mmap_lock and skip a none pmd, then
+ * lock each page to take it out of the page cache: a fault that mapped
+ * the page into a table not yet published, and let the page lock go
+ * before publishing, leaves the old page mapped (stale data, "Bad page
+ * cache").  inject_table_delay_us holds the install open for 3 ms; the
+ * punch, on the other CPU, lands 0 to 5.8 ms after the fault began.  Afterwards the mapping must show what
+ * pread() shows.
+ */
+#define TABLE_ROUNDS 30
+
+struct table_race {
+	const char *page;
+	uint64_t seen;
+	atomic_int started;
+};
+
+/* Each thread on its own CPU, so that the punch can meet the pause. */
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *table_reader(void *arg)
+{
+	struct table_race *r = arg;
+
+	pin_to_cpu(0);
+	atomic_store(&r->started, 1);
+	r->seen = READ_ONCE(*(const uint64_t *)r->page);
+	return NULL;
+}
+
+TEST_F(file, punch_never_outruns_a_new_table)
+{
+	long tables = spf_stat("pte_tables"), spec = spf_stat("spec_file");
+	struct timespec pause = { 0 };
+	size_t ps = page_size();
+	unsigned long stale = 0;
+	struct table_race r;
+	uint64_t t, now;
+	pthread_t th;
+	char *chunks;
+	int fd, i;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (tables < 0)
+		SKIP(return, "this spf adds no PTE tables");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: the punch cannot land inside the install");
+	pin_to_cpu(1);
+	fd = make_file(true);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
+				    "3000"));
+	for (i = 0; i < TABLE_ROUNDS; i++) {
+		/* Chunk 0 primed: the upper levels exist, chunk 1's pmd is none. */
+		chunks = map_chunks(2);
+		ASSERT_NE(NULL, chunks);
+		chunks[0] = 1;
+		r.page = mmap(chunks + pmd_bytes(), NP * ps, PROT_READ,
+			      MAP_SHARED | MAP_FIXED, fd, 0);
+		ASSERT_NE(MAP_FAILED, r.page);
+		atomic_store(&r.started, 0);
+		ASSERT_EQ(0, pthread_create(&th, NULL, table_reader, &r));
+		while (!atomic_load(&r.started))
+			;
+		pause.tv_nsec = (i % 30) * 200000L;
+		nanosleep(&pause, NULL);
+		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				       FALLOC_FL_KEEP_SIZE, 0, NP * ps));
+		t = tag(i + 1, 0);
+		ASSERT_EQ((ssize_t)sizeof(t), pwrite(fd, &t, sizeof(t), 0));
+		pthread_join(th, NULL);
+		ASSERT_EQ((ssize_t)sizeof(now), pread(fd, &now, sizeof(now), 0));
+		if (READ_ONCE(*(const uint64_t *)r.page) != now) {
+			TH_LOG("round %d: mapped %#llx, file %#llx (read %#llx)",
+			       i, (unsigned long long)*(const uint64_t *)r.page,
+			       (unsigned long long)now,
+			       (unsigned long long)r.seen);
+			stale++;
+		}
+		unmap_chunks(chunks, 2);
+		/* The next round's file starts whole again. */
+		for (int j = 0; j < NP; j++) {
+			t = tag(0, j);
+			ASSERT_EQ((ssize_t)sizeof(t), pwrite(fd, &t, sizeof(t), j * ps));
+		}
+	}
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
+	close(fd);
+	tables = spf_stat("pte_tables") - tables;
+	spec = spf_stat("spec_file") - spec;
+	TH_LOG("%d rounds: %lu stale, pte_tables %ld, spec_file %ld",
+	       TABLE_ROUNDS, stale, tables, spec);
+	EXPECT_EQ(0UL, stale);
+	EXPECT_LT(0, tables) TH_LOG("no fault added its table");
 }
 
 TEST_HARNESS_MAIN

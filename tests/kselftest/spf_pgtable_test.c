@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "kselftest_harness.h"
@@ -295,6 +296,74 @@ TEST_F(pgtable, split_locks_follow_their_tables)
 	}
 	EXPECT_EQ(spf_stat("ptl_freed"), spf_stat("ptl_deferred"));
 	EXPECT_EQ(0, spf_stat("ptl_leaked"));
+}
+
+/*
+ * The install fence taken where sleeping is not allowed.  With another
+ * probe on mmap_lock_acquire_returned (here the trace event), every
+ * write acquisition reaches spf's probe through the tracepoint, with
+ * preemption disabled, and the probe waits there for any table install
+ * in progress on the mm.  That wait must not be a sleeping lock: on
+ * PREEMPT_RT a contended spinlock_t schedules ("BUG: scheduling while
+ * atomic").  Threads of one process read fresh 2 MiB regions (spf adds
+ * each table, held open by inject_table_delay_us) while others mmap and
+ * munmap beside them; the guest's log must stay clean.
+ */
+#define FENCE_THREADS	4
+#define FENCE_SECS	6
+#define MMAP_LOCK_EVENT \
+	"/sys/kernel/tracing/events/mmap_lock/mmap_lock_acquire_returned/enable"
+
+static atomic_int fence_stop;
+
+static void *fence_thread(void *arg)
+{
+	bool reader = (uintptr_t)arg % 2;
+	size_t off;
+	char *p;
+
+	while (!atomic_load(&fence_stop)) {
+		p = map_chunks(1);
+		if (!p)
+			return (void *)1;
+		if (reader)
+			for (off = 0; off < PMD_BYTES; off += 65536)
+				(void)READ_ONCE(p[off]);
+		unmap_chunks(p, 1);
+	}
+	return NULL;
+}
+
+TEST_F(pgtable, install_fence_taken_from_an_atomic_probe)
+{
+	long tables = spf_stat("pte_tables");
+	pthread_t t[FENCE_THREADS];
+	void *ret;
+	int i;
+
+	if (_metadata->skip)
+		return;
+	if (tables < 0)
+		SKIP(return, "this spf adds no PTE tables");
+	if (spf_write_file(MMAP_LOCK_EVENT, "1"))
+		SKIP(return, "no mmap_lock trace event");
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
+				    "1000"));
+	atomic_store(&fence_stop, 0);
+	for (i = 0; i < FENCE_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fence_thread,
+					    (void *)(uintptr_t)i));
+	sleep(FENCE_SECS);
+	atomic_store(&fence_stop, 1);
+	for (i = 0; i < FENCE_THREADS; i++) {
+		pthread_join(t[i], &ret);
+		EXPECT_EQ(NULL, ret);
+	}
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
+	spf_write_file(MMAP_LOCK_EVENT, "0");
+	tables = spf_stat("pte_tables") - tables;
+	TH_LOG("%d s: pte_tables %ld", FENCE_SECS, tables);
+	EXPECT_LT(0, tables);
 }
 
 TEST_HARNESS_MAIN

@@ -74,7 +74,7 @@ static inline void spf_test_filter(struct __fixture_metadata *list)
 	int main(int argc, char **argv) \
 	{ \
 		spf_test_filter(__fixture_list); \
-		return test_harness_run(argc, argv); \
+		exit(test_harness_run(argc, argv)); \
 	}
 #define SPF_PARAMS "/sys/module/spf/parameters"
 

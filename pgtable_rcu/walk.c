@@ -37,6 +37,8 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 	p4d_t *p4dp, p4d;
 	pud_t *pudp, pud;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "spf: page-table walk outside rcu_read_lock()");
 	walk->no_table = false;
 	pgdp = pgd_offset(mm, addr);
 	pgd = READ_ONCE(*pgdp);
@@ -78,6 +80,7 @@ bool spf_walk_still_valid(const struct spf_pte_walk *walk)
 {
 	pte_t pte;
 
+	lockdep_assert_held(walk->ptl);
 	if (!pmd_same(READ_ONCE(*walk->pmdp), walk->pmd))
 		return false;
 	pte = ptep_get(walk->ptep);

@@ -240,6 +240,7 @@ static void spf_file_map_window(struct spf_file_map *m,
 	pgoff_t file_end;
 	struct folio *folio;
 
+	lockdep_assert_held(m->walk->ptl);
 	file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1;
 	m->end = min(m->end, file_end);	/* >= pgoff: the target is locked */
 	for (folio = xas_find(&xas, m->end); folio;
@@ -293,6 +294,7 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 	enum spf_abort ret;
 	pgoff_t start;
 
+	spf_assert_rcu();
 	*mapped = 0;
 	if (nr <= 1)
 		return SPF_ABORT_PAGECACHE;	/* stock calls ->fault() */

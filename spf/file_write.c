@@ -148,6 +148,7 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
  */
 bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
 {
+	spf_assert_rcu();
 	if (!get_file_rcu(snap->vma.vm_file))
 		return false;
 	fw->file = snap->vma.vm_file;
@@ -173,6 +174,7 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 	enum spf_abort ret;
 	pgoff_t index;
 
+	spf_assert_rcu();
 	fw->mapped = false;
 	fw->dirtied = false;
 	fw->shared = vma->vm_flags & VM_SHARED;
@@ -224,6 +226,7 @@ unlock:
  */
 void spf_file_write_finish(struct spf_file_write *fw)
 {
+	might_sleep();
 	if (!fw->file)
 		return;
 	if (fw->mapped && fw->shared) {

@@ -136,6 +136,8 @@ struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
 	gfp_t charge_gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
 	struct folio *folio;
 
+	if (!nowait)
+		might_sleep();
 	if (nowait) {
 		/* An injected failure is the sleeping attempt's to take. */
 		if (atomic_read(&spf_inject_alloc_fail))
@@ -169,6 +171,9 @@ enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 {
 	struct mm_struct *mm = snap->vma.vm_mm;
 
+	/* A table this fault adds: under the pmd lock (pte_table.c asserts). */
+	if (!walk->table)
+		lockdep_assert_held(walk->ptl);
 	if (SPF_BROKEN_NO_REVALIDATE)
 		return SPF_ABORT_NONE;
 	if (walk->table ? !pmd_none(READ_ONCE(*walk->pmdp)) :
@@ -189,6 +194,7 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 	struct mm_struct *mm = vma->vm_mm;
 	pte_t entry;
 
+	lockdep_assert_held(walk->ptl);
 	spf_check_sync_rss_stat(mm);
 	if (!folio) {
 		entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr),
@@ -307,6 +313,7 @@ static enum spf_abort spf_rewalk(struct mm_struct *mm, unsigned long addr,
 {
 	enum spf_abort ret = spf_walk_to_pte(mm, addr, walk);
 
+	spf_assert_rcu();
 	if (table && ret == SPF_ABORT_PGTABLE && walk->no_table) {
 		walk->table = table;
 		walk->ptep = (pte_t *)page_address(table) + pte_index(addr);
@@ -335,6 +342,7 @@ static enum spf_abort spf_table_publish(struct spf_snapshot *snap,
 	spinlock_t *pml = spf_pmd_lock(mm, walk->pmdp);
 	enum spf_abort ret;
 
+	spf_assert_rcu();
 	spf_mm_seq_install_lock(mm);
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE) {

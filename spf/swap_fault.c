@@ -236,6 +236,7 @@ static enum spf_abort spf_swap_exclusive(struct folio *folio,
 {
 	bool stable;
 
+	lockdep_assert_held(walk->ptl);
 	*exclusive = pte_swp_exclusive(walk->pte);
 	/* Unlocked in stock too: set at swapon, before any entry exists. */
 	stable = data_race(si->flags & SWP_STABLE_WRITES);
@@ -266,6 +267,7 @@ enum spf_abort spf_swap_try(struct spf_snapshot *snap,
 	swp_entry_t entry;
 	bool exclusive;
 
+	spf_assert_rcu();
 	swap->folio = NULL;
 	swap->si = NULL;
 	swap->mapped = false;
@@ -316,6 +318,7 @@ enum spf_abort spf_swap_try(struct spf_snapshot *snap,
  */
 void spf_swap_finish(struct spf_swap *swap)
 {
+	might_sleep();
 	if (swap->folio && !swap->mapped)
 		folio_put(swap->folio);
 	if (swap->si)

@@ -113,6 +113,7 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 	spinlock_t *ptl;
 	gfp_t gfp;
 
+	spf_assert_rcu();
 	rcu_read_unlock();
 	spf_thp.khugepaged_enter_vma(vma, vma->vm_flags);
 	gfp = spf_thp.vma_thp_gfp_mask(vma);

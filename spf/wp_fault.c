@@ -134,6 +134,7 @@ static enum spf_abort spf_wp_decide(struct vm_area_struct *vma,
 	enum spf_abort ret;
 	bool reuse;
 
+	lockdep_assert_held(walk->ptl);
 	if (pte_special(walk->pte)) {
 		if (!is_zero_pfn(pfn))
 			return SPF_ABORT_PTE;
@@ -226,6 +227,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 	pte_t orig = walk->pte;
 	enum spf_abort ret;
 
+	spf_assert_rcu();
 	wp->old = NULL;
 	wp->new = NULL;
 	wp->replaced = false;
@@ -267,6 +269,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 /* Out of the RCU section: drop what the attempt still holds. */
 void spf_wp_finish(struct spf_wp *wp)
 {
+	might_sleep();
 	if (wp->new)
 		folio_put(wp->new);	/* never mapped; uncharges it too */
 	if (wp->old) {

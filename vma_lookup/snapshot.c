@@ -137,6 +137,8 @@ enum spf_abort spf_vma_snapshot(struct mm_struct *mm, unsigned long addr,
 	const struct vm_operations_struct *ops;
 	struct vm_area_struct *vma;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "spf: VMA lookup outside rcu_read_lock()");
 	if (!spf_mm_seq_begin(mm, &snap->seq))
 		return SPF_ABORT_SEQ_ODD;
 	if (spf_snapshot_cached(mm, addr, snap))

@@ -8,9 +8,15 @@
 #define _SPF_ATTEMPT_H
 
 #include <linux/mm_types.h>
+#include <linux/rcupdate.h>
 #include <spf/outcome.h>
 #include <spf/pgtable_walk.h>
 #include <spf/snapshot.h>
+
+/* For the kinds' "Call under rcu_read_lock()": the debug kernel checks. */
+#define spf_assert_rcu()						\
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),				\
+			 "spf: speculative fault outside rcu_read_lock()")
 
 struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
 			     bool zero, bool nowait);

@@ -422,6 +422,23 @@ static inline bool spin_is_held_by_me(spinlock_t *l)
 	       READ_ONCE(l->owner) == sim_tid;
 }
 
+/* The debug kernel's lock and RCU checks, enforced on every run here. */
+#define lockdep_assert_held(l)						\
+	do {								\
+		if (!spin_is_held_by_me(l))				\
+			sim_fail("lockdep_assert_held(%s) fails", #l);	\
+	} while (0)
+#define rcu_read_lock_held()	(sim_rcu_depth > 0)
+#define RCU_LOCKDEP_WARN(c, s)						\
+	do {								\
+		if (c)							\
+			sim_fail("%s", s);				\
+	} while (0)
+#define might_sleep()							\
+	do {								\
+		if (sim_rcu_depth)					\
+			sim_fail("might_sleep() inside rcu_read_lock()"); \
+	} while (0)
 
 /* ---- the mmap_lock rwsem, 6.1's count layout ---- */
 

@@ -311,6 +311,11 @@ static inline void atomic_long_inc(atomic_long_t *v)
 	atomic_long_add_return(1, v);
 }
 
+static inline long atomic_long_inc_return(atomic_long_t *v)
+{
+	return atomic_long_add_return(1, v);
+}
+
 static inline void atomic_long_set(atomic_long_t *v, long i)
 {
 	uspace_atomic_lock(v);

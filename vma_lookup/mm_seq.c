@@ -63,8 +63,9 @@
  * paying for it, calling the probe's body itself.
  *
  * tests/userspace builds this file against liburcu and, to prove that
- * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB) or
- * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER); see
+ * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB),
+ * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER), or with the
+ * relaxed bump this replaced (SPF_BROKEN_BUMP_BEFORE_LOCK); see
  * include/spf/broken.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -103,7 +104,12 @@ void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 		return;
 	slot = spf_mm_seq_slot(mm);
 	/* Fully ordered: after the lock word, before the section (above). */
-	atomic_long_inc_return(&slot->seq);
+	if (SPF_BROKEN_BUMP_BEFORE_LOCK) {
+		atomic_long_inc(&slot->seq);	/* may pass the lock word */
+		smp_mb__after_atomic();
+	} else {
+		atomic_long_inc_return(&slot->seq);
+	}
 	/* A PTE table being installed goes in first (pgtable_rcu/pte_table.c). */
 	spf_pte_table_fence(mm);
 }

@@ -16,21 +16,44 @@
  *      (include/wrapper/mmap_lock.h).
  *
  * Writer side (the probe): on a successful write acquisition, bump the
- * slot atomically (writers of other mms may share it), then a full
- * barrier, so the bump is visible before anything the writer then
- * stores.
+ * slot (writers of other mms may share it) with a fully ordered atomic,
+ * atomic_long_inc_return().  It orders every access before it, the
+ * lock-word store that set the writer bit included, before the bump,
+ * and the bump before everything the section then does.  The first
+ * half matters on arm64: down_write() is only an acquire, so its RMW's
+ * store (casa, or ldaxr/stxr; on PREEMPT_RT the relaxed atomic_sub()
+ * on readers) could otherwise reach other CPUs after the store of a
+ * later relaxed increment.  In the ARMv8 model the bump's store is a
+ * release (ldaddal's L, or stlxr), so the lock-word store is ordered
+ * before it, and arm64 is other-multi-copy-atomic: a CPU that reads
+ * the new count and then, after a dmb ishld (smp_rmb), the lock word
+ * reads the writer's store or one coherence-after it.  In LKMM terms
+ * this is message passing, a full barrier between the writes and
+ * smp_rmb() between the reads: the new count with the old lock word
+ * is forbidden.
+ * Cheapest on both arches: x86-64's lock xadd costs what lock inc did
+ * (TSO never reordered the two stores); arm64's is one ldaddal with
+ * LSE (ldxr/stlxr and a dmb without), no dearer than the relaxed add
+ * and smp_mb__after_atomic() it replaces; smp_mb__before_atomic()
+ * before them would have added a dmb.
  *
  * Reader side: spf_mm_seq_begin() reads the slot, smp_rmb(), and fails
  * if a writer holds the lock.  After reading what it needs,
  * spf_mm_seq_changed() issues smp_rmb() and re-reads the slot.  A write
  * section overlapping the window [begin, changed] either
- *  - was in progress at begin's lock check: (b) makes begin fail, or
+ *  - was in progress at begin's lock check: (b) makes begin fail; if
+ *    begin read the count this section bumped, the ordering above
+ *    makes its check see the writer bit or a value stored after it,
+ *    never the word from before the acquisition, or
  *  - started after it: by (a) its bump precedes its first store; if the
  *    reader saw any of its stores, the smp_wmb/smp_rmb pair makes the
  *    re-read see the bump too.
  * So a window that begins and is not "changed" saw no write section's
  * partial work.  Release and downgrade need no event: a reader whose
  * window overlapped the writing part was caught by one of the two cases.
+ * The same holds for a section that started before this module was
+ * loaded, for the faulting task holding the lock itself, and for fork
+ * (dup_mmap write-locks both mms through the wrappers).
  *
  * The install fence.  Writers skip a none pmd without any lock, so a
  * fault that publishes a PTE table or a huge pmd must not be between
@@ -45,17 +68,15 @@
  * spinlock_t (mm->page_table_lock, the fence's first form) is a
  * sleeping lock.  Nothing that can sleep on RT runs under it: only the
  * count check and the pmd store with what must precede it.
- * The same holds for a section that started before this module was
- * loaded, for the faulting task holding the lock itself, and for fork
- * (dup_mmap write-locks both mms through the wrappers).
  *
  * Attaching this probe makes 6.1 format a memcg path on every
  * acquisition; vma_lookup/mm_seq_traced.c keeps stock faults from
  * paying for it, calling the probe's body itself.
  *
  * tests/userspace builds this file against liburcu and, to prove that
- * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB) or
- * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER); see
+ * its torture would notice, without the barriers (SPF_BROKEN_NO_RMB),
+ * without begin's lock check (SPF_BROKEN_ACCEPT_WRITER), or with the
+ * relaxed bump this replaced (SPF_BROKEN_BUMP_BEFORE_LOCK); see
  * include/spf/broken.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -93,8 +114,13 @@ void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 	if (!write || !success)
 		return;
 	slot = spf_mm_seq_slot(mm);
-	atomic_long_inc(&slot->seq);
-	smp_mb__after_atomic();	/* bump before any store of the section */
+	/* Fully ordered: after the lock word, before the section (above). */
+	if (SPF_BROKEN_BUMP_BEFORE_LOCK) {
+		atomic_long_inc(&slot->seq);	/* may pass the lock word */
+		smp_mb__after_atomic();
+	} else {
+		atomic_long_inc_return(&slot->seq);
+	}
 	/* An install that checked the count before the bump goes in first. */
 	if (SPF_BROKEN_SLEEPING_FENCE) {
 		spin_lock(&mm->page_table_lock);

@@ -17,6 +17,8 @@
  *                    holds mmap_lock
  *   CACHE_ANY_SEQ    vma_lookup/snapshot.c: the per-CPU copy is used
  *                    whatever the count was when it was taken
+ *   BUMP_BEFORE_LOCK vma_lookup/mm_seq.c: the count bumped relaxed, with
+ *                    no barrier ordering it after the lock word's store
  */
 #ifndef _SPF_BROKEN_H
 #define _SPF_BROKEN_H
@@ -35,6 +37,9 @@
 #endif
 #ifndef SPF_BROKEN_CACHE_ANY_SEQ
 #define SPF_BROKEN_CACHE_ANY_SEQ	0
+#endif
+#ifndef SPF_BROKEN_BUMP_BEFORE_LOCK
+#define SPF_BROKEN_BUMP_BEFORE_LOCK	0
 #endif
 
 /*
@@ -61,7 +66,7 @@
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\
 	 SPF_BROKEN_NO_RMB || SPF_BROKEN_ACCEPT_WRITER ||		\
-	 SPF_BROKEN_CACHE_ANY_SEQ)
+	 SPF_BROKEN_CACHE_ANY_SEQ || SPF_BROKEN_BUMP_BEFORE_LOCK)
 #error "spf: the broken variants are for tests/userspace only"
 #endif
 

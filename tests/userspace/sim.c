@@ -76,6 +76,8 @@ __thread unsigned long sim_floor;
 __thread int sim_tid;
 __thread struct task_struct sim_task;
 unsigned int sim_stale_permille;
+unsigned int sim_late_permille;
+__thread atomic_long_t *sim_late;
 unsigned int sim_delay_permille;
 unsigned long sim_vm_events[NR_VM_EVENT_ITEMS];
 struct page sim_zero_page = { .sim_magic = SIM_PAGE_LIVE };
@@ -329,8 +331,8 @@ static void sim_sync_mm_rss(struct mm_struct *mm)
 
 	for (i = 0; i < NR_MM_COUNTERS; i++) {
 		if (current->rss_stat.count[i])
-			atomic_long_add_return(current->rss_stat.count[i],
-					       &mm->rss[i]);
+			atomic_long_add(current->rss_stat.count[i],
+					&mm->rss[i]);
 		current->rss_stat.count[i] = 0;
 	}
 	current->rss_stat.events = 0;
@@ -414,7 +416,8 @@ static void sim_mmap_write_lock(struct mm_struct *mm)
 	for (;;) {
 		uspace_atomic_lock(c);
 		if (!(c->counter & ~SIM_RWSEM_WRITER_WAITING)) {
-			uspace_atomic_store(c, SIM_RWSEM_WRITER_LOCKED);
+			/* may reach the others after the probe's stores */
+			uspace_atomic_store_late(c, SIM_RWSEM_WRITER_LOCKED);
 			uspace_atomic_unlock(c);
 			break;
 		}
@@ -435,6 +438,7 @@ static void sim_mmap_write_unlock(struct mm_struct *mm)
 {
 	atomic_long_t *c = &mm->mmap_lock.count;
 
+	sim_store_drain();	/* a release */
 	uspace_atomic_lock(c);
 	uspace_atomic_store(c, c->counter & ~SIM_RWSEM_WRITER_LOCKED);
 	uspace_atomic_unlock(c);
@@ -1629,6 +1633,7 @@ void sim_init(void)
 
 	sim_t0 = sim_now();
 	sim_stale_permille = sim_cfg.stale_permille;
+	sim_late_permille = sim_cfg.late_permille;
 	sim_delay_permille = sim_cfg.delay_permille;
 	sim_poison_table.magic = SIM_TABLE_POISON;
 	for (i = 0; i < PTRS_PER_PTE; i++)

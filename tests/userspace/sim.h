@@ -18,6 +18,7 @@ struct sim_config {
 	bool checks;			/* layout log, scans, accounting */
 	unsigned int writer_pause_us;
 	unsigned int stale_permille;
+	unsigned int late_permille;	/* late lock-word stores (weak mode) */
 	unsigned int delay_permille;	/* reader side */
 	unsigned int writer_delay_permille;
 	unsigned int nowait_fail_permille;	/* GFP_NOWAIT pages */

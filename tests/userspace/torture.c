@@ -71,7 +71,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: torture [-t faulters] [-s seconds] [-z zones] [-p zone pages]\n"
-		"               [-S stale permille] [-d reader delay permille]\n"
+		"               [-S stale permille] [-B late lock-store permille]\n"
+		"               [-d reader delay permille]\n"
 		"               [-w writer delay permille] [-P writer pause us]\n"
 		"               [-n GFP_NOWAIT failure permille] [-k GFP_KERNEL failure permille]\n"
 		"               [-r seed] [-L (lock only)]\n");
@@ -88,17 +89,19 @@ int main(int argc, char **argv)
 		.faulters = 4, .seconds = 5, .zones = 2, .zone_pages = 256,
 		.speculate = true, .writer = true, .checks = true,
 		.writer_pause_us = 20, .stale_permille = 200,
+		.late_permille = 300,
 		.delay_permille = 20, .writer_delay_permille = 100,
 		.nowait_fail_permille = 100, .kernel_fail_permille = 20,
 		.seed = 1,
 	};
-	while ((opt = getopt(argc, argv, "t:s:z:p:S:d:w:P:n:k:r:L")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:z:p:S:B:d:w:P:n:k:r:L")) != -1) {
 		switch (opt) {
 		case 't': sim_cfg.faulters = atoi(optarg); break;
 		case 's': sim_cfg.seconds = atof(optarg); break;
 		case 'z': sim_cfg.zones = atoi(optarg); break;
 		case 'p': sim_cfg.zone_pages = atoi(optarg); break;
 		case 'S': sim_cfg.stale_permille = atoi(optarg); break;
+		case 'B': sim_cfg.late_permille = atoi(optarg); break;
 		case 'd': sim_cfg.delay_permille = atoi(optarg); break;
 		case 'w': sim_cfg.writer_delay_permille = atoi(optarg); break;
 		case 'P': sim_cfg.writer_pause_us = atoi(optarg); break;
@@ -116,9 +119,10 @@ int main(int argc, char **argv)
 
 	sim_thread_start(1);
 	sim_init();
-	printf("# torture: %d faulters, %.1f s, %d zones of %d pages, stale %u, delays %u/%u, NOWAIT failures %u, seed %lu\n",
+	printf("# torture: %d faulters, %.1f s, %d zones of %d pages, stale %u, late %u, delays %u/%u, NOWAIT failures %u, seed %lu\n",
 	       sim_cfg.faulters, sim_cfg.seconds, sim_cfg.zones,
 	       sim_cfg.zone_pages, sim_cfg.stale_permille,
+	       sim_cfg.stale_permille ? sim_cfg.late_permille : 0,
 	       sim_cfg.delay_permille, sim_cfg.writer_delay_permille,
 	       sim_cfg.nowait_fail_permille, sim_cfg.seed);
 	fflush(stdout);

@@ -55,6 +55,13 @@
  * loaded, for the faulting task holding the lock itself, and for fork
  * (dup_mmap write-locks both mms through the wrappers).
  *
+ * Begin's lock-word check is itself ordered before the reads that
+ * follow (a second smp_rmb()): a branch on a load does not order later
+ * loads on arm64, so a reader could otherwise copy the VMA while a
+ * section is still writing it, then read the lock word after that
+ * section's release and begin at the count that section bumped; the
+ * re-read would then find nothing changed.
+ *
  * The install fence.  Writers skip a none pmd without any lock, so a
  * fault that publishes a PTE table or a huge pmd must not be between
  * its last check of the count and its pmd store when a write section
@@ -157,7 +164,11 @@ bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq)
 	*seq = atomic_long_read(&spf_mm_seq_slot(mm)->seq);
 	if (!SPF_BROKEN_NO_RMB)
 		smp_rmb();	/* the count before the lock word */
-	return SPF_BROKEN_ACCEPT_WRITER || !spf_mmap_write_locked(mm);
+	if (!SPF_BROKEN_ACCEPT_WRITER && spf_mmap_write_locked(mm))
+		return false;
+	if (!SPF_BROKEN_NO_RMB)
+		smp_rmb();	/* the lock word before the VMA */
+	return true;
 }
 
 bool spf_mm_seq_changed(struct mm_struct *mm, unsigned long seq)

@@ -266,6 +266,8 @@ static bool spf_vma_policy_allocates(struct vm_area_struct *vma,
 		return false;
 	if (vma_is_anonymous(vma))
 		return true;
+	if (SPF_BROKEN_POLICY_ANON_ONLY)
+		return false;
 	return (flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED) &&
 	       !vma->vm_ops->get_policy;
 }

@@ -43,8 +43,11 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   (none yet)
+ *   POLICY_ANON_ONLY  spf/speculate.c: a VMA mempolicy refused for anon only
  */
+#ifndef SPF_BROKEN_POLICY_ANON_ONLY
+#define SPF_BROKEN_POLICY_ANON_ONLY	0
+#endif
 
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\

@@ -37,7 +37,9 @@
  * it sees spf's PTE and zaps it or spf sees the new i_size or mapping
  * and skips the page.  spf keeps every one of those steps.
  *
- * Writes: spf/file_write.c.  What stays stock: mlocked, userfaultfd, hugetlb and special mappings, a missing
+ * Writes: spf/file_write.c.  A VMA mempolicy does not matter here: a read
+ * allocates nothing, and vm_policy is never read.  What stays stock:
+ * mlocked, userfaultfd, hugetlb and special mappings, a missing
  * PTE table (stock preallocates one), a VMA whose ->map_pages is not
  * filemap_map_pages(), and fault_around_bytes of one page (stock then
  * has no fault-around and calls ->fault() directly).

@@ -46,8 +46,11 @@
  * (abort_pagecache); a tmpfs inode with a fallocate or hole punch in
  * progress (shmem_fault() may wait for it); shared writes with
  * ->page_mkwrite() or a ->fault() other than shmem_fault(); private
- * writes with a ->fault() other than those two, and a VMA's first
- * private write (its anon_vma).
+ * writes with a ->fault() other than those two, a VMA's first
+ * private write (its anon_vma), and a private write to a VMA with a
+ * mempolicy of its own that the allocation would read (no
+ * ->get_policy(): filemap_fault() files after mbind(); spf/speculate.c,
+ * spf_vma_policy_allocates()).
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -144,7 +147,8 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 /*
  * Under rcu_read_lock(), before the read section is left: pin the file
  * of SNAP's VMA for the attempt.  A private write's page allocation
- * reads it (shmem's ->get_policy()).
+ * reads it (shmem's ->get_policy()); it never reads the copy's
+ * vm_policy (spf_vma_policy_allocates()).
  */
 bool spf_file_write_pin(struct spf_snapshot *snap, struct spf_file_write *fw)
 {

@@ -42,7 +42,9 @@
  * have from the live VMA at the moment of the check, without a torn
  * read of a VMA being split or merged just after it.
  *
- * What stays stock: everything not listed above.  Pages for
+ * What stays stock: everything not listed above, and any fault that
+ * would allocate with a VMA mempolicy (spf_vma_policy_allocates():
+ * anonymous VMAs and private file writes).  Pages for
  * writes are allocated with __GFP_NORETRY and charged likewise: under
  * memory pressure the attempt gives up and the stock path does the
  * reclaim, the OOM kill or the memcg OOM handling exactly as stock, in
@@ -239,6 +241,43 @@ struct spf_done {
 	struct spf_file_write fw;	/* a file write */
 };
 
+/*
+ * Would this fault allocate a page with the VMA's own mempolicy?  Then
+ * it goes stock.
+ *
+ * vma->vm_policy is freed by mpol_put() at once (mempolicies are not
+ * freed after a grace period), by whoever replaces or drops it: mbind()
+ * and set_mempolicy_home_node() (vma_replace_policy()), munmap() and
+ * merges (remove_vma(), vma_merge()), all under mmap_lock held for
+ * write, which spf does not hold.  vma_alloc_folio() on the copy reads
+ * it (__get_vma_policy(), then the mode, nodes and home node) without
+ * taking a reference, before the count is re-read under the PTE lock:
+ * a count found moved there undoes the fault, not a read of freed
+ * memory made before.  The per-CPU copy of the last VMA carries the
+ * pointer too, and comes through here like a fresh one.
+ *
+ * Faults that may allocate: every anonymous one (a first touch, a huge
+ * page, a write-protect copy: a write's kind is known only after this
+ * check) and a private file write (its copy).  A file read or a shared
+ * write maps the cached page and allocates nothing.  A VMA whose
+ * ->get_policy() answers instead (shmem; mbind() sets vm_policy there
+ * too, but it is never read) is fine: shmem's lookup takes a reference
+ * on the file's shared policy under that policy tree's lock, with the
+ * file pinned by spf_file_write_pin().
+ */
+static bool spf_vma_policy_allocates(struct vm_area_struct *vma,
+				     unsigned int flags)
+{
+	if (!vma_policy(vma))
+		return false;
+	if (vma_is_anonymous(vma))
+		return true;
+	if (SPF_BROKEN_POLICY_ANON_ONLY)
+		return false;
+	return (flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED) &&
+	       !vma->vm_ops->get_policy;
+}
+
 /* The checks of the copied VMA, by kind; a file write is noted. */
 static enum spf_abort spf_check_vma(struct mm_struct *mm,
 				    struct spf_snapshot *snap,
@@ -265,8 +304,7 @@ static enum spf_abort spf_check_vma(struct mm_struct *mm,
 	}
 	if (ret == SPF_ABORT_NONE)
 		ret = spf_vma_common(vma);
-	/* A VMA mempolicy is refcounted: allocations stay stock. */
-	if (ret == SPF_ABORT_NONE && anon && vma_policy(vma))
+	if (ret == SPF_ABORT_NONE && spf_vma_policy_allocates(vma, flags))
 		ret = SPF_ABORT_OTHER;
 	if (ret == SPF_ABORT_NONE && !spf_arch_access_ok(vma, flags))
 		ret = SPF_ABORT_ACCESS;

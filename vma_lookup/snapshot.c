@@ -40,6 +40,10 @@
  *    the live VMA.  An mm freed and reused at the same address had its
  *    count moved by exit_mmap()'s write section.  The cache is read and
  *    written with preemption disabled.
+ *  - vm_policy is copied to be tested against NULL, never to be
+ *    followed: its owner frees it at once under the write lock, so a
+ *    fault that would allocate with it goes stock, from a fresh copy
+ *    or the cached one alike (spf/speculate.c, spf_check_vma()).
  */
 #include <linux/maple_tree.h>
 #include <linux/mm.h>

@@ -55,12 +55,17 @@
  *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
  *                    that the tracepoint probe takes with preemption
  *                    disabled (defect 3; split pmd locks only)
+ *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
+ *                    anonymous VMAs only (defect 2)
  */
 #ifndef SPF_BROKEN_SLEEPING_FENCE
 #define SPF_BROKEN_SLEEPING_FENCE	0
 #endif
 #ifndef SPF_BROKEN_PUBLISH_LATE
 #define SPF_BROKEN_PUBLISH_LATE		0
+#endif
+#ifndef SPF_BROKEN_POLICY_ANON_ONLY
+#define SPF_BROKEN_POLICY_ANON_ONLY	0
 #endif
 
 #if defined(__KERNEL__) &&						\

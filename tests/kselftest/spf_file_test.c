@@ -23,6 +23,10 @@
  *    truncated file still mapped);
  *  - zero, or SIGBUS (beyond EOF), only if a truncation or punch began
  *    after that round (otherwise a written page was lost).
+ *
+ * VMA mempolicies: a private write to a file without ->get_policy
+ * under an mbind() policy goes stock, and a race replaces the policy
+ * while such writes fault (the section "VMA mempolicies" below).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -33,6 +37,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <sys/mount.h>
 #include <linux/falloc.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
@@ -71,13 +76,17 @@ static uint64_t tag(uint64_t round, uint64_t page)
 	return (round + 1) << 32 | (page + 1);
 }
 
-/* A memfd of NP pages, page i holding tag(0, i), or holes if !fill. */
-static int make_file(bool fill)
+/*
+ * NP pages, page i holding tag(0, i), or holes if !fill: FD a file
+ * already open, or a new memfd (tmpfs) if FD < 0.
+ */
+static int fill_file(int fd, bool fill)
 {
 	uint64_t t;
-	int fd, i;
+	int i;
 
-	fd = memfd_create("spf-file", MFD_CLOEXEC);
+	if (fd < 0)
+		fd = memfd_create("spf-file", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, NP * page_size()))
 		return -1;
 	for (i = 0; fill && i < NP; i++) {
@@ -86,6 +95,11 @@ static int make_file(bool fill)
 			return -1;
 	}
 	return fd;
+}
+
+static int make_file(bool fill)
+{
+	return fill_file(-1, fill);
 }
 
 /*
@@ -99,6 +113,18 @@ static char *map_file(char *chunk, int fd, int flags, int prot)
 	return mmap(at, NP * page_size(), prot, flags | MAP_FIXED, fd, 0);
 }
 
+/* A primed chunk, the file FD mapped in it (writable if WRITE). */
+static int setup_fd(int fd, int flags, bool write, char **chunk, char **q)
+{
+	if (fd < 0)
+		return -1;
+	*chunk = map_primed_chunks(1);
+	if (!*chunk)
+		return -1;
+	*q = map_file(*chunk, fd, flags, PROT_READ | (write ? PROT_WRITE : 0));
+	return *q == MAP_FAILED ? -1 : 0;
+}
+
 /*
  * A file (FILL: tagged), a primed chunk, the file mapped in it
  * (writable if WRITE).
@@ -107,14 +133,7 @@ static int setup_prot(bool fill, int flags, bool write, int *fd,
 		      char **chunk, char **q)
 {
 	*fd = make_file(fill);
-	if (*fd < 0)
-		return -1;
-	*chunk = map_primed_chunks(1);
-	if (!*chunk)
-		return -1;
-	*q = map_file(*chunk, *fd, flags,
-		      PROT_READ | (write ? PROT_WRITE : 0));
-	return *q == MAP_FAILED ? -1 : 0;
+	return setup_fd(*fd, flags, write, chunk, q);
 }
 
 static int setup(bool fill, int flags, int *fd, char **chunk, char **q)
@@ -240,11 +259,13 @@ struct wfacts {
 };
 
 /*
- * Write byte WRITE_OFF of every page of a tagged file mapped with
- * FLAGS, in a thread of its own (its RSS changes reach the mm's
- * counters when it exits), then check the mapping and the file.
+ * Write byte WRITE_OFF of every page of FD, a tagged file (closed
+ * here), mapped with FLAGS, in a thread of its own (its RSS changes
+ * reach the mm's counters when it exits), then check the mapping and
+ * the file.  PREPARE, if any, is called on the mapping first.
  */
-static int write_pass(int flags, struct wfacts *f)
+static int write_pass_fd(int fd, int flags, int (*prepare)(char *q),
+			 struct wfacts *f)
 {
 	static char *stack;
 	struct wpass w;
@@ -252,12 +273,14 @@ static int write_pass(int flags, struct wfacts *f)
 	uint64_t t;
 	pthread_t th;
 	char *p, c;
-	int fd, i;
+	int i;
 
 	memset(f, 0, sizeof(*f));
 	if (!stack)
 		stack = prefaulted_stack(SPF_STACK_LEN);
-	if (setup_prot(true, flags, true, &fd, &p, &w.q))
+	if (setup_fd(fd, flags, true, &p, &w.q))
+		return -1;
+	if (prepare && prepare(w.q))
 		return -1;
 	anon0 = status_field("RssAnon");
 	shmem0 = status_field("RssShmem");
@@ -282,6 +305,11 @@ static int write_pass(int flags, struct wfacts *f)
 	unmap_chunks(p, 1);
 	close(fd);
 	return 0;
+}
+
+static int write_pass(int flags, struct wfacts *f)
+{
+	return write_pass_fd(make_file(true), flags, NULL, f);
 }
 
 /* The same pass with spf disabled (stock), then enabled: same facts. */
@@ -551,6 +579,300 @@ TEST_F(file, truncate_and_punch_race_private_write_faults)
 	if (!spec_ready(_metadata))
 		return;
 	race(_metadata, MAP_PRIVATE, true, "spec_file_write");
+}
+
+/*
+ * ---- VMA mempolicies (mbind) ----
+ *
+ * A private write fault allocates the page it copies into with the
+ * VMA's NUMA policy.  Where the file's vm_ops has no ->get_policy
+ * (ext4, 9p, NFS, ramfs: filemap_fault()), that is vma->vm_policy,
+ * which mbind(), set_mempolicy_home_node() and munmap() free under
+ * mmap_lock held for write, which spf does not hold: such a fault must
+ * go stock (abort_other), never speculate.  The file lives on ramfs,
+ * whose pages are always cached.  shmem's ->get_policy() looks its
+ * shared policy up by reference, under its own lock, and its private
+ * writes stay speculative.
+ */
+
+#ifndef MPOL_DEFAULT
+#define MPOL_DEFAULT	0
+#define MPOL_PREFERRED	1
+#define MPOL_BIND	2
+#endif
+#ifndef SYS_set_mempolicy_home_node
+#define SYS_set_mempolicy_home_node	450	/* every arch since 5.17 */
+#endif
+
+/* MODE on [Q, Q + NP pages), node 0 (every guest has it); 0 or -errno. */
+static int set_policy(char *q, int mode)
+{
+	unsigned long node0 = 1;
+
+	if (syscall(SYS_mbind, q, NP * page_size(), mode,
+		    mode == MPOL_DEFAULT ? NULL : &node0,
+		    mode == MPOL_DEFAULT ? 0 : 8 * sizeof(node0), 0))
+		return -errno;
+	return 0;
+}
+
+static int policy_preferred(char *q)
+{
+	return set_policy(q, MPOL_PREFERRED);
+}
+
+/* MPOL_BIND, then its home node set: the VMA's policy replaced again. */
+static int policy_home_node(char *q)
+{
+	if (set_policy(q, MPOL_BIND))
+		return -1;
+	return syscall(SYS_set_mempolicy_home_node, q, NP * page_size(), 0,
+		       0) ? -1 : 0;
+}
+
+/*
+ * A tagged file of NP pages on a private ramfs mount, unlinked and the
+ * mount detached (the descriptor keeps them): -errno if ramfs cannot
+ * be mounted.
+ */
+static int ramfs_file(void)
+{
+	char dir[] = "/tmp/spf-ramfs-XXXXXX", path[64];
+	int fd, err;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	if (mount("spf", dir, "ramfs", 0, NULL)) {
+		err = -errno;
+		rmdir(dir);
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	err = fd < 0 ? -errno : 0;
+	unlink(path);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	if (err)
+		return err;
+	if (fill_file(fd, true) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/* Can this guest set a VMA policy at all (CONFIG_NUMA)? */
+static bool have_mbind(void)
+{
+	char *q = mmap(NULL, NP * page_size(), PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok = q != MAP_FAILED && !set_policy(q, MPOL_PREFERRED);
+
+	if (q != MAP_FAILED)
+		munmap(q, NP * page_size());
+	return ok;
+}
+
+static void log_pass(struct __test_metadata *_metadata, const char *what,
+		     const struct wfacts *f)
+{
+	TH_LOG("%s: min %ld;%s", what, f->minflt, spf_counts_str(&f->d));
+}
+
+/*
+ * A private write pass over a ramfs file without a policy, which must
+ * speculate (or this test could not tell), then one under PREPARE's
+ * policy: no speculative copy, the same faults and data.
+ */
+static void policy_writes(struct __test_metadata *_metadata,
+			  int (*prepare)(char *q))
+{
+	struct wfacts f;
+	int fd;
+
+	fd = ramfs_file();
+	if (fd == -ENODEV || fd == -EPERM)
+		SKIP(return, "no ramfs here (%s)", strerror(-fd));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pass_fd(fd, MAP_PRIVATE, NULL, &f));
+	log_pass(_metadata, "no policy", &f);
+	EXPECT_EQ(0, f.bad_map);
+	EXPECT_EQ(0, f.bad_file);
+	ASSERT_EQ(NP - 1, f.d.c[SPF_C_SPEC_FILE_WRITE])
+		TH_LOG("ramfs private writes are not speculative here");
+
+	fd = ramfs_file();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pass_fd(fd, MAP_PRIVATE, prepare, &f));
+	log_pass(_metadata, "policy", &f);
+	EXPECT_EQ(0, f.bad_map);
+	EXPECT_EQ(0, f.bad_file);
+	EXPECT_EQ(NP, f.minflt);
+	/* The first write is stock anyway: the VMA has no anon_vma yet. */
+	EXPECT_EQ(1, f.d.c[SPF_C_ABORT_NO_ANON_VMA]);
+	EXPECT_EQ(0, f.d.c[SPF_C_SPEC_FILE_WRITE]);
+	EXPECT_EQ(NP - 1, f.d.c[SPF_C_ABORT_OTHER]);
+}
+
+TEST_F(file, private_writes_under_mbind_go_stock)
+{
+	if (!spec_ready(_metadata))
+		return;
+	if (!have_mbind())
+		SKIP(return, "mbind: %s", strerror(errno));
+	policy_writes(_metadata, policy_preferred);
+}
+
+/* Does the kernel have the call?  It refuses flags with EINVAL if so. */
+static bool have_home_node(void)
+{
+	return syscall(SYS_set_mempolicy_home_node, 0, 0, 0, 1) &&
+	       errno == EINVAL;
+}
+
+TEST_F(file, private_writes_under_home_node_go_stock)
+{
+	if (!spec_ready(_metadata))
+		return;
+	if (!have_mbind())
+		SKIP(return, "mbind: %s", strerror(errno));
+	if (!have_home_node())
+		SKIP(return, "set_mempolicy_home_node(): %s", strerror(errno));
+	policy_writes(_metadata, policy_home_node);
+}
+
+/* tmpfs: the policy is the file's, found by ->get_policy(). */
+TEST_F(file, shmem_private_writes_under_mbind_speculate)
+{
+	struct wfacts f;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (!have_mbind())
+		SKIP(return, "mbind: %s", strerror(errno));
+	ASSERT_EQ(0, write_pass_fd(make_file(true), MAP_PRIVATE,
+				   policy_preferred, &f));
+	log_pass(_metadata, "tmpfs, policy", &f);
+	EXPECT_EQ(0, f.bad_map);
+	EXPECT_EQ(0, f.bad_file);
+	EXPECT_EQ(NP - 1, f.d.c[SPF_C_SPEC_FILE_WRITE]);
+}
+
+/*
+ * The race: a thread replaces the policy of every writer's range in a
+ * loop (MPOL_BIND, its home node, MPOL_PREFERRED, none: each frees the
+ * one before), while writers drop and write-fault pages of their own
+ * private mapping and check the copy.  Under KASAN (make check-debug)
+ * a speculative allocation reading a freed policy is a splat; here it
+ * also checks that spf still speculates between policies.
+ * SPF_RACE_SECS (default 3) sets the length; make soak runs it longer.
+ */
+#define NR_WRITERS 2
+
+static struct {
+	char *own[NR_WRITERS];
+	atomic_int stop;
+	atomic_ulong flips, writes, errors;
+	char msg[160];
+} P;
+
+static void *policy_writer(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	char *q = P.own[seed - 1];
+	size_t ps = page_size();
+	char v = 0;
+	uint64_t t;
+	int p;
+
+	while (!atomic_load(&P.stop)) {
+		p = rand_r(&seed) % NP;
+		v = v == 126 ? 1 : v + 1;
+		madvise(q + p * ps, ps, MADV_DONTNEED);
+		WRITE_ONCE(q[p * ps + WRITE_OFF], v);
+		t = READ_ONCE(*(uint64_t *)(q + p * ps));
+		atomic_fetch_add(&P.writes, 1);
+		if ((t != tag(0, p) || READ_ONCE(q[p * ps + WRITE_OFF]) != v) &&
+		    atomic_fetch_add(&P.errors, 1) == 0)
+			snprintf(P.msg, sizeof(P.msg),
+				 "page %d: tag %#llx, byte %d, wrote %d", p,
+				 (unsigned long long)t, q[p * ps + WRITE_OFF],
+				 v);
+	}
+	return NULL;
+}
+
+TEST_F(file, mbind_race_private_write_faults)
+{
+	static const int modes[] = { MPOL_BIND, MPOL_PREFERRED, MPOL_DEFAULT };
+	pthread_t t[NR_WRITERS];
+	bool home = have_home_node();
+	double secs = 3, t0;
+	long spec, other;
+	const char *e;
+	uint64_t tg;
+	unsigned long k;
+	int fd, i;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (!have_mbind())
+		SKIP(return, "mbind: %s", strerror(errno));
+	e = getenv("SPF_RACE_SECS");
+	if (e && atof(e) > 0)
+		secs = atof(e);
+	memset(&P, 0, sizeof(P));
+	fd = ramfs_file();
+	if (fd == -ENODEV || fd == -EPERM)
+		SKIP(return, "no ramfs here (%s)", strerror(-fd));
+	ASSERT_LE(0, fd);
+	for (i = 0; i < NR_WRITERS; i++) {
+		P.own[i] = mmap(NULL, NP * page_size(), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE, fd, 0);
+		ASSERT_NE(MAP_FAILED, P.own[i]);
+		P.own[i][WRITE_OFF] = 1;	/* the anon_vma, stock */
+	}
+	spec = spf_stat("spec_file_write");
+	other = spf_stat("abort_other");
+	for (i = 0; i < NR_WRITERS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, policy_writer,
+					    (void *)(uintptr_t)(i + 1)));
+	t0 = now_s();
+	for (k = 0; now_s() - t0 < secs; k++) {
+		for (i = 0; i < NR_WRITERS; i++) {
+			int mode = modes[k % 3];
+
+			ASSERT_EQ(0, set_policy(P.own[i], mode));
+			if (mode == MPOL_BIND && home)
+				ASSERT_EQ(0, syscall(SYS_set_mempolicy_home_node,
+						     P.own[i], NP * page_size(),
+						     0, 0));
+		}
+		atomic_store(&P.flips, k + 1);
+		usleep(500);
+	}
+	atomic_store(&P.stop, 1);
+	for (i = 0; i < NR_WRITERS; i++)
+		pthread_join(t[i], NULL);
+	spec = spf_stat("spec_file_write") - spec;
+	other = spf_stat("abort_other") - other;
+	TH_LOG("%.1f s: %lu policy rounds%s, %lu writes; spec_file_write %ld, abort_other %ld",
+	       now_s() - t0, atomic_load(&P.flips),
+	       home ? " (with home node)" : "", atomic_load(&P.writes), spec,
+	       other);
+	EXPECT_EQ(0UL, atomic_load(&P.errors)) TH_LOG("%s", P.msg);
+	EXPECT_LT(10UL, atomic_load(&P.flips));
+	EXPECT_LT(0, spec) TH_LOG("no write between policies was speculative");
+	/* Private writes never reach the file. */
+	for (i = 0; i < NP; i++) {
+		ASSERT_EQ((ssize_t)sizeof(tg),
+			  pread(fd, &tg, sizeof(tg), i * page_size()));
+		EXPECT_EQ(tag(0, i), tg);
+	}
+	for (i = 0; i < NR_WRITERS; i++)
+		munmap(P.own[i], NP * page_size());
+	close(fd);
 }
 
 /*

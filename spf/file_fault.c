@@ -60,8 +60,13 @@
 #define arch_wants_old_prefaulted_pte()	false	/* mm/memory.c's default */
 #endif
 
-/* mm/memory.c's fault_around_bytes, or NULL (no KALLSYMS_ALL): 64 KiB. */
+/*
+ * mm/memory.c's fault_around_bytes, a data symbol found only with
+ * KALLSYMS_ALL; without it (Debian's arm64), the getter of its debugfs
+ * file, a function, which kallsyms always lists.  Neither: 64 KiB.
+ */
 static unsigned long *spf_fault_around_bytes;
+static int (*spf_fault_around_bytes_get)(void *data, u64 *val);
 
 /*
  * debugfs inject_file_delay_us (test aid): a pause between taking a
@@ -105,8 +110,15 @@ static unsigned long spf_fault_around_pages(void)
 {
 	unsigned long bytes = 65536;
 
-	if (spf_fault_around_bytes)
+	if (spf_fault_around_bytes) {
 		bytes = READ_ONCE(*spf_fault_around_bytes);
+	} else if (spf_fault_around_bytes_get) {
+		u64 val;
+
+		/* A single read of the variable, as stock makes it. */
+		spf_fault_around_bytes_get(NULL, &val);
+		bytes = val;
+	}
 	return bytes >> PAGE_SHIFT;
 }
 
@@ -356,9 +368,11 @@ out:
 
 void spf_file_fault_init(struct dentry *debugfs_dir)
 {
-	/* A data symbol: found only with KALLSYMS_ALL (docs/usage.md). */
 	spf_fault_around_bytes =
 		(unsigned long *)spf_symbol_lookup("fault_around_bytes");
+	if (!spf_fault_around_bytes)
+		spf_fault_around_bytes_get =
+			(void *)spf_symbol_lookup("fault_around_bytes_get");
 	debugfs_create_u32("inject_file_delay_us", 0600, debugfs_dir,
 			   &spf_inject_file_delay_us);
 }

@@ -124,7 +124,6 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	pte_t entry;
 
-	spf_check_sync_rss_stat(mm);
 	if (copy)
 		page = &copy->page;
 	flush_icache_page(vma, page);

@@ -103,6 +103,28 @@ void spf_abort(enum spf_abort reason, unsigned long addr)
 	spf_abort_trace[reason](addr);
 }
 
+/*
+ * handle_mm_fault()'s lru_gen_enter_fault(): with the multi-gen LRU on,
+ * a page a fault adds to the LRU goes to the youngest generation unless
+ * the VMA says its accesses have no recency.  spf_speculate() clears it
+ * after the attempt, as lru_gen_exit_fault() does.
+ */
+static void spf_lru_gen_enter_fault(const struct vm_area_struct *vma)
+{
+#ifdef CONFIG_LRU_GEN
+	if (!SPF_BROKEN_NO_LRU_GEN_FAULT)
+		current->in_lru_fault =
+			!(vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ));
+#endif
+}
+
+static void spf_lru_gen_exit_fault(void)
+{
+#ifdef CONFIG_LRU_GEN
+	current->in_lru_fault = false;
+#endif
+}
+
 /* What no kind of speculative fault handles, anonymous or file. */
 static enum spf_abort spf_vma_common(struct vm_area_struct *vma)
 {
@@ -197,7 +219,6 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 	pte_t entry;
 
 	lockdep_assert_held(walk->ptl);
-	spf_check_sync_rss_stat(mm);
 	if (!folio) {
 		entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr),
 					      vma->vm_page_prot));
@@ -215,12 +236,17 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 	update_mmu_cache(vma, addr, walk->ptep);
 }
 
-/* What handle_mm_fault() accounts for a successful minor fault. */
+/*
+ * What handle_mm_fault() accounts for a successful minor fault, the
+ * task's RSS cache folded as every fault folds it (once per fault, for
+ * every kind).
+ */
 static void spf_account(struct mm_struct *mm, unsigned long addr,
 			struct pt_regs *regs)
 {
 	count_vm_event(PGFAULT);
 	spf_count_memcg_event_mm(mm, PGFAULT);
+	spf_check_sync_rss_stat(mm);
 	current->min_flt++;
 	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS_MIN, regs, addr);
 }
@@ -459,6 +485,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		ret = spf_check_vma(mm, &snap, flags);
 	if (ret != SPF_ABORT_NONE)
 		goto out_rcu;
+	spf_lru_gen_enter_fault(&snap.vma);
 	anon = vma_is_anonymous(&snap.vma);
 	ret = spf_walk_to_pte(mm, addr, &walk);
 	/* Neither none nor present: a swapped page may be in the cache. */
@@ -589,7 +616,10 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 		return false;
 	}
 
+	/* A uaccess may fault with the task already set to sleep. */
+	__set_current_state(TASK_RUNNING);
 	ret = spf_try(mm, addr, flags, &done);
+	spf_lru_gen_exit_fault();
 	if (done.wp.kind != SPF_WP_NONE)
 		spf_wp_finish(&done.wp);
 	if (done.swap.si || done.swap.folio)

@@ -203,7 +203,6 @@ static void spf_swap_commit(struct vm_area_struct *vma,
 	spf_swap_mm.swap_free(entry);
 	if (spf_swap_should_free(vma, folio, swap->write))
 		spf_swap_mm.folio_free_swap(folio);
-	spf_check_sync_rss_stat(mm);
 	spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
 	spf_dec_mm_counter_fast(mm, MM_SWAPENTS);
 	pte = mk_pte(page, vma->vm_page_prot);

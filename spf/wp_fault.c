@@ -110,7 +110,6 @@ static void spf_wp_reuse(struct vm_area_struct *vma,
 {
 	pte_t entry;
 
-	spf_check_sync_rss_stat(vma->vm_mm);
 	spf_page_cpupid_reset(page);
 	flush_cache_page(vma, addr, pte_pfn(walk->pte));
 	entry = pte_mkyoung(walk->pte);
@@ -174,7 +173,6 @@ static void spf_wp_replace(struct vm_area_struct *vma,
 	struct page *new = &wp->new->page;
 	pte_t entry;
 
-	spf_check_sync_rss_stat(mm);
 	if (!wp->old)
 		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
 	flush_cache_page(vma, addr, pte_pfn(walk->pte));

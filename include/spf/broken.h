@@ -55,9 +55,14 @@
  *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
  *                    that the tracepoint probe takes with preemption
  *                    disabled (defect 3; split pmd locks only)
+ *   NO_LRU_GEN_FAULT spf/speculate.c: the task not marked as in a fault,
+ *                    so the multi-gen LRU adds its pages as old ones
  *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
  *                    anonymous VMAs only (defect 2)
  */
+#ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
+#define SPF_BROKEN_NO_LRU_GEN_FAULT	0
+#endif
 #ifndef SPF_BROKEN_SLEEPING_FENCE
 #define SPF_BROKEN_SLEEPING_FENCE	0
 #endif

@@ -649,6 +649,10 @@ struct task_struct {
 extern __thread struct task_struct sim_task;
 #define current			(&sim_task)
 
+/* Simulated threads never sleep in a task state. */
+#define TASK_RUNNING			0
+#define __set_current_state(state)	((void)(state))
+
 struct pt_regs {
 	unsigned long sp;
 	unsigned long cx;	/* include/spf/arch/x86_64.h sets it */
@@ -982,9 +986,14 @@ struct file;
 struct mempolicy;
 /* The sim's VMAs are all anonymous: vm_ops is always NULL. */
 struct vm_fault;
+struct mempolicy;
+struct vm_area_struct;
+
 struct vm_operations_struct {
 	int (*map_pages)(struct vm_fault *vmf, unsigned long start,
 			 unsigned long end);
+	struct mempolicy *(*get_policy)(struct vm_area_struct *vma,
+					unsigned long addr);
 };
 
 static inline int filemap_map_pages(struct vm_fault *vmf,

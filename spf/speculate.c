@@ -461,6 +461,7 @@ void spf_commit_unlock(struct spf_snapshot *snap, struct spf_pte_walk *walk)
 		if (i < PTRS_PER_PTE) {
 			spf_pte_table_publish(mm, walk->pmdp, walk->table);
 			walk->table = NULL;
+			spf_count(SPF_STAT_PTE_TABLES);
 		}
 		spf_mm_seq_install_unlock(mm);
 		spf_pmd_unlock(mm, walk->ptl);

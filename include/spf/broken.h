@@ -59,6 +59,8 @@
  *                    so the multi-gen LRU adds its pages as old ones
  *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
  *                    anonymous VMAs only (defect 2)
+ *   NO_RSS_FOLD      spf/speculate.c: spf_account() leaves the task's
+ *                    RSS cache unfolded, so /proc shows a low RSS
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -71,6 +73,9 @@
 #endif
 #ifndef SPF_BROKEN_POLICY_ANON_ONLY
 #define SPF_BROKEN_POLICY_ANON_ONLY	0
+#endif
+#ifndef SPF_BROKEN_NO_RSS_FOLD
+#define SPF_BROKEN_NO_RSS_FOLD		0
 #endif
 
 #if defined(__KERNEL__) &&						\

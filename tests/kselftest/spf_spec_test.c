@@ -1758,6 +1758,148 @@ TEST_F(spec, lru_gen_puts_fault_pages_in_youngest_as_stock)
 	EXPECT_EQ(LRU_FILE, spf_fact(&on, "file"));
 }
 
+/* ---- The task's RSS cache: folded every 64 faults, whatever they are. */
+
+#define FAULT_AROUND "/sys/kernel/debug/fault_around_bytes"
+#define RSS_CHUNKS 7
+#define RSS_SYNC_FAULTS 66	/* memory.c: a fold when 65 have passed */
+
+/* Pages per fault-around window. */
+static long window_pages(void)
+{
+	char buf[32] = "";
+
+	if (spf_read_file(FAULT_AROUND, buf, sizeof(buf)))
+		return 65536 / page_size();
+	return strtol(buf, NULL, 10) / page_size();
+}
+
+/* A tmpfs file of NPAGES cached pages. */
+static int cached_file(size_t npages)
+{
+	int fd = memfd_create("spf-spec", MFD_CLOEXEC);
+	size_t i;
+
+	if (fd < 0 || ftruncate(fd, npages * page_size()))
+		return -1;
+	for (i = 0; i < npages; i++)
+		if (pwrite(fd, "spf", 3, i * page_size()) != 3)
+			return -1;
+	return fd;
+}
+
+static char *rss_map[RSS_CHUNKS];
+static long rss_pages;		/* in each mapping */
+
+static long rss_present(void)
+{
+	long n = 0, i;
+	int c;
+
+	for (c = 0; c < RSS_CHUNKS; c++)
+		for (i = 0; i < rss_pages; i++)
+			n += !!(pagemap_entry(rss_map[c] + i * page_size()) &
+				PM_PRESENT);
+	return n;
+}
+
+/*
+ * Only read faults in file mappings, one per window, then RssShmem as
+ * this thread sees it before it exits (the exit folds what is left).
+ */
+static void *rss_worker(void *arg)
+{
+	struct facts *r = arg;
+	long win = window_pages(), i, before, folded, mapped, lag;
+	struct spf_counts a, b, d;
+	int c;
+
+	before = status_field("RssShmem");
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (c = 0; c < RSS_CHUNKS; c++)
+		for (i = 0; i < rss_pages; i += win)
+			keep(READ_ONCE(rss_map[c][i * page_size()]));
+	spf_counts_read(&b);
+	folded = status_field("RssShmem") - before;
+	spf_counts_sub(&b, &a, &d);
+	if (a.c[SPF_C_FAULT_HOOK] >= 0)
+		fact(r, "spf.spec_file", d.c[SPF_C_SPEC_FILE]);
+	mapped = rss_present() * (long)page_size() / 1024;
+	lag = mapped - folded;
+	fact(r, "mapped_kb", mapped);
+	/* Stock lags by at most RSS_SYNC_FAULTS windows, spf one fewer. */
+	fact(r, "rss_lag_ok", lag >= 0 &&
+	     lag <= RSS_SYNC_FAULTS * win * (long)page_size() / 1024);
+	ksft_print_msg("%s: RssShmem %ld of %ld kB mapped (%ld faults)\n",
+		       a.c[SPF_C_FAULT_HOOK] >= 0 ? "loaded" : "unloaded",
+		       folded, mapped, RSS_CHUNKS * rss_pages / win);
+	if (lag < 0 || lag > RSS_SYNC_FAULTS * win * (long)page_size() / 1024)
+		fail(r, "RssShmem grew by %ld kB for %ld kB mapped by %ld faults",
+		     folded, mapped, RSS_CHUNKS * rss_pages / win);
+	return NULL;
+}
+
+/*
+ * A cached tmpfs file mapped shared over primed chunks (their PTE tables
+ * exist), window-aligned, so that every fault is a whole window.
+ */
+static void sc_rss(struct facts *r)
+{
+	long win = window_pages(), before;
+	char *chunks = map_primed_chunks(RSS_CHUNKS);
+	char *stack = prefaulted_stack(SPF_STACK_LEN);
+	size_t ps = page_size();
+	pthread_t t;
+	int c, fd, ret;
+
+	rss_pages = pmd_bytes() / ps - 2 * win;
+	fd = cached_file(rss_pages);
+	if (!chunks || fd < 0) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
+	for (c = 0; c < RSS_CHUNKS; c++) {
+		rss_map[c] = mmap(chunks + c * pmd_bytes() + win * ps,
+				  rss_pages * ps, PROT_READ,
+				  MAP_SHARED | MAP_FIXED, fd, 0);
+		if (rss_map[c] == MAP_FAILED) {
+			fail(r, "mmap: %s", strerror(errno));
+			return;
+		}
+	}
+	/* The main thread faults no more: its own cached counts stay. */
+	before = status_field("RssShmem");
+	ret = start_thread_on(&t, stack, rss_worker, r);
+	if (!ret)
+		ret = -pthread_join(t, NULL);
+	if (ret)
+		fail(r, "thread: %s", strerror(-ret));
+	fact(r, "rss_shmem_kb_after_exit", status_field("RssShmem") - before);
+	close(fd);
+}
+
+TEST_F(spec, file_read_faults_fold_rss_as_stock)
+{
+	long win = window_pages(), faults, ptrs = pmd_bytes() / page_size();
+	struct facts off, on;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (win < 2)
+		SKIP(return, "fault_around_bytes is one page: no fault-around");
+	faults = RSS_CHUNKS * (ptrs / win - 2);
+	parity(_metadata, sc_rss, &off, &on);
+
+	/* Enough faults for a missing fold to show: three folds' worth. */
+	EXPECT_LT(2 * RSS_SYNC_FAULTS, faults);
+	EXPECT_EQ(faults * win * (long)page_size() / 1024,
+		  fact_get(&off, "mapped_kb"));
+	EXPECT_EQ(fact_get(&off, "mapped_kb"),
+		  fact_get(&off, "rss_shmem_kb_after_exit"));
+	EXPECT_EQ(faults, spf_fact(&on, "spec_file"));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--tp-toucher"))

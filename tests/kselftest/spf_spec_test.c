@@ -1900,6 +1900,76 @@ TEST_F(spec, file_read_faults_fold_rss_as_stock)
 	EXPECT_EQ(faults, spf_fact(&on, "spec_file"));
 }
 
+/* ---- fault_around_bytes: the window size stock uses, whatever it is. */
+
+#define FA_PAGES 4		/* the window set: 16 KiB with 4 KiB pages */
+#define FA_FILE 64
+#define FA_READ 21		/* a page in the file's sixth window */
+
+static void sc_fault_around(struct facts *r)
+{
+	char *chunk = map_primed_chunks(1), *q;
+	int fd = cached_file(FA_FILE), first = -1, last = -1, n = 0, i;
+	struct spf_counts a, b, d;
+
+	if (!chunk || fd < 0) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
+	/* 64 KiB in: aligned for any window up to that. */
+	q = mmap(chunk + 65536, FA_FILE * page_size(), PROT_READ,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	if (q == MAP_FAILED) {
+		fail(r, "mmap: %s", strerror(errno));
+		return;
+	}
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	keep(READ_ONCE(q[FA_READ * page_size()]));
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	for (i = 0; i < FA_FILE; i++) {
+		if (!(pagemap_entry(q + i * page_size()) & PM_PRESENT))
+			continue;
+		n++;
+		last = i;
+		if (first < 0)
+			first = i;
+	}
+	fact(r, "present_pages", n);
+	fact(r, "first_present", first);
+	fact(r, "last_present", last);
+	if (a.c[SPF_C_FAULT_HOOK] >= 0)
+		fact(r, "spf.spec_file", d.c[SPF_C_SPEC_FILE]);
+	close(fd);
+}
+
+TEST_F(spec, fault_around_bytes_sets_the_window_as_stock)
+{
+	char val[32];
+	struct facts off, on;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (access(FAULT_AROUND, W_OK))
+		SKIP(return, "no %s (debugfs)", FAULT_AROUND);
+	snprintf(val, sizeof(val), "%ld", FA_PAGES * (long)page_size());
+	ASSERT_EQ(0, knob_set(FAULT_AROUND, val));
+	ASSERT_EQ(FA_PAGES, window_pages());
+	parity(_metadata, sc_fault_around, &off, &on);
+
+	/* Stock: the aligned window around the page read, nothing more. */
+	EXPECT_EQ(FA_PAGES, fact_get(&off, "present_pages"));
+	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES,
+		  fact_get(&off, "first_present"));
+	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES + FA_PAGES - 1,
+		  fact_get(&off, "last_present"));
+	EXPECT_EQ(1, spf_fact(&on, "spec_file"));
+	TH_LOG("window of %d pages: %ld/%ld pages mapped (unloaded/loaded)",
+	       FA_PAGES, fact_get(&off, "present_pages"),
+	       fact_get(&on, "present_pages"));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--tp-toucher"))

@@ -50,6 +50,7 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/xarray.h>
+#include <spf/broken.h>
 #include <spf/file_fault.h>
 #include <spf/file_write.h>
 #include <spf/pte_table.h>
@@ -112,7 +113,8 @@ static unsigned long spf_fault_around_pages(void)
 
 	if (spf_fault_around_bytes) {
 		bytes = READ_ONCE(*spf_fault_around_bytes);
-	} else if (spf_fault_around_bytes_get) {
+	} else if (spf_fault_around_bytes_get &&
+		   !SPF_BROKEN_NO_FAULT_AROUND_GETTER) {
 		u64 val;
 
 		/* A single read of the variable, as stock makes it. */

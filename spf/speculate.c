@@ -246,7 +246,8 @@ static void spf_account(struct mm_struct *mm, unsigned long addr,
 {
 	count_vm_event(PGFAULT);
 	spf_count_memcg_event_mm(mm, PGFAULT);
-	spf_check_sync_rss_stat(mm);
+	if (!SPF_BROKEN_NO_RSS_FOLD)
+		spf_check_sync_rss_stat(mm);
 	current->min_flt++;
 	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS_MIN, regs, addr);
 }

@@ -59,6 +59,11 @@
  *                    so the multi-gen LRU adds its pages as old ones
  *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
  *                    anonymous VMAs only (defect 2)
+ *   NO_RSS_FOLD      spf/speculate.c: spf_account() leaves the task's
+ *                    RSS cache unfolded, so /proc shows a low RSS
+ *   NO_FAULT_AROUND_GETTER spf/file_fault.c: fault_around_bytes not
+ *                    read through its getter, so where the variable
+ *                    is not found (arm64) windows are always 64 KiB
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -71,6 +76,12 @@
 #endif
 #ifndef SPF_BROKEN_POLICY_ANON_ONLY
 #define SPF_BROKEN_POLICY_ANON_ONLY	0
+#endif
+#ifndef SPF_BROKEN_NO_RSS_FOLD
+#define SPF_BROKEN_NO_RSS_FOLD		0
+#endif
+#ifndef SPF_BROKEN_NO_FAULT_AROUND_GETTER
+#define SPF_BROKEN_NO_FAULT_AROUND_GETTER	0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
@@ -30,6 +31,47 @@
 /* Pages per step of a scenario: enough to cross RSS's 64-event sync. */
 #define N 64
 
+/*
+ * System knobs a test changes (the multi-gen LRU, fault_around_bytes):
+ * the old values go back in the teardown, which runs however the test
+ * ends.
+ */
+#define NR_KNOBS 2
+
+static struct {
+	char path[64];
+	char was[32];
+} knobs[NR_KNOBS];
+
+static int knob_set(const char *path, const char *val)
+{
+	int i, ret;
+
+	for (i = 0; i < NR_KNOBS && knobs[i].path[0]; i++)
+		;
+	if (i == NR_KNOBS)
+		return -ENOSPC;
+	ret = spf_read_file(path, knobs[i].was, sizeof(knobs[i].was));
+	if (ret)
+		return ret;
+	snprintf(knobs[i].path, sizeof(knobs[i].path), "%s", path);
+	return spf_write_file(path, val);
+}
+
+static int knobs_restore(void)
+{
+	int i, ret = 0;
+
+	for (i = NR_KNOBS - 1; i >= 0; i--) {
+		if (knobs[i].path[0] && !ret)
+			ret = spf_write_file(knobs[i].path, knobs[i].was);
+		else if (knobs[i].path[0])
+			spf_write_file(knobs[i].path, knobs[i].was);
+		knobs[i].path[0] = '\0';
+	}
+	return ret;
+}
+
 FIXTURE(spec) {
 };
 
@@ -40,6 +82,7 @@ FIXTURE_SETUP(spec)
 
 FIXTURE_TEARDOWN(spec)
 {
+	EXPECT_EQ(0, knobs_restore());
 	spf_fixture_unload(_metadata);
 }
 
@@ -1525,9 +1568,412 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 	EXPECT_EQ(fault, spec_all + spec_wp + aborts);
 }
 
+/* ---- The multi-gen LRU: a fault's new pages go to the youngest generation. */
+
+#define LRU_GEN_ON "/sys/kernel/mm/lru_gen/enabled"
+#define LRU_GEN_DBG "/sys/kernel/debug/lru_gen"
+#define LRU_ANON 256		/* first touches */
+#define LRU_FILE 64		/* private writes to a cached tmpfs file */
+
+/* The scenario's memcg in /sys/kernel/debug/lru_gen, all nodes summed. */
+struct lru_gens {
+	long youngest;		/* anon pages in each node's max_seq */
+	long older;		/* anon pages in its other generations */
+	long max_seq;		/* the nodes' max_seq summed: moves if aged */
+};
+
+static void lru_gens_node_end(struct lru_gens *g, long *last, long seq)
+{
+	if (*last < 0)
+		return;
+	g->youngest += *last;
+	g->max_seq += seq;
+	*last = -1;
+}
+
+/*
+ * Its lines, read-only: "memcg ID PATH", then per node " node NID" and
+ * one " SEQ AGE_MS ANON FILE" line per generation, oldest first.
+ */
+static int lru_gens_read(struct lru_gens *g)
+{
+	static char buf[256 * 1024];
+	const char *mine = cg_dir + strlen(CG_ROOT);
+	char path[192], *line, *next;
+	long seq = 0, last = -1, s, age, anon;
+	bool in = false, found = false;
+	ssize_t n, len = 0;
+	int fd;
+
+	memset(g, 0, sizeof(*g));
+	memset(buf, 0, sizeof(buf));
+	fd = open(LRU_GEN_DBG, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "memcg", 5)) {
+			if (in)
+				lru_gens_node_end(g, &last, seq);
+			in = sscanf(line, "memcg %*u %191s", path) == 1 &&
+			     !strcmp(path, mine);
+			found |= in;
+		} else if (!in) {
+			continue;
+		} else if (strstr(line, "node")) {
+			lru_gens_node_end(g, &last, seq);
+		} else if (sscanf(line, " %ld %ld %ld", &s, &age, &anon) == 3) {
+			if (last >= 0)
+				g->older += last;
+			last = anon;
+			seq = s;
+		}
+	}
+	if (in)
+		lru_gens_node_end(g, &last, seq);
+	return found ? 0 : -ENOENT;
+}
+
+/*
+ * lru_add_drain() on this CPU, where the pages wait in a batch before
+ * they reach their generation: mlock_fixup() drains before and after
+ * its walk, and MLOCK_ONFAULT on a page never touched adds none.
+ */
+static int lru_drain_here(char *spare)
+{
+	if (syscall(SYS_mlock2, spare, page_size(), 1 /* MLOCK_ONFAULT */))
+		return -errno;
+	return munlock(spare, page_size()) ? -errno : 0;
+}
+
+/*
+ * Writes N pages from P on, each a first write, with the batches drained
+ * before and after: where the new pages went, as WHAT_youngest and
+ * WHAT_older; the loaded run's CTR as spf.WHAT.
+ */
+static void lru_step(struct facts *r, const char *what, char *p, size_t n,
+		     char *spare, int ctr)
+{
+	struct lru_gens a, b;
+	struct spf_counts ca, cb, d;
+	size_t i;
+	int ret;
+
+	spf_counts_read(&ca);
+	ret = lru_drain_here(spare) ?: lru_gens_read(&a);
+	spf_counts_read(&ca);
+	for (i = 0; i < n && !ret; i++)
+		WRITE_ONCE(p[i * page_size() + 1], 1);
+	spf_counts_read(&cb);
+	ret = ret ?: lru_drain_here(spare) ?: lru_gens_read(&b);
+	if (ret) {
+		fail(r, "%s: drain or %s: %s", what, LRU_GEN_DBG,
+		     strerror(-ret));
+		return;
+	}
+	if (a.max_seq != b.max_seq)
+		fail(r, "%s: the memcg's LRU aged meanwhile", what);
+	factf(r, b.youngest - a.youngest, "%s_youngest", what);
+	factf(r, b.older - a.older, "%s_older", what);
+	spf_counts_sub(&cb, &ca, &d);
+	if (ca.c[SPF_C_FAULT_HOOK] >= 0)
+		factf(r, d.c[ctr], "spf.%s", what);
+}
+
+/*
+ * In a fresh memcg (a fresh lruvec: no generation has aged), on one
+ * CPU: LRU_ANON first touches of a primed chunk, then LRU_FILE private
+ * writes to a cached tmpfs file mapped over another (its first page
+ * written before, by stock, which gives the VMA its anon_vma).
+ */
+static void sc_lru_gen(struct facts *r)
+{
+	size_t ps = page_size(), i;
+	char *anon = map_primed_chunks(2), *file, *spare;
+	cpu_set_t cpu;
+	int fd;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	spare = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fd = memfd_create("spf-lru", MFD_CLOEXEC);
+	if (!anon || spare == MAP_FAILED || fd < 0 ||
+	    ftruncate(fd, (LRU_FILE + 1) * ps) ||
+	    sched_setaffinity(0, sizeof(cpu), &cpu)) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i <= LRU_FILE; i++)
+		if (pwrite(fd, "spf", 3, i * ps) != 3)
+			fail(r, "pwrite: %s", strerror(errno));
+	file = mmap(anon + pmd_bytes() + 16 * ps, (LRU_FILE + 1) * ps,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	if (file == MAP_FAILED) {
+		fail(r, "mmap: %s", strerror(errno));
+		return;
+	}
+	WRITE_ONCE(file[1], 1);
+	lru_step(r, "anon", anon + ps, LRU_ANON, spare, SPF_C_SPEC_WRITE);
+	lru_step(r, "file", file + ps, LRU_FILE, spare,
+		 SPF_C_SPEC_FILE_WRITE);
+	close(fd);
+}
+
+TEST_F(spec, lru_gen_puts_fault_pages_in_youngest_as_stock)
+{
+	struct facts off, on;
+	char ctl[256] = "";
+
+	if (!spec_ready(_metadata))
+		return;
+	if (access(LRU_GEN_ON, W_OK))
+		SKIP(return, "no multi-gen LRU here (%s)", LRU_GEN_ON);
+	if (access(LRU_GEN_DBG, R_OK))
+		SKIP(return, "no %s (debugfs)", LRU_GEN_DBG);
+	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory"))
+		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	ASSERT_EQ(0, knob_set(LRU_GEN_ON, "y"));
+	in_memcg = true;
+	parity(_metadata, sc_lru_gen, &off, &on);
+	in_memcg = false;
+
+	/* Stock: a page added during a fault is in the youngest generation. */
+	EXPECT_EQ(LRU_ANON, fact_get(&off, "anon_youngest"));
+	EXPECT_EQ(0, fact_get(&off, "anon_older"));
+	EXPECT_EQ(LRU_FILE, fact_get(&off, "file_youngest"));
+	EXPECT_EQ(0, fact_get(&off, "file_older"));
+	TH_LOG("youngest generation: %ld/%ld anon, %ld/%ld file (unloaded/loaded)",
+	       fact_get(&off, "anon_youngest"), fact_get(&on, "anon_youngest"),
+	       fact_get(&off, "file_youngest"), fact_get(&on, "file_youngest"));
+	EXPECT_EQ(LRU_ANON, spf_fact(&on, "anon"));
+	EXPECT_EQ(LRU_FILE, spf_fact(&on, "file"));
+}
+
+/* ---- The task's RSS cache: folded every 64 faults, whatever they are. */
+
+#define FAULT_AROUND "/sys/kernel/debug/fault_around_bytes"
+#define RSS_CHUNKS 7
+#define RSS_SYNC_FAULTS 66	/* memory.c: a fold when 65 have passed */
+
+/* Pages per fault-around window. */
+static long window_pages(void)
+{
+	char buf[32] = "";
+
+	if (spf_read_file(FAULT_AROUND, buf, sizeof(buf)))
+		return 65536 / page_size();
+	return strtol(buf, NULL, 10) / page_size();
+}
+
+/* A tmpfs file of NPAGES cached pages. */
+static int cached_file(size_t npages)
+{
+	int fd = memfd_create("spf-spec", MFD_CLOEXEC);
+	size_t i;
+
+	if (fd < 0 || ftruncate(fd, npages * page_size()))
+		return -1;
+	for (i = 0; i < npages; i++)
+		if (pwrite(fd, "spf", 3, i * page_size()) != 3)
+			return -1;
+	return fd;
+}
+
+static char *rss_map[RSS_CHUNKS];
+static long rss_pages;		/* in each mapping */
+
+static long rss_present(void)
+{
+	long n = 0, i;
+	int c;
+
+	for (c = 0; c < RSS_CHUNKS; c++)
+		for (i = 0; i < rss_pages; i++)
+			n += !!(pagemap_entry(rss_map[c] + i * page_size()) &
+				PM_PRESENT);
+	return n;
+}
+
+/*
+ * Only read faults in file mappings, one per window, then RssShmem as
+ * this thread sees it before it exits (the exit folds what is left).
+ */
+static void *rss_worker(void *arg)
+{
+	struct facts *r = arg;
+	long win = window_pages(), i, before, folded, mapped, lag;
+	struct spf_counts a, b, d;
+	int c;
+
+	before = status_field("RssShmem");
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	for (c = 0; c < RSS_CHUNKS; c++)
+		for (i = 0; i < rss_pages; i += win)
+			keep(READ_ONCE(rss_map[c][i * page_size()]));
+	spf_counts_read(&b);
+	folded = status_field("RssShmem") - before;
+	spf_counts_sub(&b, &a, &d);
+	if (a.c[SPF_C_FAULT_HOOK] >= 0)
+		fact(r, "spf.spec_file", d.c[SPF_C_SPEC_FILE]);
+	mapped = rss_present() * (long)page_size() / 1024;
+	lag = mapped - folded;
+	fact(r, "mapped_kb", mapped);
+	/* Stock lags by at most RSS_SYNC_FAULTS windows, spf one fewer. */
+	fact(r, "rss_lag_ok", lag >= 0 &&
+	     lag <= RSS_SYNC_FAULTS * win * (long)page_size() / 1024);
+	ksft_print_msg("%s: RssShmem %ld of %ld kB mapped (%ld faults)\n",
+		       a.c[SPF_C_FAULT_HOOK] >= 0 ? "loaded" : "unloaded",
+		       folded, mapped, RSS_CHUNKS * rss_pages / win);
+	if (lag < 0 || lag > RSS_SYNC_FAULTS * win * (long)page_size() / 1024)
+		fail(r, "RssShmem grew by %ld kB for %ld kB mapped by %ld faults",
+		     folded, mapped, RSS_CHUNKS * rss_pages / win);
+	return NULL;
+}
+
+/*
+ * A cached tmpfs file mapped shared over primed chunks (their PTE tables
+ * exist), window-aligned, so that every fault is a whole window.
+ */
+static void sc_rss(struct facts *r)
+{
+	long win = window_pages(), before;
+	char *chunks = map_primed_chunks(RSS_CHUNKS);
+	char *stack = prefaulted_stack(SPF_STACK_LEN);
+	size_t ps = page_size();
+	pthread_t t;
+	int c, fd, ret;
+
+	rss_pages = pmd_bytes() / ps - 2 * win;
+	fd = cached_file(rss_pages);
+	if (!chunks || fd < 0) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
+	for (c = 0; c < RSS_CHUNKS; c++) {
+		rss_map[c] = mmap(chunks + c * pmd_bytes() + win * ps,
+				  rss_pages * ps, PROT_READ,
+				  MAP_SHARED | MAP_FIXED, fd, 0);
+		if (rss_map[c] == MAP_FAILED) {
+			fail(r, "mmap: %s", strerror(errno));
+			return;
+		}
+	}
+	/* The main thread faults no more: its own cached counts stay. */
+	before = status_field("RssShmem");
+	ret = start_thread_on(&t, stack, rss_worker, r);
+	if (!ret)
+		ret = -pthread_join(t, NULL);
+	if (ret)
+		fail(r, "thread: %s", strerror(-ret));
+	fact(r, "rss_shmem_kb_after_exit", status_field("RssShmem") - before);
+	close(fd);
+}
+
+TEST_F(spec, file_read_faults_fold_rss_as_stock)
+{
+	long win = window_pages(), faults, ptrs = pmd_bytes() / page_size();
+	struct facts off, on;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (win < 2)
+		SKIP(return, "fault_around_bytes is one page: no fault-around");
+	faults = RSS_CHUNKS * (ptrs / win - 2);
+	parity(_metadata, sc_rss, &off, &on);
+
+	/* Enough faults for a missing fold to show: three folds' worth. */
+	EXPECT_LT(2 * RSS_SYNC_FAULTS, faults);
+	EXPECT_EQ(faults * win * (long)page_size() / 1024,
+		  fact_get(&off, "mapped_kb"));
+	EXPECT_EQ(fact_get(&off, "mapped_kb"),
+		  fact_get(&off, "rss_shmem_kb_after_exit"));
+	EXPECT_EQ(faults, spf_fact(&on, "spec_file"));
+}
+
+/* ---- fault_around_bytes: the window size stock uses, whatever it is. */
+
+#define FA_PAGES 4		/* the window set: 16 KiB with 4 KiB pages */
+#define FA_FILE 64
+#define FA_READ 21		/* a page in the file's sixth window */
+
+static void sc_fault_around(struct facts *r)
+{
+	char *chunk = map_primed_chunks(1), *q;
+	int fd = cached_file(FA_FILE), first = -1, last = -1, n = 0, i;
+	struct spf_counts a, b, d;
+
+	if (!chunk || fd < 0) {
+		fail(r, "setup: %s", strerror(errno));
+		return;
+	}
+	/* 64 KiB in: aligned for any window up to that. */
+	q = mmap(chunk + 65536, FA_FILE * page_size(), PROT_READ,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	if (q == MAP_FAILED) {
+		fail(r, "mmap: %s", strerror(errno));
+		return;
+	}
+	spf_counts_read(&a);
+	spf_counts_read(&a);
+	keep(READ_ONCE(q[FA_READ * page_size()]));
+	spf_counts_read(&b);
+	spf_counts_sub(&b, &a, &d);
+	for (i = 0; i < FA_FILE; i++) {
+		if (!(pagemap_entry(q + i * page_size()) & PM_PRESENT))
+			continue;
+		n++;
+		last = i;
+		if (first < 0)
+			first = i;
+	}
+	fact(r, "present_pages", n);
+	fact(r, "first_present", first);
+	fact(r, "last_present", last);
+	if (a.c[SPF_C_FAULT_HOOK] >= 0)
+		fact(r, "spf.spec_file", d.c[SPF_C_SPEC_FILE]);
+	close(fd);
+}
+
+TEST_F(spec, fault_around_bytes_sets_the_window_as_stock)
+{
+	char val[32];
+	struct facts off, on;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (access(FAULT_AROUND, W_OK))
+		SKIP(return, "no %s (debugfs)", FAULT_AROUND);
+	snprintf(val, sizeof(val), "%ld", FA_PAGES * (long)page_size());
+	ASSERT_EQ(0, knob_set(FAULT_AROUND, val));
+	ASSERT_EQ(FA_PAGES, window_pages());
+	parity(_metadata, sc_fault_around, &off, &on);
+
+	/* Stock: the aligned window around the page read, nothing more. */
+	EXPECT_EQ(FA_PAGES, fact_get(&off, "present_pages"));
+	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES,
+		  fact_get(&off, "first_present"));
+	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES + FA_PAGES - 1,
+		  fact_get(&off, "last_present"));
+	EXPECT_EQ(1, spf_fact(&on, "spec_file"));
+	TH_LOG("window of %d pages: %ld/%ld pages mapped (unloaded/loaded)",
+	       FA_PAGES, fact_get(&off, "present_pages"),
+	       fact_get(&on, "present_pages"));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--tp-toucher"))
 		return tp_toucher();
+	spf_test_filter(__fixture_list);
 	return test_harness_run(argc, argv);
 }

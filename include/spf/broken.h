@@ -48,9 +48,10 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   PUBLISH_LATE     spf/speculate.c: a PTE table the fault adds is
- *                    filled while private and published after the file
- *                    pages mapped into it were unlocked (defect 1)
+ *   PUBLISH_LATE     spf/speculate.c, spf/file_write.c: a PTE table
+ *                    the fault adds is filled while private and
+ *                    published after the file pages mapped into it were
+ *                    unlocked, by read and write faults (defect 1)
  *   SLEEPING_FENCE   vma_lookup/mm_seq.c: the install fence is
  *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
  *                    that the tracepoint probe takes with preemption

@@ -60,6 +60,9 @@
  *                    so the multi-gen LRU adds its pages as old ones
  *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
  *                    anonymous VMAs only (defect 2)
+ *   NO_MAPPING_CHECK spf/file_fault.c: a page-cache folio mapped without
+ *                    checking, under its lock, that it is still the
+ *                    file's (truncated, reclaimed or migrated away)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -72,6 +75,9 @@
 #endif
 #ifndef SPF_BROKEN_POLICY_ANON_ONLY
 #define SPF_BROKEN_POLICY_ANON_ONLY	0
+#endif
+#ifndef SPF_BROKEN_NO_MAPPING_CHECK
+#define SPF_BROKEN_NO_MAPPING_CHECK	0
 #endif
 
 #if defined(__KERNEL__) &&						\

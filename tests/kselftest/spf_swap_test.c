@@ -562,4 +562,274 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
 	munmap(race.p, RACE_NP * page_size());
 }
 
+/*
+ * ---- migration against each kind of fault (compaction) ----
+ *
+ * The guest has one node, where move_pages() to node 0 migrates
+ * nothing (a page already on the target node is left alone), so a
+ * thread compacts all memory (/proc/sys/vm/compact_memory) over and
+ * over: compaction isolates movable pages, anonymous, page-cache and
+ * swap-cache ones alike, and migrates them (try_to_migrate(),
+ * migration entries, a refcount freeze, remove_migration_ptes()).
+ * Meanwhile this thread runs rounds of one kind of fault over MIG_NP
+ * pages, round r's data being tag(r, i), and checks every value, right
+ * after its fault and again over the whole region after the round:
+ *  - anon: first-touch writes of fresh pages (MADV_DONTNEED between
+ *    rounds);
+ *  - wp_copy: writes to pages shared with a child forked this round,
+ *    which checks afterwards that its own copies kept the round's data
+ *    and not the parent's byte;
+ *  - wp_reuse: writes to pages whose child has exited (write-protected,
+ *    reused);
+ *  - file: reads of a shared memfd mapping rewritten with pwrite()
+ *    and zapped each round (spf pauses between a page's reference and
+ *    its lock, inject_file_delay_us);
+ *  - swap: reads of pages paged out and read back into the swap cache
+ *    (inject_swap_delay_us).
+ * Each case logs how many of its pages changed frame during a round and
+ * the kernel's pgmigrate_success count over the case.
+ */
+#define MIG_NP 256
+#define MIG_WRITE_OFF 8		/* the byte a write stores, after the tag */
+
+enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP };
+
+struct mig_case {
+	enum mig_kind kind;
+	const char *counter;	/* the spf counter of the kind raced */
+	const char *knob;	/* a debugfs pause to set, or NULL */
+	const char *knob_us;
+};
+
+static struct {
+	atomic_bool stop;
+	atomic_long compactions;
+} mig;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *mig_compactor(void *arg)
+{
+	while (!atomic_load(&mig.stop))
+		if (!spf_write_file("/proc/sys/vm/compact_memory", "1"))
+			atomic_fetch_add(&mig.compactions, 1);
+	return NULL;
+}
+
+static long vmstat_field(const char *key)
+{
+	static char buf[16384];
+	size_t n = strlen(key);
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/vmstat", buf, sizeof(buf) - 1))
+		return -1;
+	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+		if (!strncmp(s, key, n) && s[n] == ' ')
+			return strtol(s + n + 1, NULL, 10);
+	return -1;
+}
+
+/* Round R's data in the region, as the kind needs it before faulting. */
+static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
+		       pid_t *child, int *pipe_w)
+{
+	size_t ps = page_size(), len = MIG_NP * ps;
+	int pfd[2], status;
+	uint64_t t;
+	long i;
+
+	*child = -1;
+	switch (c->kind) {
+	case MIG_ANON:
+		return madvise(p, len, MADV_DONTNEED);
+	case MIG_FILE:
+		for (i = 0; i < MIG_NP; i++) {
+			t = tag(r, i);
+			if (pwrite(fd, &t, sizeof(t), i * ps) != sizeof(t))
+				return -1;
+		}
+		return madvise(p, len, MADV_DONTNEED);
+	default:
+		break;
+	}
+	for (i = 0; i < MIG_NP; i++) {
+		WRITE_ONCE(*(uint64_t *)(p + i * ps), tag(r, i));
+		WRITE_ONCE(p[i * ps + MIG_WRITE_OFF], 0);
+	}
+	if (c->kind == MIG_SWAP) {
+		madvise(p, len, MADV_PAGEOUT);
+		return madvise(p, len, MADV_WILLNEED);
+	}
+	if (c->kind == MIG_WP_COPY && pipe(pfd))
+		return -1;
+	*child = fork();
+	if (*child < 0)
+		return -1;
+	if (*child == 0) {
+		char b;
+
+		if (c->kind == MIG_WP_REUSE)
+			_exit(0);
+		/* Wait for the parent's round, then check this copy. */
+		close(pfd[1]);
+		while (read(pfd[0], &b, 1) < 0 && errno == EINTR)
+			;
+		for (i = 0; i < MIG_NP; i++)
+			if (READ_ONCE(*(uint64_t *)(p + i * ps)) != tag(r, i) ||
+			    READ_ONCE(p[i * ps + MIG_WRITE_OFF]))
+				_exit(1);
+		_exit(0);
+	}
+	if (c->kind == MIG_WP_REUSE) {
+		if (waitpid(*child, &status, 0) != *child)
+			return -1;
+		*child = -1;
+		return 0;
+	}
+	close(pfd[0]);
+	*pipe_w = pfd[1];
+	return 0;
+}
+
+static void mig_race(struct __test_metadata *_metadata,
+		     const struct mig_case *c)
+{
+	size_t ps = page_size(), len = MIG_NP * ps;
+	long spec, migrated, moved = 0, rounds, bad = 0, child_bad = 0;
+	static uint64_t pfn[MIG_NP];
+	double secs = 2, t0;
+	int fd = -1, pipe_w = -1, status;
+	pthread_t compactor;
+	const char *e;
+	uint64_t v, want;
+	pid_t child;
+	long i, r;
+	char *p;
+
+	if (!spec_ready(_metadata))
+		return;
+	e = getenv("SPF_RACE_SECS");
+	if (e && atof(e) > 0)
+		secs = atof(e);
+	if (c->kind == MIG_FILE) {
+		fd = memfd_create("spf-migrate", MFD_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, len));
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	} else {
+		p = map_fresh(MIG_NP);
+	}
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, no_thp(p, len));
+	/* The first write of a private mapping gives it its anon_vma. */
+	if (c->kind != MIG_FILE)
+		p[0] = 1;
+	if (c->knob)
+		ASSERT_EQ(0, spf_write_file(c->knob, c->knob_us));
+	memset(&mig, 0, sizeof(mig));
+	spec = spf_stat(c->counter);
+	migrated = vmstat_field("pgmigrate_success");
+	ASSERT_EQ(0, start_thread(&compactor, mig_compactor, NULL));
+	t0 = now_s();
+	for (r = 1; now_s() - t0 < secs; r++) {
+		ASSERT_EQ(0, mig_prepare(c, p, fd, r, &child, &pipe_w));
+		for (i = 0; i < MIG_NP; i++) {
+			char *pg = p + i * ps;
+
+			want = tag(r, i);
+			if (c->kind == MIG_ANON)
+				WRITE_ONCE(*(uint64_t *)pg, want);
+			else if (c->kind == MIG_WP_COPY ||
+				 c->kind == MIG_WP_REUSE)
+				WRITE_ONCE(pg[MIG_WRITE_OFF], 1);
+			v = READ_ONCE(*(uint64_t *)pg);
+			if (v != want && bad++ == 0)
+				TH_LOG("round %ld page %ld: %#llx after its fault, want %#llx",
+				       r, i, (unsigned long long)v,
+				       (unsigned long long)want);
+			pfn[i] = pagemap_entry(pg) & PM_PFN_MASK;
+		}
+		for (i = 0; i < MIG_NP; i++) {
+			char *pg = p + i * ps;
+
+			v = READ_ONCE(*(uint64_t *)pg);
+			if (v != tag(r, i) && bad++ == 0)
+				TH_LOG("round %ld page %ld: %#llx at the round's end",
+				       r, i, (unsigned long long)v);
+			moved += pfn[i] &&
+				 (pagemap_entry(pg) & PM_PFN_MASK) != pfn[i];
+		}
+		if (child > 0) {
+			close(pipe_w);
+			ASSERT_EQ(child, waitpid(child, &status, 0));
+			child_bad += !WIFEXITED(status) || WEXITSTATUS(status);
+		}
+	}
+	rounds = r - 1;
+	atomic_store(&mig.stop, true);
+	pthread_join(compactor, NULL);
+	if (c->knob)
+		spf_write_file(c->knob, "0");
+	spec = spf_stat(c->counter) - spec;
+	migrated = vmstat_field("pgmigrate_success") - migrated;
+	TH_LOG("%.1f s: %ld rounds, %ld compactions, pgmigrate_success %ld, %ld pages moved in a round; %s %ld",
+	       now_s() - t0, rounds, atomic_load(&mig.compactions), migrated,
+	       moved, c->counter, spec);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, child_bad) TH_LOG("a child's copy changed");
+	EXPECT_LT(0, atomic_load(&mig.compactions));
+	EXPECT_LT(0, spec) TH_LOG("no such fault was speculative");
+	munmap(p, len);
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_F(swap, migration_race_anon_first_touch)
+{
+	static const struct mig_case c = { MIG_ANON, "spec_write", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_wp_copy)
+{
+	static const struct mig_case c = { MIG_WP_COPY, "spec_wp_copy", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_wp_reuse)
+{
+	static const struct mig_case c = { MIG_WP_REUSE, "spec_wp_reuse", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_file_read)
+{
+	static const struct mig_case c = {
+		MIG_FILE, "spec_file", SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_swap_cache_hit)
+{
+	static const struct mig_case c = {
+		MIG_SWAP, "spec_swap", SPF_DEBUGFS "/inject_swap_delay_us", "200"
+	};
+
+	mig_race(_metadata, &c);
+}
+
 TEST_HARNESS_MAIN

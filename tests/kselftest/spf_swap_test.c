@@ -832,4 +832,138 @@ TEST_F(swap, migration_race_swap_cache_hit)
 	mig_race(_metadata, &c);
 }
 
+/*
+ * ---- reclaim of file pages against file read faults ----
+ *
+ * Reclaim takes a page-cache folio out of its file without mmap_lock:
+ * under the folio lock it unmaps it, writes a tmpfs page to swap and
+ * replaces it in the cache by its swap entry, then frees it unless a
+ * reference (a speculative fault's) makes the refcount freeze fail.  A
+ * pager writes round k's tags into a shared memfd with pwrite(), maps
+ * every page through its own mapping and pages them out (MADV_PAGEOUT
+ * takes only pages no other mapping maps) or, every other round,
+ * deactivates them (MADV_COLD); readers fault the pages through their
+ * own mappings, zapping them now and then so that the pager's are the
+ * only mappings, with spf pausing between a page's reference and its
+ * lock (inject_file_delay_us), and check every value is a round no
+ * older than the one published before the read began.
+ */
+#define RCL_NP 64
+#define RCL_READERS 2
+
+static struct {
+	int fd;
+	char *pager_map, *reader_map[RCL_READERS];
+	atomic_long published[RCL_NP];
+	atomic_bool stop;
+	atomic_long rounds, reads, stale, paged;
+	char detail[160];
+} rcl;
+
+static void *rcl_pager(void *arg)
+{
+	size_t ps = page_size();
+	uint64_t t;
+	long k, i;
+
+	for (k = 1; !atomic_load(&rcl.stop); k++) {
+		for (i = 0; i < RCL_NP; i++) {
+			t = tag(k, i);
+			if (pwrite(rcl.fd, &t, sizeof(t), i * ps) != sizeof(t))
+				return NULL;
+			atomic_store(&rcl.published[i], k);
+		}
+		for (i = 0; i < RCL_NP; i++)
+			keep(READ_ONCE(rcl.pager_map[i * ps]));
+		madvise(rcl.pager_map, RCL_NP * ps,
+			k % 2 ? MADV_PAGEOUT : MADV_COLD);
+		atomic_fetch_add(&rcl.paged, RCL_NP -
+				 count_pages(rcl.pager_map, RCL_NP, PM_PRESENT));
+		atomic_store(&rcl.rounds, k);
+	}
+	return NULL;
+}
+
+static void *rcl_reader(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	char *q = rcl.reader_map[seed - 1];
+	size_t ps = page_size();
+	uint64_t v;
+	long i, r;
+
+	while (!atomic_load(&rcl.stop)) {
+		i = rand_r(&seed) % RCL_NP;
+		if (rand_r(&seed) % 8 == 0)
+			madvise(q, RCL_NP * ps, MADV_DONTNEED);
+		r = atomic_load(&rcl.published[i]);
+		v = READ_ONCE(*(uint64_t *)(q + i * ps));
+		atomic_fetch_add(&rcl.reads, 1);
+		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
+		    (long)(v >> 32) - 1 < r) {
+			if (atomic_fetch_add(&rcl.stale, 1) == 0)
+				snprintf(rcl.detail, sizeof(rcl.detail),
+					 "page %ld: read %#llx, round %ld published before",
+					 i, (unsigned long long)v, r);
+		}
+	}
+	return NULL;
+}
+
+TEST_F(swap, reclaim_race_file_read_faults)
+{
+	size_t ps = page_size(), len = RCL_NP * ps;
+	pthread_t pager, readers[RCL_READERS];
+	double secs = 3, t0;
+	long spec, i;
+	const char *e;
+	uint64_t t;
+
+	if (!spec_ready(_metadata))
+		return;
+	e = getenv("SPF_RACE_SECS");
+	if (e && atof(e) > 0)
+		secs = atof(e);
+	memset(&rcl, 0, sizeof(rcl));
+	rcl.fd = memfd_create("spf-reclaim", MFD_CLOEXEC);
+	ASSERT_LE(0, rcl.fd);
+	ASSERT_EQ(0, ftruncate(rcl.fd, len));
+	for (i = 0; i < RCL_NP; i++) {
+		t = tag(0, i);
+		ASSERT_EQ((ssize_t)sizeof(t), pwrite(rcl.fd, &t, sizeof(t), i * ps));
+	}
+	rcl.pager_map = mmap(NULL, len, PROT_READ, MAP_SHARED, rcl.fd, 0);
+	ASSERT_NE(MAP_FAILED, rcl.pager_map);
+	for (i = 0; i < RCL_READERS; i++) {
+		rcl.reader_map[i] = mmap(NULL, len, PROT_READ, MAP_SHARED,
+					 rcl.fd, 0);
+		ASSERT_NE(MAP_FAILED, rcl.reader_map[i]);
+	}
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "20"));
+	spec = spf_stat("spec_file");
+	t0 = now_s();
+	ASSERT_EQ(0, start_thread(&pager, rcl_pager, NULL));
+	for (i = 0; i < RCL_READERS; i++)
+		ASSERT_EQ(0, start_thread(&readers[i], rcl_reader,
+					  (void *)(uintptr_t)(i + 1)));
+	usleep(secs * 1e6);
+	atomic_store(&rcl.stop, true);
+	pthread_join(pager, NULL);
+	for (i = 0; i < RCL_READERS; i++)
+		pthread_join(readers[i], NULL);
+	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "0");
+	spec = spf_stat("spec_file") - spec;
+	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld stale; spec_file %ld",
+	       now_s() - t0, atomic_load(&rcl.rounds), atomic_load(&rcl.reads),
+	       atomic_load(&rcl.paged), atomic_load(&rcl.stale), spec);
+	EXPECT_EQ(0, atomic_load(&rcl.stale)) TH_LOG("%s", rcl.detail);
+	EXPECT_LT(10, atomic_load(&rcl.rounds));
+	EXPECT_LT(0, atomic_load(&rcl.paged)) TH_LOG("nothing was reclaimed");
+	EXPECT_LT(0, spec) TH_LOG("no read fault was speculative");
+	munmap(rcl.pager_map, len);
+	for (i = 0; i < RCL_READERS; i++)
+		munmap(rcl.reader_map[i], len);
+	close(rcl.fd);
+}
+
 TEST_HARNESS_MAIN

@@ -887,7 +887,8 @@ TEST_F(file, mbind_race_private_write_faults)
  * and let the page lock go before publishing, leaves the old page
  * mapped (stale data, "Bad page cache").  inject_table_delay_us holds
  * the install open for 3 ms; the cut, on the other CPU, lands 0 to
- * 5.8 ms after the fault began.  Afterwards:
+ * 5.8 ms after the fault began, TABLE_ROUNDS times (SPF_TABLE_ROUNDS in
+ * the environment: more, for make soak).  Afterwards:
  *  - a shared mapping shows what pread() shows;
  *  - a private copy is a copy of page TP from some round; after a
  *    truncation, which unmaps private copies too, never one older than
@@ -978,9 +979,10 @@ static void table_race(struct __test_metadata *_metadata,
 	struct table_race r;
 	uint64_t t, now, mapped;
 	pthread_t th;
+	const char *e = getenv("SPF_TABLE_ROUNDS");
+	int fd, i, rounds = TABLE_ROUNDS;
 	double t0 = now_s();
 	char *chunks, *map;
-	int fd, i;
 
 	if (!spec_ready(_metadata))
 		return;
@@ -995,8 +997,10 @@ static void table_race(struct __test_metadata *_metadata,
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
 				    "3000"));
+	if (e && atoi(e) > 0)
+		rounds = atoi(e);
 	r.write = c->write;
-	for (i = 0; i < TABLE_ROUNDS; i++) {
+	for (i = 0; i < rounds; i++) {
 		/* Chunk 0 primed: the upper levels exist, chunk 1's pmd is none. */
 		chunks = map_chunks(2);
 		ASSERT_NE(NULL, chunks);
@@ -1040,7 +1044,7 @@ static void table_race(struct __test_metadata *_metadata,
 	tables = spf_stat("pte_tables") - tables;
 	spec = spf_stat(counter) - spec;
 	TH_LOG("%d rounds, %.1f s: %lu stale, pte_tables %ld, %s %ld",
-	       TABLE_ROUNDS, now_s() - t0, stale, tables, counter, spec);
+	       rounds, now_s() - t0, stale, tables, counter, spec);
 	EXPECT_EQ(0UL, stale);
 	EXPECT_LT(0, tables) TH_LOG("no fault added its table");
 }

@@ -593,6 +593,12 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
  * passes of a boot, what it moved lies where it stays, and new pages
  * are often taken from there too, so the later cases may see few or no
  * pages of theirs move (the log says so); make soak runs them longer.
+ * abort_pte counts the faults that found a PTE changed under them, a
+ * migration entry among others.  A write-protect copy is kept right
+ * twice against migration: its reference on the old page makes the
+ * refcount freeze fail, so the migration entry is restored at once, and
+ * the commit finds the PTE first seen or gives up; neither alone can be
+ * seen failing here.
  */
 #define MIG_NP 1024		/* more than the per-CPU free lists hold */
 #define MIG_WRITE_OFF 8		/* the byte a write stores, after the tag */
@@ -733,6 +739,7 @@ static void mig_race(struct __test_metadata *_metadata,
 {
 	size_t ps = page_size(), len = MIG_NP * ps;
 	long spec, migrated, moved = 0, rounds, bad = 0, child_bad = 0;
+	long changed = spf_stat("abort_pte");
 	static uint64_t pfn[MIG_NP];
 	double secs = 2, t0;
 	int fd = -1, pipe_w = -1, status, pm;
@@ -811,9 +818,10 @@ static void mig_race(struct __test_metadata *_metadata,
 		spf_write_file(c->knob, "0");
 	spec = spf_stat(c->counter) - spec;
 	migrated = vmstat_field("pgmigrate_success") - migrated;
-	TH_LOG("%.1f s: %ld rounds, %ld compactions, pgmigrate_success %ld, %ld pages moved in a round; %s %ld",
+	changed = spf_stat("abort_pte") - changed;
+	TH_LOG("%.1f s: %ld rounds, %ld compactions, pgmigrate_success %ld, %ld pages moved in a round; %s %ld, abort_pte %ld",
 	       now_s() - t0, rounds, atomic_load(&mig.compactions), migrated,
-	       moved, c->counter, spec);
+	       moved, c->counter, spec, changed);
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, child_bad) TH_LOG("a child's copy changed");
 	EXPECT_LT(0, atomic_load(&mig.compactions));

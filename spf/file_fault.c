@@ -158,7 +158,8 @@ static struct folio *spf_file_grab(struct address_space *mapping,
 	spf_inject_delay(&spf_inject_file_delay_us, 1000);
 	if (!folio_trylock(folio))
 		goto put;
-	if (folio->mapping != mapping || !folio_test_uptodate(folio))
+	if ((!SPF_BROKEN_NO_MAPPING_CHECK && folio->mapping != mapping) ||
+	    !folio_test_uptodate(folio))
 		goto unlock;
 	if (xas->xa_index >= DIV_ROUND_UP(i_size_read(mapping->host),
 					  PAGE_SIZE))

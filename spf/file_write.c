@@ -58,6 +58,7 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/writeback.h>
+#include <spf/broken.h>
 #include <spf/file_fault.h>
 #include <spf/file_write.h>
 #include <wrapper/mm_internal.h>
@@ -176,6 +177,7 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 	struct page *page;
 	enum spf_abort ret;
 	pgoff_t index;
+	bool late;
 
 	spf_assert_rcu();
 	fw->mapped = false;
@@ -209,15 +211,23 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 		spf_file_write_set_pte(vma, walk, addr, page, copy);
 		fw->mapped = true;
 	}
+	/* The broken variant's old order: the page let go, then published. */
+	late = SPF_BROKEN_PUBLISH_LATE && walk->table;
+	if (late)
+		folio_unlock(folio);
 	spf_commit_unlock(snap, walk);
 	if (fw->mapped && !copy) {
 		/* fault_dirty_shared_page(), to its unlock. */
 		fw->dirtied = set_page_dirty(page);
-		folio_unlock(folio);
+		if (!late)
+			folio_unlock(folio);
 		return ret;	/* the lookup's reference is the PTE's */
 	}
+	if (late)
+		goto put;
 unlock:
 	folio_unlock(folio);
+put:
 	folio_put(folio);
 	return ret;
 }

@@ -48,9 +48,10 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   PUBLISH_LATE     spf/speculate.c: a PTE table the fault adds is
- *                    filled while private and published after the file
- *                    pages mapped into it were unlocked (defect 1)
+ *   PUBLISH_LATE     spf/speculate.c, spf/file_write.c: a PTE table
+ *                    the fault adds is filled while private and
+ *                    published after the file pages mapped into it were
+ *                    unlocked, by read and write faults (defect 1)
  *   SLEEPING_FENCE   vma_lookup/mm_seq.c: the install fence is
  *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
  *                    that the tracepoint probe takes with preemption
@@ -64,6 +65,9 @@
  *   NO_FAULT_AROUND_GETTER spf/file_fault.c: fault_around_bytes not
  *                    read through its getter, so where the variable
  *                    is not found (arm64) windows are always 64 KiB
+ *   NO_MAPPING_CHECK spf/file_fault.c: a page-cache folio mapped without
+ *                    checking, under its lock, that it is still the
+ *                    file's (truncated, reclaimed or migrated away)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -82,6 +86,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_FAULT_AROUND_GETTER
 #define SPF_BROKEN_NO_FAULT_AROUND_GETTER	0
+#endif
+#ifndef SPF_BROKEN_NO_MAPPING_CHECK
+#define SPF_BROKEN_NO_MAPPING_CHECK	0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -876,25 +876,46 @@ TEST_F(file, mbind_race_private_write_faults)
 }
 
 /*
- * A read fault that adds the PTE table itself, raced by a hole punch of
- * the whole file and a rewrite.  Truncation and hole punching walk the
- * page tables through i_mmap without mmap_lock and skip a none pmd, then
- * lock each page to take it out of the page cache: a fault that mapped
- * the page into a table not yet published, and let the page lock go
- * before publishing, leaves the old page mapped (stale data, "Bad page
- * cache").  inject_table_delay_us holds the install open for 3 ms; the
- * punch, on the other CPU, lands 0 to 5.8 ms after the fault began.  Afterwards the mapping must show what
- * pread() shows.
+ * ---- faults that add their own PTE table, against truncation ----
+ *
+ * Each kind of file fault (shared read, shared write, private write)
+ * adds the PTE table itself, raced by a hole punch of the whole file or
+ * a truncation to 0 and back, then a rewrite of page TP.  Truncation and
+ * hole punching walk the page tables through i_mmap without mmap_lock
+ * and skip a none pmd, then lock each page to take it out of the page
+ * cache: a fault that mapped the page into a table not yet published,
+ * and let the page lock go before publishing, leaves the old page
+ * mapped (stale data, "Bad page cache").  inject_table_delay_us holds
+ * the install open for 3 ms; the cut, on the other CPU, lands 0 to
+ * 5.8 ms after the fault began, TABLE_ROUNDS times (SPF_TABLE_ROUNDS in
+ * the environment: more, for make soak).  Afterwards:
+ *  - a shared mapping shows what pread() shows;
+ *  - a private copy is a copy of page TP from some round; after a
+ *    truncation, which unmaps private copies too, never one older than
+ *    the cut (tag(0, TP)): only a hole (zero) or the rewrite.  A punch
+ *    leaves private copies alone, so an old copy is fine there.
+ * The mapping begins one page before chunk 1, in chunk 0's table, with
+ * page TP at chunk 1's first address: a private mapping's first write
+ * there (stock) gives the VMA its anon_vma, which a speculative private
+ * write needs.
  */
 #define TABLE_ROUNDS 30
+#define TP 1			/* the page raced, chunk 1's first */
+
+struct table_case {
+	int flags;		/* MAP_SHARED or MAP_PRIVATE */
+	bool write;		/* the fault is a write (byte WRITE_OFF) */
+	bool truncate;		/* the cut truncates, else punches */
+};
 
 struct table_race {
 	const char *page;
-	uint64_t seen;
+	bool write;
+	uint64_t seen;		/* what the fault read; 0 after SIGBUS */
 	atomic_int started;
 };
 
-/* Each thread on its own CPU, so that the punch can meet the pause. */
+/* Each thread on its own CPU, so that the cut can meet the pause. */
 static void pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -907,59 +928,106 @@ static void pin_to_cpu(int cpu)
 static void *table_reader(void *arg)
 {
 	struct table_race *r = arg;
+	char *page = (char *)r->page;
 
 	pin_to_cpu(0);
 	atomic_store(&r->started, 1);
-	r->seen = READ_ONCE(*(const uint64_t *)r->page);
+	/* Between a truncation's two ftruncate()s: SIGBUS. */
+	if (sigsetjmp(r_jb, 1) == 0) {
+		WRITE_ONCE(r_armed, 1);
+		if (r->write)
+			WRITE_ONCE(page[WRITE_OFF], 1);
+		r->seen = READ_ONCE(*(const uint64_t *)page);
+		WRITE_ONCE(r_armed, 0);
+	} else {
+		r->seen = 0;
+	}
 	return NULL;
 }
 
-TEST_F(file, punch_never_outruns_a_new_table)
+static int table_cut(int fd, const struct table_case *c)
 {
-	long tables = spf_stat("pte_tables"), spec = spf_stat("spec_file");
+	size_t len = NP * page_size();
+
+	if (c->truncate)
+		return ftruncate(fd, 0) || ftruncate(fd, len) ? -1 : 0;
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			 len);
+}
+
+/* What page TP of the mapping may hold after round I's cut and rewrite. */
+static bool table_result_ok(const struct table_case *c, uint64_t mapped,
+			    uint64_t now, int i)
+{
+	if (c->flags & MAP_SHARED)
+		return mapped == now;
+	if (mapped == now || mapped == 0 || mapped == tag(i + 1, TP))
+		return true;
+	return !c->truncate && mapped == tag(0, TP);
+}
+
+static void table_race(struct __test_metadata *_metadata,
+		       const struct table_case *c, const char *counter)
+{
+	struct sigaction sa = { .sa_sigaction = bus_handler,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	long tables = spf_stat("pte_tables"), spec = spf_stat(counter);
+	int prot = PROT_READ | (c->write ? PROT_WRITE : 0);
 	struct timespec pause = { 0 };
 	size_t ps = page_size();
 	unsigned long stale = 0;
 	struct table_race r;
-	uint64_t t, now;
+	uint64_t t, now, mapped;
 	pthread_t th;
-	char *chunks;
-	int fd, i;
+	const char *e = getenv("SPF_TABLE_ROUNDS");
+	int fd, i, rounds = TABLE_ROUNDS;
+	double t0 = now_s();
+	char *chunks, *map;
 
 	if (!spec_ready(_metadata))
 		return;
 	if (tables < 0)
 		SKIP(return, "this spf adds no PTE tables");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "one CPU: the punch cannot land inside the install");
+		SKIP(return, "one CPU: the cut cannot land inside the install");
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 	pin_to_cpu(1);
 	fd = make_file(true);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
 				    "3000"));
-	for (i = 0; i < TABLE_ROUNDS; i++) {
+	if (e && atoi(e) > 0)
+		rounds = atoi(e);
+	r.write = c->write;
+	for (i = 0; i < rounds; i++) {
 		/* Chunk 0 primed: the upper levels exist, chunk 1's pmd is none. */
 		chunks = map_chunks(2);
 		ASSERT_NE(NULL, chunks);
 		chunks[0] = 1;
-		r.page = mmap(chunks + pmd_bytes(), NP * ps, PROT_READ,
-			      MAP_SHARED | MAP_FIXED, fd, 0);
-		ASSERT_NE(MAP_FAILED, r.page);
+		map = mmap(chunks + pmd_bytes() - TP * ps, NP * ps, prot,
+			   c->flags | MAP_FIXED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		if (!(c->flags & MAP_SHARED))
+			WRITE_ONCE(map[WRITE_OFF], 1);	/* the anon_vma */
+		r.page = map + TP * ps;
 		atomic_store(&r.started, 0);
 		ASSERT_EQ(0, pthread_create(&th, NULL, table_reader, &r));
 		while (!atomic_load(&r.started))
 			;
 		pause.tv_nsec = (i % 30) * 200000L;
 		nanosleep(&pause, NULL);
-		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE |
-				       FALLOC_FL_KEEP_SIZE, 0, NP * ps));
-		t = tag(i + 1, 0);
-		ASSERT_EQ((ssize_t)sizeof(t), pwrite(fd, &t, sizeof(t), 0));
+		ASSERT_EQ(0, table_cut(fd, c));
+		t = tag(i + 1, TP);
+		ASSERT_EQ((ssize_t)sizeof(t),
+			  pwrite(fd, &t, sizeof(t), TP * ps));
 		pthread_join(th, NULL);
-		ASSERT_EQ((ssize_t)sizeof(now), pread(fd, &now, sizeof(now), 0));
-		if (READ_ONCE(*(const uint64_t *)r.page) != now) {
+		ASSERT_EQ((ssize_t)sizeof(now),
+			  pread(fd, &now, sizeof(now), TP * ps));
+		mapped = READ_ONCE(*(const uint64_t *)r.page);
+		if (!table_result_ok(c, mapped, now, i)) {
 			TH_LOG("round %d: mapped %#llx, file %#llx (read %#llx)",
-			       i, (unsigned long long)*(const uint64_t *)r.page,
+			       i, (unsigned long long)mapped,
 			       (unsigned long long)now,
 			       (unsigned long long)r.seen);
 			stale++;
@@ -974,11 +1042,53 @@ TEST_F(file, punch_never_outruns_a_new_table)
 	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
 	close(fd);
 	tables = spf_stat("pte_tables") - tables;
-	spec = spf_stat("spec_file") - spec;
-	TH_LOG("%d rounds: %lu stale, pte_tables %ld, spec_file %ld",
-	       TABLE_ROUNDS, stale, tables, spec);
+	spec = spf_stat(counter) - spec;
+	TH_LOG("%d rounds, %.1f s: %lu stale, pte_tables %ld, %s %ld",
+	       rounds, now_s() - t0, stale, tables, counter, spec);
 	EXPECT_EQ(0UL, stale);
 	EXPECT_LT(0, tables) TH_LOG("no fault added its table");
+}
+
+TEST_F(file, punch_never_outruns_a_new_table)
+{
+	static const struct table_case c = { MAP_SHARED, false, false };
+
+	table_race(_metadata, &c, "spec_file");
+}
+
+TEST_F(file, truncate_never_outruns_a_new_table)
+{
+	static const struct table_case c = { MAP_SHARED, false, true };
+
+	table_race(_metadata, &c, "spec_file");
+}
+
+TEST_F(file, punch_never_outruns_a_new_table_shared_write)
+{
+	static const struct table_case c = { MAP_SHARED, true, false };
+
+	table_race(_metadata, &c, "spec_file_write");
+}
+
+TEST_F(file, truncate_never_outruns_a_new_table_shared_write)
+{
+	static const struct table_case c = { MAP_SHARED, true, true };
+
+	table_race(_metadata, &c, "spec_file_write");
+}
+
+TEST_F(file, punch_never_outruns_a_new_table_private_write)
+{
+	static const struct table_case c = { MAP_PRIVATE, true, false };
+
+	table_race(_metadata, &c, "spec_file_write");
+}
+
+TEST_F(file, truncate_never_outruns_a_new_table_private_write)
+{
+	static const struct table_case c = { MAP_PRIVATE, true, true };
+
+	table_race(_metadata, &c, "spec_file_write");
 }
 
 TEST_HARNESS_MAIN

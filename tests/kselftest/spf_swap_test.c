@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/falloc.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
 #include "spf_fixture.h"
@@ -560,6 +561,448 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
 	/* The race only means something if spf took the path in it. */
 	EXPECT_LT(0, d.c[SPF_C_SPEC_SWAP]);
 	munmap(race.p, RACE_NP * page_size());
+}
+
+/*
+ * ---- migration against each kind of fault (compaction) ----
+ *
+ * The guest has one node, where move_pages() to node 0 migrates
+ * nothing (a page already on the target node is left alone), so a
+ * thread compacts all memory (/proc/sys/vm/compact_memory) over and
+ * over: compaction isolates movable pages, anonymous, page-cache and
+ * swap-cache ones alike, and migrates them (try_to_migrate(),
+ * migration entries, a refcount freeze, remove_migration_ptes()).
+ * Meanwhile this thread runs rounds of one kind of fault over MIG_NP
+ * pages, round r's data being tag(r, i), and checks every value, right
+ * after its fault and again over the whole region after the round:
+ *  - anon: first-touch writes of fresh pages (MADV_DONTNEED between
+ *    rounds);
+ *  - wp_copy: writes to pages shared with a child forked this round,
+ *    which checks afterwards that its own copies kept the round's data
+ *    and not the parent's byte;
+ *  - wp_reuse: writes to pages whose child has exited (write-protected,
+ *    reused);
+ *  - file: reads of a shared memfd mapping rewritten with pwrite()
+ *    and zapped each round (spf pauses between a page's reference and
+ *    its lock, inject_file_delay_us);
+ *  - swap: reads of pages paged out and read back into the swap cache
+ *    (inject_swap_delay_us).
+ * Each case logs how many of its pages changed frame during a round and
+ * the kernel's pgmigrate_success count over the case.  Compaction picks
+ * its pages by where they lie, not by whose they are: after the first
+ * passes of a boot, what it moved lies where it stays, and new pages
+ * are often taken from there too, so the later cases may see few or no
+ * pages of theirs move (the log says so); make soak runs them longer.
+ * abort_pte counts the faults that found a PTE changed under them, a
+ * migration entry among others.  A write-protect copy is kept right
+ * twice against migration: its reference on the old page makes the
+ * refcount freeze fail, so the migration entry is restored at once, and
+ * the commit finds the PTE first seen or gives up; neither alone can be
+ * seen failing here.
+ */
+#define MIG_NP 1024		/* more than the per-CPU free lists hold */
+#define MIG_WRITE_OFF 8		/* the byte a write stores, after the tag */
+
+enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP };
+
+struct mig_case {
+	enum mig_kind kind;
+	const char *counter;	/* the spf counter of the kind raced */
+	const char *knob;	/* a debugfs pause to set, or NULL */
+	const char *knob_us;
+};
+
+static struct {
+	atomic_bool stop;
+	atomic_long compactions;
+} mig;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Compact, leaving the faulting thread some of the single TCG thread. */
+static void *mig_compactor(void *arg)
+{
+	while (!atomic_load(&mig.stop)) {
+		if (!spf_write_file("/proc/sys/vm/compact_memory", "1"))
+			atomic_fetch_add(&mig.compactions, 1);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* The frame at ADDR, from /proc/self/pagemap open at FD; 0 if none. */
+static uint64_t mig_pfn(int fd, const void *addr)
+{
+	uint64_t e = 0;
+
+	if (pread(fd, &e, sizeof(e),
+		  (off_t)((uintptr_t)addr / page_size() * sizeof(e))) !=
+	    (ssize_t)sizeof(e))
+		return 0;
+	return e & PM_PRESENT ? e & PM_PFN_MASK : 0;
+}
+
+static long vmstat_field(const char *key)
+{
+	static char buf[16384];
+	size_t n = strlen(key);
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/vmstat", buf, sizeof(buf) - 1))
+		return -1;
+	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+		if (!strncmp(s, key, n) && s[n] == ' ')
+			return strtol(s + n + 1, NULL, 10);
+	return -1;
+}
+
+/*
+ * Round R's data in the region, as the kind needs it before faulting,
+ * in new pages: pages that stay put sit, after the first compaction,
+ * where compaction moved them, and are not moved again.
+ */
+static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
+		       pid_t *child, int *pipe_w)
+{
+	size_t ps = page_size(), len = MIG_NP * ps;
+	int pfd[2], status;
+	uint64_t t;
+	long i;
+
+	*child = -1;
+	switch (c->kind) {
+	case MIG_ANON:
+		return madvise(p, len, MADV_DONTNEED);
+	case MIG_FILE:
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      0, len))
+			return -1;
+		for (i = 0; i < MIG_NP; i++) {
+			t = tag(r, i);
+			if (pwrite(fd, &t, sizeof(t), i * ps) != sizeof(t))
+				return -1;
+		}
+		return madvise(p, len, MADV_DONTNEED);
+	default:
+		break;
+	}
+	if (madvise(p, len, MADV_DONTNEED))
+		return -1;
+	for (i = 0; i < MIG_NP; i++) {
+		WRITE_ONCE(*(uint64_t *)(p + i * ps), tag(r, i));
+		WRITE_ONCE(p[i * ps + MIG_WRITE_OFF], 0);
+	}
+	if (c->kind == MIG_SWAP) {
+		madvise(p, len, MADV_PAGEOUT);
+		return madvise(p, len, MADV_WILLNEED);
+	}
+	if (c->kind == MIG_WP_COPY && pipe(pfd))
+		return -1;
+	*child = fork();
+	if (*child < 0)
+		return -1;
+	if (*child == 0) {
+		char b;
+
+		if (c->kind == MIG_WP_REUSE)
+			_exit(0);
+		/* Wait for the parent's round, then check this copy. */
+		close(pfd[1]);
+		while (read(pfd[0], &b, 1) < 0 && errno == EINTR)
+			;
+		for (i = 0; i < MIG_NP; i++)
+			if (READ_ONCE(*(uint64_t *)(p + i * ps)) != tag(r, i) ||
+			    READ_ONCE(p[i * ps + MIG_WRITE_OFF]))
+				_exit(1);
+		_exit(0);
+	}
+	if (c->kind == MIG_WP_REUSE) {
+		if (waitpid(*child, &status, 0) != *child)
+			return -1;
+		*child = -1;
+		return 0;
+	}
+	close(pfd[0]);
+	*pipe_w = pfd[1];
+	return 0;
+}
+
+static void mig_race(struct __test_metadata *_metadata,
+		     const struct mig_case *c)
+{
+	size_t ps = page_size(), len = MIG_NP * ps;
+	long spec, migrated, moved = 0, rounds, bad = 0, child_bad = 0;
+	long changed = spf_stat("abort_pte");
+	static uint64_t pfn[MIG_NP];
+	double secs = 2, t0;
+	int fd = -1, pipe_w = -1, status, pm;
+	pthread_t compactor;
+	const char *e;
+	uint64_t v, want;
+	pid_t child;
+	long i, r;
+	char *p;
+
+	if (!spec_ready(_metadata))
+		return;
+	e = getenv("SPF_RACE_SECS");
+	if (e && atof(e) > 0)
+		secs = atof(e);
+	if (c->kind == MIG_FILE) {
+		fd = memfd_create("spf-migrate", MFD_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, len));
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	} else {
+		p = map_fresh(MIG_NP);
+	}
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, no_thp(p, len));
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, pm);
+	/* The first write of a private mapping gives it its anon_vma. */
+	if (c->kind != MIG_FILE)
+		p[0] = 1;
+	if (c->knob)
+		ASSERT_EQ(0, spf_write_file(c->knob, c->knob_us));
+	memset(&mig, 0, sizeof(mig));
+	spec = spf_stat(c->counter);
+	migrated = vmstat_field("pgmigrate_success");
+	ASSERT_EQ(0, start_thread(&compactor, mig_compactor, NULL));
+	t0 = now_s();
+	for (r = 1; now_s() - t0 < secs; r++) {
+		ASSERT_EQ(0, mig_prepare(c, p, fd, r, &child, &pipe_w));
+		for (i = 0; i < MIG_NP; i++) {
+			char *pg = p + i * ps;
+
+			want = tag(r, i);
+			if (c->kind == MIG_ANON)
+				WRITE_ONCE(*(uint64_t *)pg, want);
+			else if (c->kind == MIG_WP_COPY ||
+				 c->kind == MIG_WP_REUSE)
+				WRITE_ONCE(pg[MIG_WRITE_OFF], 1);
+			v = READ_ONCE(*(uint64_t *)pg);
+			if (v != want && bad++ == 0)
+				TH_LOG("round %ld page %ld: %#llx after its fault, want %#llx",
+				       r, i, (unsigned long long)v,
+				       (unsigned long long)want);
+			pfn[i] = mig_pfn(pm, pg);
+		}
+		for (i = 0; i < MIG_NP; i++) {
+			char *pg = p + i * ps;
+
+			v = READ_ONCE(*(uint64_t *)pg);
+			if (v != tag(r, i) && bad++ == 0)
+				TH_LOG("round %ld page %ld: %#llx at the round's end",
+				       r, i, (unsigned long long)v);
+			moved += pfn[i] && mig_pfn(pm, pg) != pfn[i];
+		}
+		if (child > 0) {
+			close(pipe_w);
+			ASSERT_EQ(child, waitpid(child, &status, 0));
+			child_bad += !WIFEXITED(status) || WEXITSTATUS(status);
+		}
+	}
+	rounds = r - 1;
+	atomic_store(&mig.stop, true);
+	pthread_join(compactor, NULL);
+	if (c->knob)
+		spf_write_file(c->knob, "0");
+	spec = spf_stat(c->counter) - spec;
+	migrated = vmstat_field("pgmigrate_success") - migrated;
+	changed = spf_stat("abort_pte") - changed;
+	TH_LOG("%.1f s: %ld rounds, %ld compactions, pgmigrate_success %ld, %ld pages moved in a round; %s %ld, abort_pte %ld",
+	       now_s() - t0, rounds, atomic_load(&mig.compactions), migrated,
+	       moved, c->counter, spec, changed);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, child_bad) TH_LOG("a child's copy changed");
+	EXPECT_LT(0, atomic_load(&mig.compactions));
+	EXPECT_LT(0, spec) TH_LOG("no such fault was speculative");
+	munmap(p, len);
+	close(pm);
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_F(swap, migration_race_anon_first_touch)
+{
+	static const struct mig_case c = { MIG_ANON, "spec_write", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_wp_copy)
+{
+	static const struct mig_case c = { MIG_WP_COPY, "spec_wp_copy", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_wp_reuse)
+{
+	static const struct mig_case c = { MIG_WP_REUSE, "spec_wp_reuse", NULL, NULL };
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_file_read)
+{
+	static const struct mig_case c = {
+		MIG_FILE, "spec_file", SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F(swap, migration_race_swap_cache_hit)
+{
+	static const struct mig_case c = {
+		MIG_SWAP, "spec_swap", SPF_DEBUGFS "/inject_swap_delay_us", "200"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+/*
+ * ---- reclaim of file pages against file read faults ----
+ *
+ * Reclaim takes a page-cache folio out of its file without mmap_lock:
+ * under the folio lock it unmaps it, writes a tmpfs page to swap and
+ * replaces it in the cache by its swap entry, then frees it unless a
+ * reference (a speculative fault's) makes the refcount freeze fail.  A
+ * pager writes round k's tags into a shared memfd with pwrite(), maps
+ * every page through its own mapping and pages them out (MADV_PAGEOUT
+ * takes only pages no other mapping maps) or, every other round,
+ * deactivates them (MADV_COLD); readers fault the pages through their
+ * own mappings, zapping them now and then so that the pager's are the
+ * only mappings, with spf pausing between a page's reference and its
+ * lock (inject_file_delay_us), and check every value is a round no
+ * older than the one published before the read began.
+ */
+#define RCL_NP 64
+#define RCL_READERS 2
+
+static struct {
+	int fd;
+	char *pager_map, *reader_map[RCL_READERS];
+	atomic_long published[RCL_NP];
+	atomic_bool stop;
+	atomic_long rounds, reads, stale, paged;
+	char detail[160];
+} rcl;
+
+static void *rcl_pager(void *arg)
+{
+	size_t ps = page_size();
+	uint64_t t;
+	long k, i;
+
+	for (k = 1; !atomic_load(&rcl.stop); k++) {
+		for (i = 0; i < RCL_NP; i++) {
+			t = tag(k, i);
+			if (pwrite(rcl.fd, &t, sizeof(t), i * ps) != sizeof(t))
+				return NULL;
+			atomic_store(&rcl.published[i], k);
+		}
+		for (i = 0; i < RCL_NP; i++)
+			keep(READ_ONCE(rcl.pager_map[i * ps]));
+		madvise(rcl.pager_map, RCL_NP * ps,
+			k % 2 ? MADV_PAGEOUT : MADV_COLD);
+		atomic_fetch_add(&rcl.paged, RCL_NP -
+				 count_pages(rcl.pager_map, RCL_NP, PM_PRESENT));
+		atomic_store(&rcl.rounds, k);
+	}
+	return NULL;
+}
+
+static void *rcl_reader(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	char *q = rcl.reader_map[seed - 1];
+	size_t ps = page_size();
+	uint64_t v;
+	long i, r;
+
+	while (!atomic_load(&rcl.stop)) {
+		i = rand_r(&seed) % RCL_NP;
+		if (rand_r(&seed) % 8 == 0)
+			madvise(q, RCL_NP * ps, MADV_DONTNEED);
+		r = atomic_load(&rcl.published[i]);
+		v = READ_ONCE(*(uint64_t *)(q + i * ps));
+		atomic_fetch_add(&rcl.reads, 1);
+		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
+		    (long)(v >> 32) - 1 < r) {
+			if (atomic_fetch_add(&rcl.stale, 1) == 0)
+				snprintf(rcl.detail, sizeof(rcl.detail),
+					 "page %ld: read %#llx, round %ld published before",
+					 i, (unsigned long long)v, r);
+		}
+	}
+	return NULL;
+}
+
+TEST_F(swap, reclaim_race_file_read_faults)
+{
+	size_t ps = page_size(), len = RCL_NP * ps;
+	pthread_t pager, readers[RCL_READERS];
+	double secs = 3, t0;
+	long spec, i;
+	const char *e;
+	uint64_t t;
+
+	if (!spec_ready(_metadata))
+		return;
+	e = getenv("SPF_RACE_SECS");
+	if (e && atof(e) > 0)
+		secs = atof(e);
+	memset(&rcl, 0, sizeof(rcl));
+	rcl.fd = memfd_create("spf-reclaim", MFD_CLOEXEC);
+	ASSERT_LE(0, rcl.fd);
+	ASSERT_EQ(0, ftruncate(rcl.fd, len));
+	for (i = 0; i < RCL_NP; i++) {
+		t = tag(0, i);
+		ASSERT_EQ((ssize_t)sizeof(t), pwrite(rcl.fd, &t, sizeof(t), i * ps));
+	}
+	rcl.pager_map = mmap(NULL, len, PROT_READ, MAP_SHARED, rcl.fd, 0);
+	ASSERT_NE(MAP_FAILED, rcl.pager_map);
+	for (i = 0; i < RCL_READERS; i++) {
+		rcl.reader_map[i] = mmap(NULL, len, PROT_READ, MAP_SHARED,
+					 rcl.fd, 0);
+		ASSERT_NE(MAP_FAILED, rcl.reader_map[i]);
+	}
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "20"));
+	spec = spf_stat("spec_file");
+	t0 = now_s();
+	ASSERT_EQ(0, start_thread(&pager, rcl_pager, NULL));
+	for (i = 0; i < RCL_READERS; i++)
+		ASSERT_EQ(0, start_thread(&readers[i], rcl_reader,
+					  (void *)(uintptr_t)(i + 1)));
+	usleep(secs * 1e6);
+	atomic_store(&rcl.stop, true);
+	pthread_join(pager, NULL);
+	for (i = 0; i < RCL_READERS; i++)
+		pthread_join(readers[i], NULL);
+	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "0");
+	spec = spf_stat("spec_file") - spec;
+	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld stale; spec_file %ld",
+	       now_s() - t0, atomic_load(&rcl.rounds), atomic_load(&rcl.reads),
+	       atomic_load(&rcl.paged), atomic_load(&rcl.stale), spec);
+	EXPECT_EQ(0, atomic_load(&rcl.stale)) TH_LOG("%s", rcl.detail);
+	EXPECT_LT(10, atomic_load(&rcl.rounds));
+	EXPECT_LT(0, atomic_load(&rcl.paged)) TH_LOG("nothing was reclaimed");
+	EXPECT_LT(0, spec) TH_LOG("no read fault was speculative");
+	munmap(rcl.pager_map, len);
+	for (i = 0; i < RCL_READERS; i++)
+		munmap(rcl.reader_map[i], len);
+	close(rcl.fd);
 }
 
 TEST_HARNESS_MAIN

@@ -71,6 +71,7 @@
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate_wait.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <spf/arch.h>
 #include <spf/compat.h>
@@ -375,6 +376,65 @@ static void spf_inflight_release(struct percpu_ref *ref)
 	complete(&spf_drained);
 }
 
+/* Optional, for the report below (not exported). */
+static unsigned int (*spf_stack_trace_save_tsk)(struct task_struct *task,
+						unsigned long *store,
+						unsigned int size,
+						unsigned int skip);
+
+#define SPF_DRAIN_WARN_S	10
+#define SPF_DRAIN_DEPTH		32
+
+/* A task with a return address in this module's text: where, or 0. */
+static unsigned long spf_task_in_module(struct task_struct *t)
+{
+	unsigned long entries[SPF_DRAIN_DEPTH];
+	unsigned int i, n;
+
+	n = spf_stack_trace_save_tsk(t, entries, SPF_DRAIN_DEPTH, 0);
+	for (i = 0; i < n; i++)
+		if (within_module_core(entries[i], THIS_MODULE))
+			return entries[i];
+	return 0;
+}
+
+/*
+ * Unload has waited SPF_DRAIN_WARN_S for the in-flight count: only
+ * bounded work holds it (nothing that sleeps in stock code), so this is
+ * a bug; one line saying what is still in flight, then wait on (the
+ * module's exit cannot fail).
+ */
+static void spf_drain_report(void)
+{
+	long left = atomic_long_read(&spf_inflight.data->count);
+	struct task_struct *g, *t, *who = NULL;
+	unsigned long where = 0;
+	char comm[TASK_COMM_LEN] = "";
+	pid_t pid = 0;
+
+	if (spf_stack_trace_save_tsk) {
+		rcu_read_lock();
+		for_each_process_thread(g, t) {
+			if (t == current)
+				continue;
+			where = spf_task_in_module(t);
+			if (where) {
+				who = t;
+				pid = task_pid_nr(t);
+				get_task_comm(comm, t);
+				break;
+			}
+		}
+		rcu_read_unlock();
+	}
+	if (who)
+		pr_warn("unload has waited %u s for %ld redirected call(s) still in flight; task %d (%s) is at %pS\n",
+			SPF_DRAIN_WARN_S, left, pid, comm, (void *)where);
+	else
+		pr_warn("unload has waited %u s for %ld redirected call(s) still in flight; no task found in spf's text\n",
+			SPF_DRAIN_WARN_S, left);
+}
+
 /*
  * Stop redirecting faults and wait until none is in flight, then remove
  * the hooks and wait until no task can be in this module's text.
@@ -383,7 +443,11 @@ static void spf_hooks_drain(unsigned int armed)
 {
 	/* Every redirected call drops its reference... */
 	percpu_ref_kill(&spf_inflight);
-	wait_for_completion(&spf_drained);
+	if (!wait_for_completion_timeout(&spf_drained,
+					 SPF_DRAIN_WARN_S * HZ)) {
+		spf_drain_report();
+		wait_for_completion(&spf_drained);
+	}
 
 	/* ...no CPU is in spf_hook_take() once this returns... */
 	spf_arch_hooks_remove(spf_hooks, armed);
@@ -418,6 +482,8 @@ int spf_hooks_init(void)
 	}
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
+	spf_stack_trace_save_tsk =
+		(void *)spf_symbol_lookup("stack_trace_save_tsk");
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
 	spf_pgtable_free_init((void *)spf_hooks[SPF_HOOK_TLB_REMOVE_TABLE].addr,
 			      (void *)spf_hooks[SPF_HOOK_TLB_SYNC_ONE].addr);

@@ -114,18 +114,25 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
+	vm_fault_t ret;
+	bool pinned;
 
 	if (spf_speculate(mm, addr, flags, regs))
 		return VM_FAULT_COMPLETED;
 
+	/* The stock steps may sleep: the module stays in use meanwhile. */
+	pinned = spf_hook_pin();
 	vma = spf_stock_lock_mm(mm, addr, regs);
 	if (!vma) {
 		mmap_read_lock(mm);
-		return SPF_ARM64_VM_FAULT_BADMAP;
+		ret = SPF_ARM64_VM_FAULT_BADMAP;
+	} else if (!(vma->vm_flags & spf_arm64_required(flags))) {
+		ret = SPF_ARM64_VM_FAULT_BADACCESS;
+	} else {
+		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
 	}
-	if (!(vma->vm_flags & spf_arm64_required(flags)))
-		return SPF_ARM64_VM_FAULT_BADACCESS;
-	return spf_stock_handle_mm_fault(vma, addr, flags, regs);
+	spf_hook_unpin(pinned);
+	return ret;
 }
 
 static int (*spf_orig_do_page_fault)(unsigned long far, unsigned long esr,
@@ -178,6 +185,7 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 	unsigned int flags = FAULT_FLAG_DEFAULT;
 	struct mm_struct *mm = current->mm;
 	unsigned long addr = untagged_addr(far);
+	bool pinned;
 	int ret = 0;
 
 	/* in_atomic(), unknown to spf_hook_take(): stock has no lookup. */
@@ -198,8 +206,10 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 		goto out;
 	}
 stock:
-	/* Holding the reference: unload waits for this fault to end. */
+	/* It may sleep for long: the module stays in use meanwhile. */
+	pinned = spf_hook_pin();
 	ret = spf_orig_do_page_fault(far, esr, regs);
+	spf_hook_unpin(pinned);
 out:
 	spf_hook_leave();
 	return ret;

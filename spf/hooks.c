@@ -115,6 +115,25 @@ void spf_hook_leave(void)
 	percpu_ref_put(&spf_inflight);
 }
 
+/*
+ * Before a stock call that may sleep, in a replacement that has work
+ * left after it: hold the module too, so that rmmod is refused at once
+ * ("in use") rather than left waiting for this call's in-flight
+ * reference.  Fails only once delete_module() has found the module
+ * unused: unload is then under way and this call, already counted in
+ * flight, is waited for (see the top of this file).
+ */
+bool spf_hook_pin(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+void spf_hook_unpin(bool pinned)
+{
+	if (pinned)
+		module_put(THIS_MODULE);
+}
+
 /* The stock lookup, as the arch handler would have called it. */
 struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
 					 unsigned long addr,
@@ -144,18 +163,38 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 	return ret;
 }
 
-/* INFO: from spf_arch_decline(), see include/spf/arch.h. */
+/*
+ * The lock_mm attempt, INFO from spf_arch_decline() (include/spf/arch.h):
+ * the marker when spf has done the fault (or will try it once its flags
+ * are known), the in-flight reference going with it; NULL when the
+ * fault goes stock.
+ */
+static struct vm_area_struct *spf_lock_mm_try(struct mm_struct *mm,
+					      unsigned long addr,
+					      struct pt_regs *regs,
+					      unsigned long info)
+{
+	spf_count(SPF_STAT_FAULT_HOOK);
+	trace_spf_fault(addr);
+	if (spf_arch_at_lock_mm(mm, addr, regs, info))
+		return &spf_marker_vma;
+	return NULL;
+}
+
+/* The stock lookup is called from here, the module pinned across it. */
 static struct vm_area_struct *
 spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 			 struct pt_regs *regs, unsigned long info)
 {
 	struct vm_area_struct *vma;
+	bool pinned;
 
-	spf_count(SPF_STAT_FAULT_HOOK);
-	trace_spf_fault(addr);
-	if (spf_arch_at_lock_mm(mm, addr, regs, info))
-		return &spf_marker_vma;	/* the reference goes with it */
+	vma = spf_lock_mm_try(mm, addr, regs, info);
+	if (vma)
+		return vma;	/* the reference goes with it */
+	pinned = spf_hook_pin();
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
+	spf_hook_unpin(pinned);
 	spf_hook_leave();
 	return vma;
 }
@@ -165,12 +204,17 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 				      struct pt_regs *regs)
 {
 	vm_fault_t ret;
+	bool pinned;
 
 	spf_count(SPF_STAT_HANDLE_HOOK);
-	if (vma == &spf_marker_vma)
+	if (vma == &spf_marker_vma) {
 		ret = spf_arch_at_handle_mm_fault(addr, flags, regs);
-	else
+	} else {
+		/* Redirected to trace its result: it may sleep for long. */
+		pinned = spf_hook_pin();
 		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
+		spf_hook_unpin(pinned);
+	}
 	spf_hook_leave();
 	return ret;
 }

@@ -167,7 +167,7 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
  * The lock_mm attempt, INFO from spf_arch_decline() (include/spf/arch.h):
  * the marker when spf has done the fault (or will try it once its flags
  * are known), the in-flight reference going with it; NULL when the
- * fault goes stock.
+ * fault goes stock, the reference still held.
  */
 static struct vm_area_struct *spf_lock_mm_try(struct mm_struct *mm,
 					      unsigned long addr,
@@ -181,7 +181,28 @@ static struct vm_area_struct *spf_lock_mm_try(struct mm_struct *mm,
 	return NULL;
 }
 
-/* The stock lookup is called from here, the module pinned across it. */
+/*
+ * The attempt as the direct trampoline calls it (spf/hook_direct.c): on
+ * NULL, the reference dropped here, the trampoline returns into the
+ * stock lookup, which then returns straight to the arch handler; no
+ * frame of this module waits for mmap_lock.
+ */
+static unsigned long spf_lock_mm_attempt(unsigned long *args)
+{
+	struct vm_area_struct *vma;
+
+	vma = spf_lock_mm_try((struct mm_struct *)args[0], args[1],
+			      (struct pt_regs *)args[2],
+			      args[SPF_ARCH_INFO_ARG]);
+	if (!vma)
+		spf_hook_leave();
+	return (unsigned long)vma;
+}
+
+/*
+ * The replacement where a kprobe or an ftrace_ops redirects the call:
+ * the stock lookup is called from here, the module pinned across it.
+ */
 static struct vm_area_struct *
 spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 			 struct pt_regs *regs, unsigned long info)
@@ -298,6 +319,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",
 		.replacement = spf_lock_mm_and_find_vma,
+		.attempt = spf_lock_mm_attempt,
 		.nonnull_arg = -1,
 		.superseded_by = &spf_hooks[SPF_HOOK_ARCH_FAULT],
 	},

@@ -65,6 +65,7 @@
 #include <asm/esr.h>
 #include <asm/insn.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/speculate.h>
@@ -318,7 +319,7 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	hook->addr = spf_symbol_lookup(hook->symbol);
 	hook->replacement = spf_do_page_fault;
 	spf_orig_do_page_fault = (void *)hook->addr;
-	if (!hook->addr)
+	if (!hook->addr || SPF_BROKEN_HOLD_ACROSS_STOCK)
 		return 0;
 	spf_arm64_fault_resume = spf_arm64_resume_at(hook->addr);
 	if (spf_arm64_fault_resume)

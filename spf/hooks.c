@@ -74,6 +74,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <spf/compat.h>
 #include <spf/decline.h>
 #include <spf/hook.h>
@@ -125,6 +126,8 @@ void spf_hook_leave(void)
  */
 bool spf_hook_pin(void)
 {
+	if (SPF_BROKEN_HOLD_ACROSS_STOCK)
+		return false;
 	return try_module_get(THIS_MODULE);
 }
 
@@ -319,7 +322,9 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",
 		.replacement = spf_lock_mm_and_find_vma,
-		.attempt = spf_lock_mm_attempt,
+		/* A build that holds its reference across the stock lookup. */
+		.attempt = SPF_BROKEN_HOLD_ACROSS_STOCK ? NULL :
+			   spf_lock_mm_attempt,
 		.nonnull_arg = -1,
 		.superseded_by = &spf_hooks[SPF_HOOK_ARCH_FAULT],
 	},

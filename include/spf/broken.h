@@ -43,8 +43,12 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   (none yet)
+ *   HOLD_ACROSS_STOCK  stock called from C holding the in-flight ref only
  */
+
+#ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
+#define SPF_BROKEN_HOLD_ACROSS_STOCK	0
+#endif
 
 #if defined(__KERNEL__) &&						\
 	(SPF_BROKEN_NO_REVALIDATE || SPF_BROKEN_NO_GRACE_PERIOD ||	\

@@ -15,15 +15,19 @@
  * Redirection.  The arch mechanism (include/spf/hook.h) stops each call
  * of the two functions at their entry, before the prologue, and asks
  * spf_hook_take() whether to take it; if so the call continues in spf's
- * replacement with the same arguments and the same return address.  The
- * replacement calls the original, which is stopped again; this time the
+ * replacement with the same arguments and the same return address.  A C
+ * replacement that calls the original is stopped again; this time the
  * return address is inside this module and the call is let through.
  * That test is only sound if a replacement never reaches the original
  * through a tail call: the original would then return straight to the
  * arch handler, the hook would see the arch handler as the caller and
- * redirect again, forever.  Every replacement therefore does work after
- * the call (it drops its in-flight reference), which the compiler cannot
- * move before it.
+ * redirect again, forever.  Every C replacement therefore does work
+ * after the call (it drops its module pin and in-flight reference),
+ * which the compiler cannot move before it.  Where the mechanism allows
+ * (x86-64's direct trampolines, arm64's do_page_fault stub), a fault
+ * handed back does not call the original from C at all: an attempt runs
+ * first and, when it gives up, the function's body is entered past its
+ * hooked site, as if the arch code had called it (see Unload below).
  *
  * Only calls made on behalf of an arch fault are redirected: those have
  * a non-NULL pt_regs argument.  GUP's handle_mm_fault(..., NULL) and the
@@ -43,19 +47,29 @@
  * reference until the handle_mm_fault replacement drops it, so unload
  * cannot remove the hook in between.
  *
- * Unload.  A replacement can sleep (it takes mmap_lock, the stock fault
- * waits for I/O), so unregistering the probes is not enough to know no
- * task is inside this module's text.  Each redirection takes a
- * reference on a percpu_ref in spf_hook_take() (which runs with
- * preemption disabled, so it cannot be caught half-way) and the
- * replacement drops it as its last action.  Unload kills the ref (no
- * new fault is redirected after that, while those in flight, markers
- * included, finish through the still-armed hooks) and waits for the
- * count to drain; only then does it remove the hooks, and wait for an
- * RCU-tasks grace period: a task preempted between its final put and
- * its return instruction is still in our text, and RCU-tasks waits for
- * every task to pass a voluntary context switch or user mode, which
- * such a task has not done.
+ * Unload.  A replacement can sleep (the attempt may reclaim, the stock
+ * fault takes mmap_lock and waits for I/O or a userfaultfd monitor), so
+ * unregistering the probes is not enough to know no task is inside this
+ * module's text.  Each redirection takes a reference on a percpu_ref in
+ * spf_hook_take() (which cannot be caught half-way: a preempted task
+ * holds the reference or not) and the replacement drops it as its last
+ * action.  Unload kills the ref (no new fault is redirected after that,
+ * while those in flight, markers included, finish through the
+ * still-armed hooks) and waits for the count to drain; only then does it
+ * remove the hooks, and wait for an RCU-tasks grace period: a task
+ * preempted between its final put and its return (or jump into a stock
+ * body) is still in our text, and RCU-tasks waits for every task to pass
+ * a voluntary context switch or user mode, which such a task has not
+ * done.
+ *
+ * That wait must end whatever stock faults are asleep, so no reference
+ * is held across stock code that may sleep.  A fault handed back either
+ * leaves the module before the stock function runs, its reference
+ * dropped (the attempt hooks above), or, where a replacement has work
+ * left after a stock call (the traced spf_stock redirect, the kprobe
+ * fallbacks, arm64's two-hook scheme), pins the module around the call
+ * (spf_hook_pin()): rmmod is then refused at once as "in use".  Past
+ * 10 s unload prints what it still waits for.
  *
  * The hooks that keep lockless readers safe (VMAs and page tables freed
  * after a grace period) are "always" hooks: armed before the fault

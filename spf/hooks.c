@@ -237,22 +237,33 @@ spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 	return vma;
 }
 
+/*
+ * A stock fault redirected to trace its result: it may sleep for long.
+ * Out of line, so that the marker's path saves no more registers.
+ */
+static noinline vm_fault_t
+spf_handle_mm_fault_pinned(struct vm_area_struct *vma, unsigned long addr,
+			   unsigned int flags, struct pt_regs *regs)
+{
+	bool pinned = spf_hook_pin();
+	vm_fault_t ret;
+
+	ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
+	spf_hook_unpin(pinned);
+	return ret;
+}
+
 static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 				      unsigned long addr, unsigned int flags,
 				      struct pt_regs *regs)
 {
 	vm_fault_t ret;
-	bool pinned;
 
 	spf_count(SPF_STAT_HANDLE_HOOK);
-	if (vma == &spf_marker_vma) {
+	if (vma == &spf_marker_vma)
 		ret = spf_arch_at_handle_mm_fault(addr, flags, regs);
-	} else {
-		/* Redirected to trace its result: it may sleep for long. */
-		pinned = spf_hook_pin();
-		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
-		spf_hook_unpin(pinned);
-	}
+	else
+		ret = spf_handle_mm_fault_pinned(vma, addr, flags, regs);
 	spf_hook_leave();
 	return ret;
 }

@@ -189,9 +189,10 @@ bool spf_arch_fault_decline(unsigned long *args)
 
 /*
  * The attempt: true when spf completed the fault.  The caller holds the
- * in-flight reference either way.
+ * in-flight reference either way.  Inlined into both callers: the
+ * stub's is the hot path, where a call more would cost a frame more.
  */
-static bool spf_arm64_try(unsigned long far, unsigned long esr,
+static __always_inline bool spf_arm64_try(unsigned long far, unsigned long esr,
 			  struct pt_regs *regs)
 {
 	unsigned int flags = FAULT_FLAG_DEFAULT;

@@ -8,8 +8,12 @@
  * out the fault flags from the ESR exactly as do_page_fault() does,
  * for the faults whose stock handling up to lock_mm_and_find_vma() it
  * can vouch for, and tries the fault; if that fails, or for any other
- * fault, it calls the stock do_page_fault(), whose steps, lock and
- * signals are then stock's.  The faults it tries:
+ * fault, the stock do_page_fault() runs, whose steps, lock and signals
+ * are then stock's.  It runs as if called by the arch code: the hook
+ * sends the call to an entry stub that calls the attempt and, when it
+ * gives up, resumes do_page_fault() past its ftrace call with no frame
+ * of this module left (see spf_arm64_fault_stub), so a fault handed
+ * back never keeps unload waiting.  The faults it tries:
  *  - from EL0: every fault (data or instruction abort); the flags are
  *    user, plus instruction or write as the ESR says;
  *  - from EL1 (uaccess): data aborts that are translation or access-flag
@@ -51,13 +55,17 @@
  * The signal, si_code and lock state the arch handler ends with are
  * therefore stock's.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/perf_event.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/esr.h>
+#include <asm/insn.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <spf/hook.h>
 #include <spf/hooks.h>
 #include <spf/speculate.h>
@@ -114,18 +122,25 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
+	vm_fault_t ret;
+	bool pinned;
 
 	if (spf_speculate(mm, addr, flags, regs))
 		return VM_FAULT_COMPLETED;
 
+	/* The stock steps may sleep: the module stays in use meanwhile. */
+	pinned = spf_hook_pin();
 	vma = spf_stock_lock_mm(mm, addr, regs);
 	if (!vma) {
 		mmap_read_lock(mm);
-		return SPF_ARM64_VM_FAULT_BADMAP;
+		ret = SPF_ARM64_VM_FAULT_BADMAP;
+	} else if (!(vma->vm_flags & spf_arm64_required(flags))) {
+		ret = SPF_ARM64_VM_FAULT_BADACCESS;
+	} else {
+		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
 	}
-	if (!(vma->vm_flags & spf_arm64_required(flags)))
-		return SPF_ARM64_VM_FAULT_BADACCESS;
-	return spf_stock_handle_mm_fault(vma, addr, flags, regs);
+	spf_hook_unpin(pinned);
+	return ret;
 }
 
 static int (*spf_orig_do_page_fault)(unsigned long far, unsigned long esr,
@@ -172,19 +187,23 @@ bool spf_arch_fault_decline(unsigned long *args)
 	return spf_fault_declined(mm, addr);
 }
 
-static int spf_do_page_fault(unsigned long far, unsigned long esr,
-			     struct pt_regs *regs)
+/*
+ * The attempt: true when spf completed the fault.  The caller holds the
+ * in-flight reference either way.  Inlined into both callers: the
+ * stub's is the hot path, where a call more would cost a frame more.
+ */
+static __always_inline bool spf_arm64_try(unsigned long far, unsigned long esr,
+			  struct pt_regs *regs)
 {
 	unsigned int flags = FAULT_FLAG_DEFAULT;
 	struct mm_struct *mm = current->mm;
 	unsigned long addr = untagged_addr(far);
-	int ret = 0;
 
 	/* in_atomic(), unknown to spf_hook_take(): stock has no lookup. */
 	if (user_mode(regs))
 		flags |= FAULT_FLAG_USER;
 	else if (faulthandler_disabled())
-		goto stock;
+		return false;
 	spf_count(SPF_STAT_FAULT_HOOK);
 	trace_spf_fault(addr);
 
@@ -193,16 +212,106 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 		flags |= FAULT_FLAG_INSTRUCTION;
 	else if ((esr & ESR_ELx_WNR) && !(esr & ESR_ELx_CM))
 		flags |= FAULT_FLAG_WRITE;
-	if (spf_speculate(mm, addr, flags, regs)) {
-		spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
-		goto out;
+	if (!spf_speculate(mm, addr, flags, regs))
+		return false;
+	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
+	return true;
+}
+
+/*
+ * Where the entry stub cannot be used (below): the stock handler is
+ * called from here, the module pinned across it, so that rmmod is
+ * refused while it sleeps.
+ */
+static int spf_do_page_fault(unsigned long far, unsigned long esr,
+			     struct pt_regs *regs)
+{
+	bool pinned;
+	int ret = 0;
+
+	if (!spf_arm64_try(far, esr, regs)) {
+		pinned = spf_hook_pin();
+		ret = spf_orig_do_page_fault(far, esr, regs);
+		spf_hook_unpin(pinned);
 	}
-stock:
-	/* Holding the reference: unload waits for this fault to end. */
-	ret = spf_orig_do_page_fault(far, esr, regs);
-out:
 	spf_hook_leave();
 	return ret;
+}
+
+/*
+ * The entry stub, where the ftrace handler sends do_page_fault(far, esr,
+ * regs) (its regs->pc): it keeps x0-x2 and x30 in a frame and calls
+ * spf_arm64_fault_attempt(), which drops the in-flight reference.  On
+ * true it returns 0 to the caller, as do_page_fault() does for a
+ * handled fault; on false it restores x0-x2, x29, x30 and sp and
+ * resumes do_page_fault() just past its ftrace call, so the hook is not
+ * entered again, and the stock handler returns straight to the caller:
+ * no frame of this module stays on the stack of a fault handed back,
+ * whatever it waits for (userfaultfd, I/O), and unload does not wait
+ * for it.  "ret x16" rather than "br x16": a return is not checked for
+ * a BTI landing pad (ftrace itself enters regs->pc with a "ret").
+ */
+static unsigned long spf_arm64_fault_resume __used;
+
+bool notrace spf_arm64_fault_attempt(unsigned long far, unsigned long esr,
+				     struct pt_regs *regs)
+{
+	bool done = spf_arm64_try(far, esr, regs);
+
+	spf_hook_leave();
+	return done;
+}
+
+asm("	.pushsection .text, \"ax\", %progbits\n"
+	"	.type spf_arm64_fault_stub, %function\n"
+	"spf_arm64_fault_stub:\n"
+	"	stp x29, x30, [sp, #-48]!\n"
+	"	mov x29, sp\n"
+	"	stp x0, x1, [sp, #16]\n"
+	"	str x2, [sp, #32]\n"
+	"	bl spf_arm64_fault_attempt\n"
+	"	cbz w0, 1f\n"
+	"	mov w0, #0\n"
+	"	ldp x29, x30, [sp], #48\n"
+	"	ret\n"
+	"1:	ldp x0, x1, [sp, #16]\n"
+	"	ldr x2, [sp, #32]\n"
+	"	ldp x29, x30, [sp], #48\n"
+	"	adrp x16, spf_arm64_fault_resume\n"
+	"	ldr x16, [x16, :lo12:spf_arm64_fault_resume]\n"
+	"	ret x16\n"
+	"	.size spf_arm64_fault_stub, .-spf_arm64_fault_stub\n"
+	"	.popsection\n");
+
+#define SPF_A64_NOP		0xd503201fU
+#define SPF_A64_MOV_X9_X30	0xaa1e03e9U
+
+/*
+ * Where the stub resumes do_page_fault() at ADDR: past its ftrace call,
+ * which DYNAMIC_FTRACE_WITH_REGS patches as "mov x9, x30" (at boot)
+ * then "bl ftrace_regs_caller" (while traced, a NOP before).  0 if the
+ * text around ftrace_location() is not that.
+ */
+static unsigned long spf_arm64_resume_at(unsigned long addr)
+{
+	unsigned long (*location)(unsigned long ip);
+	u32 before, at;
+	unsigned long loc;
+
+	location = (void *)spf_symbol_lookup("ftrace_location");
+	if (!location)
+		return 0;
+	loc = location(addr);
+	if (!loc || loc - addr > 16 ||
+	    get_kernel_nofault(before, (u32 *)(loc - AARCH64_INSN_SIZE)) ||
+	    get_kernel_nofault(at, (u32 *)loc))
+		return 0;
+	before = le32_to_cpu((__force __le32)before);
+	at = le32_to_cpu((__force __le32)at);
+	if (before != SPF_A64_MOV_X9_X30 ||
+	    (at != SPF_A64_NOP && !aarch64_insn_is_bl(at)))
+		return 0;
+	return loc + AARCH64_INSN_SIZE;
 }
 
 int spf_arch_fault_resolve(struct spf_hook *hook)
@@ -211,6 +320,13 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	hook->addr = spf_symbol_lookup(hook->symbol);
 	hook->replacement = spf_do_page_fault;
 	spf_orig_do_page_fault = (void *)hook->addr;
+	if (!hook->addr || SPF_BROKEN_HOLD_ACROSS_STOCK)
+		return 0;
+	spf_arm64_fault_resume = spf_arm64_resume_at(hook->addr);
+	if (spf_arm64_fault_resume)
+		hook->replacement = spf_arm64_fault_stub;
+	else
+		pr_warn("do_page_fault()'s ftrace site is not as expected: faults handed back to it keep spf in use while they run\n");
 	return 0;
 }
 

@@ -13,6 +13,18 @@
  * function body and jumps to the replacement, which thus runs as if the
  * caller had called it, with the same arguments and return address.
  *
+ * A hook with an attempt (lock_mm_and_find_vma's) has a trampoline of
+ * its own that calls the attempt instead of jumping to a replacement:
+ * the attempt returns the result for the caller (the trampoline drops
+ * the return address into the body and returns it), or 0, having
+ * dropped its in-flight reference, and the trampoline restores the
+ * argument registers and returns into the function body as when the
+ * call is not taken.  So a fault spf hands back waits for mmap_lock in
+ * the stock lookup with no frame of this module on its stack, and
+ * unload does not wait for it.  The arguments, the fourth carrying
+ * SPF_ARCH_INFO_ARG, reach the attempt in the array spf_hook_take()
+ * saw.
+ *
  * Why not kprobes here: a kprobe on ftrace saves a full pt_regs and
  * runs the kprobe core on every hit, and a fault passes two hooks; the
  * direct trampoline saves seven registers and makes one call, which
@@ -55,6 +67,19 @@ unsigned long notrace spf_direct_take(unsigned int n, unsigned long caller,
 	if (!spf_hook_take(hook, caller, args))
 		return 0;
 	return (unsigned long)hook->replacement;
+}
+
+/* Called by attempt trampoline n: the attempt's result, or 0. */
+unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
+					 unsigned long *args);
+unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
+					 unsigned long *args)
+{
+	struct spf_hook *hook = &spf_direct_hooks[n];
+
+	if (!spf_hook_take(hook, caller, args))
+		return 0;
+	return hook->attempt(args);
 }
 
 #ifdef CONFIG_RETPOLINE
@@ -123,6 +148,60 @@ asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
 	SPF_DIRECT_TRAMPOLINE(8) SPF_DIRECT_TRAMPOLINE(9));
 
 /*
+ * For a hook with an attempt (include/spf/hook.h): the same saves, then
+ * one call that asks spf_hook_take() and, if taken, runs the attempt.
+ * A result is returned to the caller, the return address into the
+ * function body dropped; 0 (not taken, or given up with the reference
+ * dropped) restores the registers and returns into the body, as the
+ * plain trampoline does.  The function then runs and returns to its
+ * caller with no frame of this module below it, however long it
+ * sleeps.
+ */
+#define SPF_DIRECT_ATTEMPT_TRAMPOLINE(n)				\
+	"	.pushsection .text, \"ax\", @progbits\n"		\
+	"	.type spf_direct_atramp_" #n ", @function\n"		\
+	"spf_direct_atramp_" #n ":\n"					\
+	"	pushq %rbp\n"						\
+	"	movq %rsp, %rbp\n"					\
+	"	pushq %rax\n"						\
+	"	pushq %r9\n"						\
+	"	pushq %r8\n"						\
+	"	pushq %rcx\n"						\
+	"	pushq %rdx\n"						\
+	"	pushq %rsi\n"						\
+	"	pushq %rdi\n"						\
+	"	subq $8, %rsp\n"					\
+	"	movl $" #n ", %edi\n"					\
+	"	movq 16(%rbp), %rsi\n"					\
+	"	leaq 8(%rsp), %rdx\n"					\
+	"	call spf_direct_attempt\n"				\
+	"	testq %rax, %rax\n"					\
+	"	jnz 1f\n"						\
+	"	addq $8, %rsp\n"					\
+	"	popq %rdi\n"						\
+	"	popq %rsi\n"						\
+	"	popq %rdx\n"						\
+	"	popq %rcx\n"						\
+	"	popq %r8\n"						\
+	"	popq %r9\n"						\
+	"	popq %rax\n"						\
+	"	leave\n"						\
+	"	" ASM_RET						\
+	"1:\n"								\
+	"	leave\n"						\
+	"	addq $8, %rsp\n"					\
+	SPF_AT_FUNC_ENTRY						\
+	"	" ASM_RET						\
+	"	.size spf_direct_atramp_" #n ", .-spf_direct_atramp_" #n "\n" \
+	"	.popsection\n"
+
+asm(SPF_DIRECT_ATTEMPT_TRAMPOLINE(0) SPF_DIRECT_ATTEMPT_TRAMPOLINE(1)
+	SPF_DIRECT_ATTEMPT_TRAMPOLINE(2) SPF_DIRECT_ATTEMPT_TRAMPOLINE(3)
+	SPF_DIRECT_ATTEMPT_TRAMPOLINE(4) SPF_DIRECT_ATTEMPT_TRAMPOLINE(5)
+	SPF_DIRECT_ATTEMPT_TRAMPOLINE(6) SPF_DIRECT_ATTEMPT_TRAMPOLINE(7)
+	SPF_DIRECT_ATTEMPT_TRAMPOLINE(8) SPF_DIRECT_ATTEMPT_TRAMPOLINE(9));
+
+/*
  * For a hook with the marker flag: a call whose first argument is
  * spf_marker_vma goes straight to the replacement (spf_hook_take()
  * would take it unconditionally); any other goes through trampoline n.
@@ -163,10 +242,24 @@ asm("	.pushsection .rodata, \"a\"\n"
 	"	.quad spf_direct_mtramp_4, spf_direct_mtramp_5\n"
 	"	.quad spf_direct_mtramp_6, spf_direct_mtramp_7\n"
 	"	.quad spf_direct_mtramp_8, spf_direct_mtramp_9\n"
+	"spf_direct_atramps:\n"
+	"	.quad spf_direct_atramp_0, spf_direct_atramp_1\n"
+	"	.quad spf_direct_atramp_2, spf_direct_atramp_3\n"
+	"	.quad spf_direct_atramp_4, spf_direct_atramp_5\n"
+	"	.quad spf_direct_atramp_6, spf_direct_atramp_7\n"
+	"	.quad spf_direct_atramp_8, spf_direct_atramp_9\n"
 	"	.popsection\n");
 
 /* Where a marker trampoline sends the marker's call (one hook has it). */
 static unsigned long spf_direct_marker_dest __used;
+
+static unsigned long spf_direct_tramp(const struct spf_hook *hook,
+				      unsigned int n)
+{
+	if (hook->attempt)
+		return spf_direct_atramps[n];
+	return hook->marker ? spf_direct_mtramps[n] : spf_direct_tramps[n];
+}
 
 /* -ENODEV: the function has no fentry site (an inline's copy, notrace). */
 int spf_direct_arm(struct spf_hook *hook, unsigned int n)
@@ -177,9 +270,7 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 		return -E2BIG;
 	if (hook->marker)
 		spf_direct_marker_dest = (unsigned long)hook->replacement;
-	ret = register_ftrace_direct(hook->addr, hook->marker ?
-				     spf_direct_mtramps[n] :
-				     spf_direct_tramps[n]);
+	ret = register_ftrace_direct(hook->addr, spf_direct_tramp(hook, n));
 	if (ret == -ENODEV)
 		return ret;
 	if (ret) {
@@ -195,6 +286,5 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 /* Returns once no CPU enters the trampoline; tasks may still be in it. */
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
 {
-	unregister_ftrace_direct(hook->addr, hook->marker ?
-				 spf_direct_mtramps[n] : spf_direct_tramps[n]);
+	unregister_ftrace_direct(hook->addr, spf_direct_tramp(hook, n));
 }

@@ -11,6 +11,10 @@
  * IPMODIFY, as livepatching's) thus continues the call in the
  * replacement with the caller's arguments and return address, like the
  * kprobe did, without the two exception entries a BRK probe costs.
+ * do_page_fault()'s replacement is an asm entry stub (spf/arch_arm64.c)
+ * that, when spf hands the fault back, resumes the function just past
+ * this patched call: the handler is not entered again, and the stock
+ * handler runs with no frame of this module below it.
  *
  * One ftrace_ops carries every hook, its filter holding their sites:
  * a module's ops is "dynamic", so the ftrace core calls it through

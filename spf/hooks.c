@@ -15,15 +15,19 @@
  * Redirection.  The arch mechanism (include/spf/hook.h) stops each call
  * of the two functions at their entry, before the prologue, and asks
  * spf_hook_take() whether to take it; if so the call continues in spf's
- * replacement with the same arguments and the same return address.  The
- * replacement calls the original, which is stopped again; this time the
+ * replacement with the same arguments and the same return address.  A C
+ * replacement that calls the original is stopped again; this time the
  * return address is inside this module and the call is let through.
  * That test is only sound if a replacement never reaches the original
  * through a tail call: the original would then return straight to the
  * arch handler, the hook would see the arch handler as the caller and
- * redirect again, forever.  Every replacement therefore does work after
- * the call (it drops its in-flight reference), which the compiler cannot
- * move before it.
+ * redirect again, forever.  Every C replacement therefore does work
+ * after the call (it drops its module pin and in-flight reference),
+ * which the compiler cannot move before it.  Where the mechanism allows
+ * (x86-64's direct trampolines, arm64's do_page_fault stub), a fault
+ * handed back does not call the original from C at all: an attempt runs
+ * first and, when it gives up, the function's body is entered past its
+ * hooked site, as if the arch code had called it (see Unload below).
  *
  * Only calls made on behalf of an arch fault are redirected: those have
  * a non-NULL pt_regs argument.  GUP's handle_mm_fault(..., NULL) and the
@@ -43,19 +47,29 @@
  * reference until the handle_mm_fault replacement drops it, so unload
  * cannot remove the hook in between.
  *
- * Unload.  A replacement can sleep (it takes mmap_lock, the stock fault
- * waits for I/O), so unregistering the probes is not enough to know no
- * task is inside this module's text.  Each redirection takes a
- * reference on a percpu_ref in spf_hook_take() (which runs with
- * preemption disabled, so it cannot be caught half-way) and the
- * replacement drops it as its last action.  Unload kills the ref (no
- * new fault is redirected after that, while those in flight, markers
- * included, finish through the still-armed hooks) and waits for the
- * count to drain; only then does it remove the hooks, and wait for an
- * RCU-tasks grace period: a task preempted between its final put and
- * its return instruction is still in our text, and RCU-tasks waits for
- * every task to pass a voluntary context switch or user mode, which
- * such a task has not done.
+ * Unload.  A replacement can sleep (the attempt may reclaim, the stock
+ * fault takes mmap_lock and waits for I/O or a userfaultfd monitor), so
+ * unregistering the probes is not enough to know no task is inside this
+ * module's text.  Each redirection takes a reference on a percpu_ref in
+ * spf_hook_take() (which cannot be caught half-way: a preempted task
+ * holds the reference or not) and the replacement drops it as its last
+ * action.  Unload kills the ref (no new fault is redirected after that,
+ * while those in flight, markers included, finish through the
+ * still-armed hooks) and waits for the count to drain; only then does it
+ * remove the hooks, and wait for an RCU-tasks grace period: a task
+ * preempted between its final put and its return (or jump into a stock
+ * body) is still in our text, and RCU-tasks waits for every task to pass
+ * a voluntary context switch or user mode, which such a task has not
+ * done.
+ *
+ * That wait must end whatever stock faults are asleep, so no reference
+ * is held across stock code that may sleep.  A fault handed back either
+ * leaves the module before the stock function runs, its reference
+ * dropped (the attempt hooks above), or, where a replacement has work
+ * left after a stock call (the traced spf_stock redirect, the kprobe
+ * fallbacks, arm64's two-hook scheme), pins the module around the call
+ * (spf_hook_pin()): rmmod is then refused at once as "in use".  Past
+ * 10 s unload prints what it still waits for.
  *
  * The hooks that keep lockless readers safe (VMAs and page tables freed
  * after a grace period) are "always" hooks: armed before the fault
@@ -71,8 +85,10 @@
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate_wait.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <spf/compat.h>
 #include <spf/decline.h>
 #include <spf/hook.h>
@@ -114,6 +130,27 @@ void spf_hook_leave(void)
 	percpu_ref_put(&spf_inflight);
 }
 
+/*
+ * Before a stock call that may sleep, in a replacement that has work
+ * left after it: hold the module too, so that rmmod is refused at once
+ * ("in use") rather than left waiting for this call's in-flight
+ * reference.  Fails only once delete_module() has found the module
+ * unused: unload is then under way and this call, already counted in
+ * flight, is waited for (see the top of this file).
+ */
+bool spf_hook_pin(void)
+{
+	if (SPF_BROKEN_HOLD_ACROSS_STOCK)
+		return false;
+	return try_module_get(THIS_MODULE);
+}
+
+void spf_hook_unpin(bool pinned)
+{
+	if (pinned)
+		module_put(THIS_MODULE);
+}
+
 /* The stock lookup, as the arch handler would have called it. */
 struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
 					 unsigned long addr,
@@ -143,20 +180,77 @@ vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 	return ret;
 }
 
-/* INFO: from spf_arch_decline(), see include/spf/arch.h. */
+/*
+ * The lock_mm attempt, INFO from spf_arch_decline() (include/spf/arch.h):
+ * the marker when spf has done the fault (or will try it once its flags
+ * are known), the in-flight reference going with it; NULL when the
+ * fault goes stock, the reference still held.
+ */
+static struct vm_area_struct *spf_lock_mm_try(struct mm_struct *mm,
+					      unsigned long addr,
+					      struct pt_regs *regs,
+					      unsigned long info)
+{
+	spf_count(SPF_STAT_FAULT_HOOK);
+	trace_spf_fault(addr);
+	if (spf_arch_at_lock_mm(mm, addr, regs, info))
+		return &spf_marker_vma;
+	return NULL;
+}
+
+/*
+ * The attempt as the direct trampoline calls it (spf/hook_direct.c): on
+ * NULL, the reference dropped here, the trampoline returns into the
+ * stock lookup, which then returns straight to the arch handler; no
+ * frame of this module waits for mmap_lock.
+ */
+static unsigned long spf_lock_mm_attempt(unsigned long *args)
+{
+	struct vm_area_struct *vma;
+
+	vma = spf_lock_mm_try((struct mm_struct *)args[0], args[1],
+			      (struct pt_regs *)args[2],
+			      args[SPF_ARCH_INFO_ARG]);
+	if (!vma)
+		spf_hook_leave();
+	return (unsigned long)vma;
+}
+
+/*
+ * The replacement where a kprobe or an ftrace_ops redirects the call:
+ * the stock lookup is called from here, the module pinned across it.
+ */
 static struct vm_area_struct *
 spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 			 struct pt_regs *regs, unsigned long info)
 {
 	struct vm_area_struct *vma;
+	bool pinned;
 
-	spf_count(SPF_STAT_FAULT_HOOK);
-	trace_spf_fault(addr);
-	if (spf_arch_at_lock_mm(mm, addr, regs, info))
-		return &spf_marker_vma;	/* the reference goes with it */
+	vma = spf_lock_mm_try(mm, addr, regs, info);
+	if (vma)
+		return vma;	/* the reference goes with it */
+	pinned = spf_hook_pin();
 	vma = spf_orig_lock_mm_and_find_vma(mm, addr, regs);
+	spf_hook_unpin(pinned);
 	spf_hook_leave();
 	return vma;
+}
+
+/*
+ * A stock fault redirected to trace its result: it may sleep for long.
+ * Out of line, so that the marker's path saves no more registers.
+ */
+static noinline vm_fault_t
+spf_handle_mm_fault_pinned(struct vm_area_struct *vma, unsigned long addr,
+			   unsigned int flags, struct pt_regs *regs)
+{
+	bool pinned = spf_hook_pin();
+	vm_fault_t ret;
+
+	ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
+	spf_hook_unpin(pinned);
+	return ret;
 }
 
 static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
@@ -169,7 +263,7 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 	if (vma == &spf_marker_vma)
 		ret = spf_arch_at_handle_mm_fault(addr, flags, regs);
 	else
-		ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
+		ret = spf_handle_mm_fault_pinned(vma, addr, flags, regs);
 	spf_hook_leave();
 	return ret;
 }
@@ -253,6 +347,9 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",
 		.replacement = spf_lock_mm_and_find_vma,
+		/* A build that holds its reference across the stock lookup. */
+		.attempt = SPF_BROKEN_HOLD_ACROSS_STOCK ? NULL :
+			   spf_lock_mm_attempt,
 		.nonnull_arg = -1,
 		.superseded_by = &spf_hooks[SPF_HOOK_ARCH_FAULT],
 	},
@@ -375,6 +472,65 @@ static void spf_inflight_release(struct percpu_ref *ref)
 	complete(&spf_drained);
 }
 
+/* Optional, for the report below (not exported). */
+static unsigned int (*spf_stack_trace_save_tsk)(struct task_struct *task,
+						unsigned long *store,
+						unsigned int size,
+						unsigned int skip);
+
+#define SPF_DRAIN_WARN_S	10
+#define SPF_DRAIN_DEPTH		32
+
+/* A task with a return address in this module's text: where, or 0. */
+static unsigned long spf_task_in_module(struct task_struct *t)
+{
+	unsigned long entries[SPF_DRAIN_DEPTH];
+	unsigned int i, n;
+
+	n = spf_stack_trace_save_tsk(t, entries, SPF_DRAIN_DEPTH, 0);
+	for (i = 0; i < n; i++)
+		if (within_module_core(entries[i], THIS_MODULE))
+			return entries[i];
+	return 0;
+}
+
+/*
+ * Unload has waited SPF_DRAIN_WARN_S for the in-flight count: only
+ * bounded work holds it (nothing that sleeps in stock code), so this is
+ * a bug; one line saying what is still in flight, then wait on (the
+ * module's exit cannot fail).
+ */
+static void spf_drain_report(void)
+{
+	long left = atomic_long_read(&spf_inflight.data->count);
+	struct task_struct *g, *t, *who = NULL;
+	unsigned long where = 0;
+	char comm[TASK_COMM_LEN] = "";
+	pid_t pid = 0;
+
+	if (spf_stack_trace_save_tsk) {
+		rcu_read_lock();
+		for_each_process_thread(g, t) {
+			if (t == current)
+				continue;
+			where = spf_task_in_module(t);
+			if (where) {
+				who = t;
+				pid = task_pid_nr(t);
+				get_task_comm(comm, t);
+				break;
+			}
+		}
+		rcu_read_unlock();
+	}
+	if (who)
+		pr_warn("unload has waited %u s for %ld redirected call(s) still in flight; task %d (%s) is at %pS\n",
+			SPF_DRAIN_WARN_S, left, pid, comm, (void *)where);
+	else
+		pr_warn("unload has waited %u s for %ld redirected call(s) still in flight; no task found in spf's text\n",
+			SPF_DRAIN_WARN_S, left);
+}
+
 /*
  * Stop redirecting faults and wait until none is in flight, then remove
  * the hooks and wait until no task can be in this module's text.
@@ -383,7 +539,11 @@ static void spf_hooks_drain(unsigned int armed)
 {
 	/* Every redirected call drops its reference... */
 	percpu_ref_kill(&spf_inflight);
-	wait_for_completion(&spf_drained);
+	if (!wait_for_completion_timeout(&spf_drained,
+					 SPF_DRAIN_WARN_S * HZ)) {
+		spf_drain_report();
+		wait_for_completion(&spf_drained);
+	}
 
 	/* ...no CPU is in spf_hook_take() once this returns... */
 	spf_arch_hooks_remove(spf_hooks, armed);
@@ -418,6 +578,8 @@ int spf_hooks_init(void)
 	}
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
+	spf_stack_trace_save_tsk =
+		(void *)spf_symbol_lookup("stack_trace_save_tsk");
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
 	spf_pgtable_free_init((void *)spf_hooks[SPF_HOOK_TLB_REMOVE_TABLE].addr,
 			      (void *)spf_hooks[SPF_HOOK_TLB_SYNC_ONE].addr);

@@ -68,6 +68,9 @@
  *   NO_MAPPING_CHECK spf/file_fault.c: a page-cache folio mapped without
  *                    checking, under its lock, that it is still the
  *                    file's (truncated, reclaimed or migrated away)
+ *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
+ *                    sleep made from C under the in-flight reference
+ *                    alone, so unload waits for it (defect 5)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -89,6 +92,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_MAPPING_CHECK
 #define SPF_BROKEN_NO_MAPPING_CHECK	0
+#endif
+#ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
+#define SPF_BROKEN_HOLD_ACROSS_STOCK	0
 #endif
 
 #if defined(__KERNEL__) &&						\

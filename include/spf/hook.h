@@ -23,6 +23,14 @@
 struct spf_hook {
 	const char *symbol;
 	void *replacement;
+	/*
+	 * Used instead of replacement where the mechanism can call it and
+	 * then either return its result to the caller or resume the
+	 * function (x86-64's direct trampolines, spf/hook_direct.c): given
+	 * the arguments spf_hook_take() saw, the result, or 0 to run the
+	 * function itself, having dropped the in-flight reference.
+	 */
+	unsigned long (*attempt)(unsigned long *args);
 	/* Only calls with a non-NULL pointer in this argument (0-based). */
 	int nonnull_arg;
 	/* Taken whatever the "enabled" knob says. */

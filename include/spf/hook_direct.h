@@ -9,5 +9,7 @@
 extern const unsigned long spf_direct_tramps[SPF_DIRECT_MAX];
 /* The same, first sending a call with the marker to the replacement. */
 extern const unsigned long spf_direct_mtramps[SPF_DIRECT_MAX];
+/* For a hook with an attempt: call it, return its result or resume. */
+extern const unsigned long spf_direct_atramps[SPF_DIRECT_MAX];
 
 #endif

@@ -13,6 +13,10 @@ extern struct vm_area_struct spf_marker_vma;
 
 void spf_hook_leave(void);
 
+/* Around a stock call that may sleep, for as long as it runs. */
+bool spf_hook_pin(void);
+void spf_hook_unpin(bool pinned);
+
 /*
  * A fault in the last VMA turned down (spf/decline.c): counted and
  * traced as the abort it would have been; it goes stock.

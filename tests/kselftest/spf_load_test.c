@@ -3,12 +3,16 @@
  * Loading and unloading spf: the hooks appear and disappear, bad input
  * is refused with a message naming it and leaves nothing behind, and
  * unloading while threads fault is safe (20 cycles under load;
- * SPF_RELOAD_CYCLES=N asks for N, make soak runs 50).
+ * SPF_RELOAD_CYCLES=N asks for N, make soak runs 50), and unloading while
+ * a fault sleeps in stock code ends or is refused at once.
  */
 #define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "kselftest_harness.h"
@@ -272,6 +276,199 @@ TEST(runtime_knob_validated)
 	EXPECT_STREQ("Y\n", val);
 
 	ASSERT_EQ(0, spf_unload());
+}
+
+/*
+ * Unload while a fault sleeps in stock code: a thread parked in a
+ * userfaultfd MISSING fault with no monitor (spf refuses userfaultfd
+ * VMAs, so the fault goes stock and waits there until resolved).  With
+ * spf:spf_stock traced, x86-64 (and arm64) redirect the stock
+ * handle_mm_fault() to trace its result; arm64 redirects every fault
+ * through its do_page_fault() hook.  rmmod must finish within
+ * UNLOAD_LIMIT_S, never waiting for the fault; traced, it may instead be
+ * refused at once as "in use", spf still working (the replacement that
+ * traces the result is still to return).  Afterwards the fault is
+ * resolved (UFFDIO_COPY) and the thread must read the page copied in;
+ * then the module must unload.  A broken build leaves delete_module()
+ * asleep in the kernel: the test then resolves the fault itself, which
+ * lets the unload finish, and fails.  The limit is past the 10 s after
+ * which unload names what it still waits for, so such a build shows
+ * that line too.
+ */
+#define UNLOAD_LIMIT_S	12
+#define SPF_STOCK_EVENT	"/sys/kernel/tracing/events/spf/spf_stock/enable"
+
+struct parked {
+	unsigned long *addr;
+	atomic_ulong seen;
+	atomic_bool done;
+};
+
+static void *parked_main(void *arg)
+{
+	struct parked *p = arg;
+
+	p->seen = READ_ONCE(*p->addr);	/* sleeps in the userfaultfd fault */
+	p->done = true;
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A child's one-letter state from /proc/PID/stat, or '?'. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return '?';
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' ? s[2] : '?';
+}
+
+/* waitpid() for up to LIMIT seconds: the exit status, or -1. */
+static int wait_child(pid_t pid, double limit)
+{
+	double t0 = now_s();
+	int status;
+
+	while (now_s() - t0 < limit) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void unload_with_fault_asleep(struct __test_metadata *_metadata,
+				     bool traced)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = { .mode = 0 };
+	struct parked p = { 0 };
+	struct pollfd pfd;
+	size_t ps = page_size();
+	double t0, took;
+	pthread_t thread;
+	int uffd, rc, kmsg;
+	char state = '?';
+	pid_t pid;
+	char *mem, *src;
+
+	require_module(_metadata);
+	kmsg = kmsg_mark();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, spf_load(NULL));
+	if (traced)
+		ASSERT_EQ(0, spf_write_file(SPF_STOCK_EVENT, "1"));
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	mem = map_fresh(1);
+	src = map_fresh(1);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, src);
+	memset(src, 0x5a, ps);
+	reg.range.start = (unsigned long)mem;
+	reg.range.len = ps;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	p.addr = (unsigned long *)mem;
+	ASSERT_EQ(0, start_thread(&thread, parked_main, &p));
+	/* The fault is queued (and its thread about to sleep) when POLLIN. */
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 20000));
+	usleep(200000);
+	ASSERT_FALSE(p.done);
+
+	t0 = now_s();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(-spf_unload() & 0xff);
+	rc = wait_child(pid, UNLOAD_LIMIT_S);
+	took = now_s() - t0;
+	if (rc < 0) {
+		state = proc_state(pid);
+		TH_LOG("rmmod still running after %.1f s (state %c): it waits for the sleeping fault",
+		       took, state);
+	}
+
+	/* Resolve the fault: the thread reads the page copied in. */
+	copy.dst = (unsigned long)mem;
+	copy.src = (unsigned long)src;
+	copy.len = ps;
+	EXPECT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	if (rc < 0) {
+		rc = wait_child(pid, 120);
+		TH_LOG("rmmod ended %.1f s after the fault was resolved (status %d)",
+		       now_s() - t0 - took, rc);
+		EXPECT_NE('D', state);
+		EXPECT_TRUE(false) {
+			TH_LOG("rmmod did not finish within %d s",
+			       UNLOAD_LIMIT_S);
+		}
+	} else {
+		TH_LOG("rmmod %s in %.2f s", rc ? strerror(rc) : "finished",
+		       took);
+		/* Untraced, nothing of spf's is left on the fault's stack. */
+		EXPECT_TRUE(rc == 0 ||
+			    (traced && (rc == EAGAIN || rc == EBUSY))) {
+			TH_LOG("delete_module: %s", strerror(rc));
+		}
+		/* Refused: spf keeps working. */
+		if (rc)
+			EXPECT_TRUE(spf_loaded() && hook_armed(HOOKED_A));
+	}
+	t0 = now_s();
+	while (!p.done && now_s() - t0 < 60)
+		usleep(10000);
+	ASSERT_TRUE(p.done);
+	pthread_join(thread, NULL);
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aUL, (unsigned long)p.seen);
+	EXPECT_EQ(0, memcmp(mem, src, ps));
+	close(uffd);
+
+	if (spf_loaded()) {
+		if (traced)
+			spf_write_file(SPF_STOCK_EVENT, "0");
+		EXPECT_EQ(0, spf_unload());
+	}
+	EXPECT_FALSE(spf_loaded());
+	EXPECT_FALSE(kmsg_seen(kmsg, "still in flight"));
+	close(kmsg);
+}
+
+FIXTURE(stock_asleep) {
+};
+
+FIXTURE_SETUP(stock_asleep)
+{
+}
+
+FIXTURE_TEARDOWN(stock_asleep)
+{
+}
+
+TEST_F_TIMEOUT(stock_asleep, unload, 300)
+{
+	unload_with_fault_asleep(_metadata, false);
+}
+
+TEST_F_TIMEOUT(stock_asleep, unload_traced, 300)
+{
+	unload_with_fault_asleep(_metadata, true);
 }
 
 /*

@@ -323,10 +323,12 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	if (!hook->addr || SPF_BROKEN_HOLD_ACROSS_STOCK)
 		return 0;
 	spf_arm64_fault_resume = spf_arm64_resume_at(hook->addr);
-	if (spf_arm64_fault_resume)
+	if (spf_arm64_fault_resume) {
 		hook->replacement = spf_arm64_fault_stub;
-	else
+		hook->leaves_into_body = true;
+	} else {
 		pr_warn("do_page_fault()'s ftrace site is not as expected: faults handed back to it keep spf in use while they run\n");
+	}
 	return 0;
 }
 

@@ -280,6 +280,7 @@ int spf_direct_arm(struct spf_hook *hook, unsigned int n)
 		return ret;
 	}
 	hook->armed = SPF_ARMED_DIRECT;
+	hook->leaves_into_body = hook->attempt;
 	return 0;
 }
 

@@ -355,6 +355,27 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	},
 };
 
+/*
+ * Where function_graph and kretprobes send a function's return: the
+ * return address a hook sees when either traces the hooked function.
+ */
+static unsigned long spf_ret_trampolines[2];
+
+static inline bool spf_return_trampoline(unsigned long caller)
+{
+	return caller == spf_ret_trampolines[0] ||
+	       caller == spf_ret_trampolines[1];
+}
+
+static void spf_ret_trampolines_init(void)
+{
+	spf_ret_trampolines[0] = spf_symbol_lookup("return_to_handler");
+	spf_ret_trampolines[1] =
+		spf_symbol_lookup(IS_ENABLED(CONFIG_KRETPROBE_ON_RETHOOK) ?
+				  "arch_rethook_trampoline" :
+				  "__kretprobe_trampoline");
+}
+
 static void spf_count_declined(unsigned long addr, enum spf_abort reason)
 {
 	spf_count(SPF_STAT_FAULT_HOOK);
@@ -412,6 +433,22 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 	if (hook == &spf_hooks[SPF_HOOK_HANDLE_MM_FAULT] &&
 	    args[0] == (unsigned long)&spf_marker_vma)
 		return true;
+	/*
+	 * Another tracer (function_graph, a kretprobe) rewrote the return
+	 * address: the caller is unknown and may be a replacement's own
+	 * call of the original, which, taken again, would recurse until
+	 * that tracer ran out of slots or the stack out of room.  Unless
+	 * the replacement never calls the original, such a call runs
+	 * stock, a stock fault counted as such (not traced: spf_stock).
+	 */
+	if (unlikely(spf_return_trampoline(caller)) && !hook->always &&
+	    !hook->leaves_into_body && !SPF_BROKEN_TRUST_RETURN_ADDRESS) {
+		if (hook == &spf_hooks[SPF_HOOK_HANDLE_MM_FAULT] && args[3]) {
+			spf_count(SPF_STAT_HANDLE_HOOK);
+			spf_count_stock(args[2]);
+		}
+		return false;
+	}
 	if (hook->always)
 		return percpu_ref_tryget(&spf_inflight);
 	if (hook->nonnull_arg >= 0 && !args[hook->nonnull_arg])
@@ -578,6 +615,7 @@ int spf_hooks_init(void)
 	}
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
+	spf_ret_trampolines_init();
 	spf_stack_trace_save_tsk =
 		(void *)spf_symbol_lookup("stack_trace_save_tsk");
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);

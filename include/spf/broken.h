@@ -68,6 +68,9 @@
  *   NO_MAPPING_CHECK spf/file_fault.c: a page-cache folio mapped without
  *                    checking, under its lock, that it is still the
  *                    file's (truncated, reclaimed or migrated away)
+ *   TRUST_RETURN_ADDRESS spf/hooks.c: a call whose return address
+ *                    another tracer rewrote is taken like any other, so
+ *                    a replacement's own call of the original recurses
  *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
@@ -92,6 +95,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_MAPPING_CHECK
 #define SPF_BROKEN_NO_MAPPING_CHECK	0
+#endif
+#ifndef SPF_BROKEN_TRUST_RETURN_ADDRESS
+#define SPF_BROKEN_TRUST_RETURN_ADDRESS	0
 #endif
 #ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
 #define SPF_BROKEN_HOLD_ACROSS_STOCK	0

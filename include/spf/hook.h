@@ -36,6 +36,13 @@ struct spf_hook {
 	/* Taken whatever the "enabled" knob says. */
 	bool always;
 	/*
+	 * Set by the mechanism: the replacement never calls the original
+	 * from C, it leaves into the function's body (x86-64's attempt
+	 * trampoline, arm64's do_page_fault stub), so a call it lets
+	 * through is never spf's own.
+	 */
+	bool leaves_into_body;
+	/*
 	 * Worth an ftrace site only, not a kprobe: without one the hook is
 	 * left unarmed (what it saves would cost more as a trap).
 	 */

@@ -273,9 +273,55 @@ TEST_F(spf, perf_counts_tracepoints)
 	EXPECT_LE(minflt, pf);
 }
 
+/*
+ * A stock fault with spf:spf_stock traced is redirected at
+ * handle_mm_fault() to trace its result; the replacement then calls the
+ * original, and spf knows that call as its own by its return address.
+ * A kretprobe on handle_mm_fault() rewrites that address: the call must
+ * run stock, not be redirected again (which recursed, once per
+ * kretprobe instance, multiplying every stock fault's counts).  Faults
+ * in an mlocked range go stock: each must count as one.
+ */
+#define KPROBE_EVENTS	"/sys/kernel/tracing/kprobe_events"
+#define SPF_RET_EVENT	"/sys/kernel/tracing/events/kprobes/spf_hmf_ret/enable"
+#define STOCK_EVENT	"/sys/kernel/tracing/events/spf/spf_stock/enable"
+
+TEST_F(spf, stock_counts_once_under_a_kretprobe)
+{
+	struct snap a, b;
+	char *p;
+	int i;
+
+	if (_metadata->skip)
+		return;
+	if (spf_write_file(KPROBE_EVENTS, "r:spf_hmf_ret handle_mm_fault"))
+		SKIP(return, "no kretprobe on handle_mm_fault");
+	ASSERT_EQ(0, spf_write_file(SPF_RET_EVENT, "1"));
+	ASSERT_EQ(0, spf_write_file(STOCK_EVENT, "1"));
+	p = map_fresh(NPAGES);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, mlock2(p, NPAGES * page_size(), MLOCK_ONFAULT));
+	snap(&a);
+	for (i = 0; i < NPAGES; i++)
+		WRITE_ONCE(p[i * page_size()], 1);
+	snap(&b);
+	spf_write_file(STOCK_EVENT, "0");
+	spf_write_file(SPF_RET_EVENT, "0");
+	spf_write_file(KPROBE_EVENTS, "-:spf_hmf_ret");
+	munmap(p, NPAGES * page_size());
+	TH_LOG("%d faults: stock %ld, handle_hook %ld, own faults %ld",
+	       NPAGES, b.stock - a.stock, b.handle_hook - a.handle_hook,
+	       b.self - a.self);
+	/* A few more from the test's own code and stack are allowed. */
+	EXPECT_LE(NPAGES, b.stock - a.stock);
+	EXPECT_GE(NPAGES + NPAGES / 8, b.stock - a.stock);
+	EXPECT_GE(NPAGES + NPAGES / 8, b.handle_hook - a.handle_hook);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--toucher"))
 		return toucher();
+	spf_test_filter(__fixture_list);
 	return test_harness_run(argc, argv);
 }

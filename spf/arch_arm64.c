@@ -253,8 +253,9 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
  */
 static unsigned long spf_arm64_fault_resume __used;
 
-bool notrace spf_arm64_fault_attempt(unsigned long far, unsigned long esr,
-				     struct pt_regs *regs)
+unsigned long notrace spf_arm64_fault_attempt(unsigned long far,
+					      unsigned long esr,
+					      struct pt_regs *regs)
 {
 	bool done = spf_arm64_try(far, esr, regs);
 
@@ -270,7 +271,7 @@ asm("	.pushsection .text, \"ax\", %progbits\n"
 	"	stp x0, x1, [sp, #16]\n"
 	"	str x2, [sp, #32]\n"
 	"	bl spf_arm64_fault_attempt\n"
-	"	cbz w0, 1f\n"
+	"	cbz x0, 1f\n"
 	"	mov w0, #0\n"
 	"	ldp x29, x30, [sp], #48\n"
 	"	ret\n"

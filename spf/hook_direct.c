@@ -100,8 +100,10 @@ unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
  * On entry: 0(%rsp) returns into the function body, 8(%rsp) into its
  * caller; %rdi..%r9 are the arguments, %rax is preserved as ftrace
  * does.  After "push %rbp" the caller's return address is 16(%rbp).
- * The seven pushes leave %rsp 16-byte aligned for the call once 8 more
- * are subtracted; the saved %rdi..%rcx are the args array.
+ * After the eight pushes and the 8 bytes subtracted %rsp is 8 mod 16
+ * at the call: enough, the kernel being built for an 8-byte stack
+ * boundary (-mpreferred-stack-boundary=3).  The saved %rdi..%rcx are
+ * the args array.
  */
 #define SPF_DIRECT_TRAMPOLINE(n)					\
 	"	.pushsection .text, \"ax\", @progbits\n"		\

@@ -27,8 +27,9 @@ static inline void spf_arch_set_info(struct pt_regs *regs, unsigned long val)
 
 /* spf/arch_arm64.c: do_page_fault()'s entry stub and the attempt it calls. */
 void spf_arm64_fault_stub(void);
-bool spf_arm64_fault_attempt(unsigned long far, unsigned long esr,
-			     struct pt_regs *regs);
+/* Non-zero if done; a full register, which the stub tests whole. */
+unsigned long spf_arm64_fault_attempt(unsigned long far, unsigned long esr,
+				      struct pt_regs *regs);
 
 static inline unsigned long spf_arch_entry_caller(struct pt_regs *regs)
 {

@@ -803,7 +803,7 @@ static void *policy_writer(void *arg)
 	return NULL;
 }
 
-TEST_F(file, mbind_race_private_write_faults)
+TEST_F_TIMEOUT(file, mbind_race_private_write_faults, SPF_SOAK_TIMEOUT)
 {
 	static const int modes[] = { MPOL_BIND, MPOL_PREFERRED, MPOL_DEFAULT };
 	pthread_t t[NR_WRITERS];
@@ -1049,42 +1049,42 @@ static void table_race(struct __test_metadata *_metadata,
 	EXPECT_LT(0, tables) TH_LOG("no fault added its table");
 }
 
-TEST_F(file, punch_never_outruns_a_new_table)
+TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_SHARED, false, false };
 
 	table_race(_metadata, &c, "spec_file");
 }
 
-TEST_F(file, truncate_never_outruns_a_new_table)
+TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_SHARED, false, true };
 
 	table_race(_metadata, &c, "spec_file");
 }
 
-TEST_F(file, punch_never_outruns_a_new_table_shared_write)
+TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table_shared_write, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_SHARED, true, false };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
-TEST_F(file, truncate_never_outruns_a_new_table_shared_write)
+TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table_shared_write, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_SHARED, true, true };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
-TEST_F(file, punch_never_outruns_a_new_table_private_write)
+TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_PRIVATE, true, false };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
-TEST_F(file, truncate_never_outruns_a_new_table_private_write)
+TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
 {
 	static const struct table_case c = { MAP_PRIVATE, true, true };
 

@@ -832,28 +832,28 @@ static void mig_race(struct __test_metadata *_metadata,
 		close(fd);
 }
 
-TEST_F(swap, migration_race_anon_first_touch)
+TEST_F_TIMEOUT(swap, migration_race_anon_first_touch, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = { MIG_ANON, "spec_write", NULL, NULL };
 
 	mig_race(_metadata, &c);
 }
 
-TEST_F(swap, migration_race_wp_copy)
+TEST_F_TIMEOUT(swap, migration_race_wp_copy, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = { MIG_WP_COPY, "spec_wp_copy", NULL, NULL };
 
 	mig_race(_metadata, &c);
 }
 
-TEST_F(swap, migration_race_wp_reuse)
+TEST_F_TIMEOUT(swap, migration_race_wp_reuse, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = { MIG_WP_REUSE, "spec_wp_reuse", NULL, NULL };
 
 	mig_race(_metadata, &c);
 }
 
-TEST_F(swap, migration_race_file_read)
+TEST_F_TIMEOUT(swap, migration_race_file_read, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = {
 		MIG_FILE, "spec_file", SPF_DEBUGFS "/inject_file_delay_us", "20"
@@ -862,7 +862,7 @@ TEST_F(swap, migration_race_file_read)
 	mig_race(_metadata, &c);
 }
 
-TEST_F(swap, migration_race_swap_cache_hit)
+TEST_F_TIMEOUT(swap, migration_race_swap_cache_hit, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = {
 		MIG_SWAP, "spec_swap", SPF_DEBUGFS "/inject_swap_delay_us", "200"
@@ -949,7 +949,7 @@ static void *rcl_reader(void *arg)
 	return NULL;
 }
 
-TEST_F(swap, reclaim_race_file_read_faults)
+TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
 {
 	size_t ps = page_size(), len = RCL_NP * ps;
 	pthread_t pager, readers[RCL_READERS];

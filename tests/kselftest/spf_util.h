@@ -21,6 +21,12 @@
 #define SPF_DEBUGFS "/sys/kernel/debug/spf"
 
 /*
+ * The harness's limit for a race that make soak runs for longer
+ * (SPF_RACE_SECS, SPF_TABLE_ROUNDS): its 30 s default cut them short.
+ */
+#define SPF_SOAK_TIMEOUT 900
+
+/*
  * SPF_TEST_ONLY="fixture.test ..." runs only the tests named (a bare
  * test name matches in any fixture): tools/check/broken-matrix runs the
  * one test that must catch a broken build.  6.1's harness has no filter

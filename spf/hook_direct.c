@@ -97,18 +97,12 @@ unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
 	UNWIND_HINT(ORC_REG_SP, 8, UNWIND_HINT_TYPE_FUNC, 0) "\n"
 
 /*
- * On entry: 0(%rsp) returns into the function body, 8(%rsp) into its
- * caller; %rdi..%r9 are the arguments, %rax is preserved as ftrace
- * does.  After "push %rbp" the caller's return address is 16(%rbp).
- * After the eight pushes and the 8 bytes subtracted %rsp is 8 mod 16
- * at the call: enough, the kernel being built for an 8-byte stack
- * boundary (-mpreferred-stack-boundary=3).  The saved %rdi..%rcx are
- * the args array.
+ * Shared by both trampolines: save the arguments (and %rax, as ftrace
+ * does) in a frame, and call with %edi = n, %rsi = the caller's return
+ * address, %rdx = the saved %rdi..%rcx (the args array); then restore
+ * them and leave the frame.
  */
-#define SPF_DIRECT_TRAMPOLINE(n)					\
-	"	.pushsection .text, \"ax\", @progbits\n"		\
-	"	.type spf_direct_tramp_" #n ", @function\n"		\
-	"spf_direct_tramp_" #n ":\n"					\
+#define SPF_DIRECT_SAVE(n)						\
 	"	pushq %rbp\n"						\
 	"	movq %rsp, %rbp\n"					\
 	"	pushq %rax\n"						\
@@ -121,9 +115,9 @@ unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
 	"	subq $8, %rsp\n"					\
 	"	movl $" #n ", %edi\n"					\
 	"	movq 16(%rbp), %rsi\n"					\
-	"	leaq 8(%rsp), %rdx\n"					\
-	"	call spf_direct_take\n"					\
-	"	movq %rax, %r11\n"					\
+	"	leaq 8(%rsp), %rdx\n"
+
+#define SPF_DIRECT_RESTORE						\
 	"	addq $8, %rsp\n"					\
 	"	popq %rdi\n"						\
 	"	popq %rsi\n"						\
@@ -132,7 +126,25 @@ unsigned long notrace spf_direct_attempt(unsigned int n, unsigned long caller,
 	"	popq %r8\n"						\
 	"	popq %r9\n"						\
 	"	popq %rax\n"						\
-	"	leave\n"						\
+	"	leave\n"
+
+/*
+ * On entry: 0(%rsp) returns into the function body, 8(%rsp) into its
+ * caller; %rdi..%r9 are the arguments, %rax is preserved as ftrace
+ * does.  After "push %rbp" the caller's return address is 16(%rbp).
+ * After the eight pushes and the 8 bytes subtracted %rsp is 8 mod 16
+ * at the call: enough, the kernel being built for an 8-byte stack
+ * boundary (-mpreferred-stack-boundary=3).  The saved %rdi..%rcx are
+ * the args array.
+ */
+#define SPF_DIRECT_TRAMPOLINE(n)					\
+	"	.pushsection .text, \"ax\", @progbits\n"		\
+	"	.type spf_direct_tramp_" #n ", @function\n"		\
+	"spf_direct_tramp_" #n ":\n"					\
+	SPF_DIRECT_SAVE(n)						\
+	"	call spf_direct_take\n"					\
+	"	movq %rax, %r11\n"					\
+	SPF_DIRECT_RESTORE						\
 	"	testq %r11, %r11\n"					\
 	"	jz 1f\n"						\
 	"	addq $8, %rsp\n"					\
@@ -163,31 +175,11 @@ asm(SPF_DIRECT_TRAMPOLINE(0) SPF_DIRECT_TRAMPOLINE(1)
 	"	.pushsection .text, \"ax\", @progbits\n"		\
 	"	.type spf_direct_atramp_" #n ", @function\n"		\
 	"spf_direct_atramp_" #n ":\n"					\
-	"	pushq %rbp\n"						\
-	"	movq %rsp, %rbp\n"					\
-	"	pushq %rax\n"						\
-	"	pushq %r9\n"						\
-	"	pushq %r8\n"						\
-	"	pushq %rcx\n"						\
-	"	pushq %rdx\n"						\
-	"	pushq %rsi\n"						\
-	"	pushq %rdi\n"						\
-	"	subq $8, %rsp\n"					\
-	"	movl $" #n ", %edi\n"					\
-	"	movq 16(%rbp), %rsi\n"					\
-	"	leaq 8(%rsp), %rdx\n"					\
+	SPF_DIRECT_SAVE(n)						\
 	"	call spf_direct_attempt\n"				\
 	"	testq %rax, %rax\n"					\
 	"	jnz 1f\n"						\
-	"	addq $8, %rsp\n"					\
-	"	popq %rdi\n"						\
-	"	popq %rsi\n"						\
-	"	popq %rdx\n"						\
-	"	popq %rcx\n"						\
-	"	popq %r8\n"						\
-	"	popq %r9\n"						\
-	"	popq %rax\n"						\
-	"	leave\n"						\
+	SPF_DIRECT_RESTORE						\
 	"	" ASM_RET						\
 	"1:\n"								\
 	"	leave\n"						\

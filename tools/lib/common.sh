@@ -7,6 +7,13 @@ SPF_CACHE=${SPF_CACHE:-$HOME/.cache/spf}
 export SPF_CACHE
 
 spf_log() { echo "spf: $*" >&2; }
+
+# A script picks its own ARCH, FLAVOUR and kernel tree, and runs its own
+# make: nothing of the caller's make (make check's ARCH, a parent's
+# jobserver flags) may leak into the builds it starts.
+spf_clean_env() {
+	unset ARCH CROSS_COMPILE FLAVOUR KDIR MAKEFLAGS MAKELEVEL MFLAGS
+}
 spf_die() { echo "spf: error: $*" >&2; exit 1; }
 
 # Debian architecture name for a kernel/qemu architecture name.

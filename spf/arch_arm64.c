@@ -128,8 +128,14 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 	if (spf_speculate(mm, addr, flags, regs))
 		return VM_FAULT_COMPLETED;
 
-	/* The stock steps may sleep: the module stays in use meanwhile. */
+	/*
+	 * The stock steps may sleep: the module stays in use meanwhile, or,
+	 * while it unloads, the fault is left to be taken again (no lock is
+	 * held yet; do_page_fault() returns 0 on VM_FAULT_COMPLETED).
+	 */
 	pinned = spf_hook_pin();
+	if (!pinned && spf_hook_abandon())
+		return VM_FAULT_COMPLETED;
 	vma = spf_stock_lock_mm(mm, addr, regs);
 	if (!vma) {
 		mmap_read_lock(mm);
@@ -231,7 +237,9 @@ static int spf_do_page_fault(unsigned long far, unsigned long esr,
 
 	if (!spf_arm64_try(far, esr, regs)) {
 		pinned = spf_hook_pin();
-		ret = spf_orig_do_page_fault(far, esr, regs);
+		/* Unloading: 0, as for a fault another thread resolved. */
+		if (pinned || !spf_hook_abandon())
+			ret = spf_orig_do_page_fault(far, esr, regs);
 		spf_hook_unpin(pinned);
 	}
 	spf_hook_leave();

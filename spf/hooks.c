@@ -68,8 +68,13 @@
  * dropped (the attempt hooks above), or, where a replacement has work
  * left after a stock call (the traced spf_stock redirect, the kprobe
  * fallbacks, arm64's two-hook scheme), pins the module around the call
- * (spf_hook_pin()): rmmod is then refused at once as "in use".  Past
- * 10 s unload prints what it still waits for.
+ * (spf_hook_pin()): rmmod is then refused at once as "in use".  The pin
+ * fails only once delete_module() has found the module unused, with
+ * this fault already in flight: then the fault is abandoned where that
+ * is stock's own behaviour for a retried fault (spf_hook_abandon()), so
+ * its instruction faults again and, once the reference is killed, goes
+ * to the stock kernel with nothing of spf's on its stack.  Past 10 s
+ * unload prints what it still waits for.
  *
  * The hooks that keep lockless readers safe (VMAs and page tables freed
  * after a grace period) are "always" hooks: armed before the fault
@@ -80,6 +85,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -131,18 +138,61 @@ void spf_hook_leave(void)
 }
 
 /*
+ * debugfs inject_pin_delay_ms and inject_pin_delay_tid (test aid): the
+ * task with that id sleeps this long once, before its next pin, so that
+ * a test can start rmmod while a fault sits between the in-flight
+ * reference and the pin.
+ */
+static u32 spf_inject_pin_delay_ms;
+static u32 spf_inject_pin_delay_tid;
+
+static void spf_inject_pin_delay(void)
+{
+	u32 ms = READ_ONCE(spf_inject_pin_delay_ms);
+
+	if (likely(!ms) || READ_ONCE(spf_inject_pin_delay_tid) != current->pid)
+		return;
+	if (cmpxchg(&spf_inject_pin_delay_ms, ms, 0) == ms)
+		msleep(min(ms, 5000U));
+}
+
+/*
  * Before a stock call that may sleep, in a replacement that has work
  * left after it: hold the module too, so that rmmod is refused at once
  * ("in use") rather than left waiting for this call's in-flight
  * reference.  Fails only once delete_module() has found the module
- * unused: unload is then under way and this call, already counted in
- * flight, is waited for (see the top of this file).
+ * unused: unload is then under way, and the caller abandons the fault
+ * if it can (spf_hook_abandon()).
  */
 bool spf_hook_pin(void)
 {
 	if (SPF_BROKEN_HOLD_ACROSS_STOCK)
 		return false;
+	if (!faulthandler_disabled())
+		spf_inject_pin_delay();
 	return try_module_get(THIS_MODULE);
+}
+
+/*
+ * The pin failed: unload is waiting for the faults in flight, this one
+ * included, and must not wait for a stock call that may sleep without
+ * bound (a userfaultfd with no monitor, a stalled FUSE or NFS server).
+ * True: the caller returns as stock does for a fault it leaves to be
+ * retried (nothing mapped, mmap_lock released), and the instruction
+ * faults again; that fault is redirected again until the reference is
+ * killed, a moment later, and then goes to the stock kernel alone.
+ * cond_resched(): on a kernel without preemption the unloading task may
+ * need this CPU to get that far.  False where the fault cannot sleep
+ * (stock then fails it at once, without sleeping).
+ */
+bool spf_hook_abandon(void)
+{
+	if (SPF_BROKEN_HOLD_ACROSS_STOCK || SPF_BROKEN_NO_ABANDON ||
+	    faulthandler_disabled())
+		return false;
+	might_sleep();
+	cond_resched();
+	return true;
 }
 
 void spf_hook_unpin(bool pinned)
@@ -219,6 +269,9 @@ static unsigned long spf_lock_mm_attempt(unsigned long *args)
 /*
  * The replacement where a kprobe or an ftrace_ops redirects the call:
  * the stock lookup is called from here, the module pinned across it.
+ * It is not abandoned when the pin fails: the marker would take the
+ * arch handler's error paths for some error codes, and the lookup
+ * sleeps only for mmap_lock, which its holders release.
  */
 static struct vm_area_struct *
 spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
@@ -239,7 +292,11 @@ spf_lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr,
 
 /*
  * A stock fault redirected to trace its result: it may sleep for long.
- * Out of line, so that the marker's path saves no more registers.
+ * Out of line, so that the marker's path saves no more registers.  If
+ * unload is under way and the caller lets the fault drop mmap_lock, it
+ * is abandoned as a completed one: the lock released, nothing mapped,
+ * and the caller (the arch handler, or GUP, which takes the lock again)
+ * repeats the instruction or the lookup.
  */
 static noinline vm_fault_t
 spf_handle_mm_fault_pinned(struct vm_area_struct *vma, unsigned long addr,
@@ -247,6 +304,13 @@ spf_handle_mm_fault_pinned(struct vm_area_struct *vma, unsigned long addr,
 {
 	bool pinned = spf_hook_pin();
 	vm_fault_t ret;
+
+	if (!pinned && (flags & FAULT_FLAG_ALLOW_RETRY) &&
+	    !(flags & FAULT_FLAG_RETRY_NOWAIT) && spf_hook_abandon()) {
+		mmap_assert_locked(vma->vm_mm);
+		mmap_read_unlock(vma->vm_mm);
+		return VM_FAULT_COMPLETED;
+	}
 
 	ret = spf_stock_handle_mm_fault(vma, addr, flags, regs);
 	spf_hook_unpin(pinned);
@@ -644,6 +708,10 @@ int spf_hooks_init(void)
 		if (spf_hooks[i].always && spf_hooks[i].armed == SPF_ARMED_KPROBE)
 			on_kprobes = true;
 	WRITE_ONCE(spf_freeing_on_kprobes, on_kprobes);
+	debugfs_create_u32("inject_pin_delay_ms", 0600, spf_debugfs_dir,
+			   &spf_inject_pin_delay_ms);
+	debugfs_create_u32("inject_pin_delay_tid", 0600, spf_debugfs_dir,
+			   &spf_inject_pin_delay_tid);
 	if (on_kprobes && !spf_compat_kprobes_watched()) {
 		pr_err("a freeing hook needs a kprobe here, and whether kprobes stay armed cannot be read (no CONFIG_KALLSYMS_ALL); refusing to load\n");
 		spf_hooks_drain(NR_SPF_HOOKS);

@@ -74,6 +74,9 @@
  *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
+ *   NO_ABANDON       spf/hooks.c: a fault whose pin fails because
+ *                    delete_module() has begun still calls stock code
+ *                    that may sleep, so unload waits for it
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -101,6 +104,9 @@
 #endif
 #ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
 #define SPF_BROKEN_HOLD_ACROSS_STOCK	0
+#endif
+#ifndef SPF_BROKEN_NO_ABANDON
+#define SPF_BROKEN_NO_ABANDON		0
 #endif
 
 #if defined(__KERNEL__) &&						\

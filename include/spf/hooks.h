@@ -16,6 +16,8 @@ void spf_hook_leave(void);
 /* Around a stock call that may sleep, for as long as it runs. */
 bool spf_hook_pin(void);
 void spf_hook_unpin(bool pinned);
+/* The pin failed: may the fault be left to be taken again? */
+bool spf_hook_abandon(void);
 
 /*
  * A fault in the last VMA turned down (spf/decline.c): counted and

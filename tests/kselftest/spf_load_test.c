@@ -472,6 +472,139 @@ TEST_F_TIMEOUT(stock_asleep, unload_traced, 300)
 }
 
 /*
+ * The narrow case of the above: the fault took its in-flight reference
+ * before rmmod began and reaches the pin only after delete_module()
+ * found the module unused, so the pin fails.  inject_pin_delay_ms holds
+ * the faulting thread there while rmmod starts.  The fault must be
+ * abandoned, not carried into the stock userfaultfd wait: rmmod then
+ * finishes within UNLOAD_LIMIT_S while the thread sleeps in the stock
+ * kernel's fault, and reads the page once it is copied in.
+ */
+struct windowed {
+	struct parked p;
+	atomic_int tid;
+	atomic_bool go;
+};
+
+static void *windowed_main(void *arg)
+{
+	struct windowed *w = arg;
+
+	w->tid = gettid();
+	while (!w->go)
+		usleep(1000);
+	return parked_main(&w->p);
+}
+
+TEST_F_TIMEOUT(stock_asleep, unload_in_the_pin_window, 300)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = { .mode = 0 };
+	struct windowed w = { 0 };
+	size_t ps = page_size();
+	char tid[32], state = '?';
+	double t0, took;
+	pthread_t thread;
+	int uffd, rc, kmsg, go[2];
+	pid_t pid;
+	char *mem, *src, c = 0;
+
+	require_module(_metadata);
+	kmsg = kmsg_mark();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, spf_load(NULL));
+	/*
+	 * rmmod's process is forked now: a fork in the window would wait
+	 * for the mmap_lock the delayed fault holds.
+	 */
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(255);
+		_exit(-spf_unload() & 0xff);
+	}
+	close(go[0]);
+	/* The traced stock fault is the path that pins on both arches. */
+	ASSERT_EQ(0, spf_write_file(SPF_STOCK_EVENT, "1"));
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	mem = map_fresh(1);
+	src = map_fresh(1);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, src);
+	memset(src, 0x5a, ps);
+	reg.range.start = (unsigned long)mem;
+	reg.range.len = ps;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	w.p.addr = (unsigned long *)mem;
+	ASSERT_EQ(0, start_thread(&thread, windowed_main, &w));
+	while (!w.tid)
+		usleep(1000);
+	snprintf(tid, sizeof(tid), "%d", w.tid);
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_pin_delay_tid", tid));
+	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_pin_delay_ms", "3000"));
+	w.go = true;
+	/* The thread is asleep before its pin well within this. */
+	usleep(500000);
+	ASSERT_FALSE(w.p.done);
+
+	t0 = now_s();
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	close(go[1]);
+	rc = wait_child(pid, UNLOAD_LIMIT_S);
+	took = now_s() - t0;
+	if (rc < 0) {
+		state = proc_state(pid);
+		TH_LOG("rmmod still running after %.1f s (state %c): it waits for the fault past its failed pin",
+		       took, state);
+	}
+
+	copy.dst = (unsigned long)mem;
+	copy.src = (unsigned long)src;
+	copy.len = ps;
+	/* Abandoned, the fault is taken again by the stock kernel and queued. */
+	t0 = now_s();
+	while (ioctl(uffd, UFFDIO_COPY, &copy) && errno == EAGAIN &&
+	       now_s() - t0 < 10)
+		usleep(10000);
+	if (rc < 0) {
+		rc = wait_child(pid, 120);
+		TH_LOG("rmmod ended after the fault was resolved (status %d)",
+		       rc);
+		EXPECT_TRUE(false) {
+			TH_LOG("rmmod did not finish within %d s",
+			       UNLOAD_LIMIT_S);
+		}
+	} else {
+		TH_LOG("rmmod %s in %.2f s, the fault in its pin window",
+		       rc ? strerror(rc) : "finished", took);
+		EXPECT_EQ(0, rc);
+	}
+	t0 = now_s();
+	while (!w.p.done && now_s() - t0 < 60)
+		usleep(10000);
+	ASSERT_TRUE(w.p.done);
+	pthread_join(thread, NULL);
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aUL, (unsigned long)w.p.seen);
+	close(uffd);
+
+	if (spf_loaded()) {
+		spf_write_file(SPF_STOCK_EVENT, "0");
+		EXPECT_EQ(0, spf_unload());
+	}
+	EXPECT_FALSE(spf_loaded());
+	close(kmsg);
+}
+
+/*
  * Faulting threads: map, fill and check, unmap, in a loop, counting
  * rounds.  A wrong or lost page is recorded; the test fails on any.
  */

@@ -85,10 +85,13 @@
 static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);
 static void (*spf_orig_sync_one)(void);
 
+DEFINE_PER_CPU(unsigned long, spf_passthrough);
+
 /* Path 1: never let tlb_remove_table() free without a grace period. */
 static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
 {
 	struct mmu_table_batch *batch;
+	unsigned long prev;
 
 	if (!SPF_BROKEN_NO_GRACE_PERIOD && !tlb->batch) {
 		batch = (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
@@ -103,7 +106,9 @@ static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
 			spf_count(SPF_STAT_PGTABLE_SYNC);
 		}
 	}
+	prev = spf_passthrough_begin(table);
 	spf_orig_tlb_remove_table(tlb, table);
+	spf_passthrough_end(prev);
 	spf_count(SPF_STAT_PGTABLE_DEFERRED);
 }
 
@@ -124,7 +129,10 @@ void spf_pv_tlb_remove_table(struct mmu_gather *tlb, void *table)
 /* Path 3: replacement for tlb_remove_table_sync_one(). */
 void spf_tlb_remove_table_sync_one(void)
 {
+	unsigned long prev = spf_passthrough_begin(spf_orig_sync_one);
+
 	spf_orig_sync_one();
+	spf_passthrough_end(prev);
 	synchronize_rcu();
 	spf_count(SPF_STAT_PGTABLE_SYNC);
 	spf_hook_leave();
@@ -157,8 +165,10 @@ static void spf_ptl_free_rcu(struct rcu_head *head)
 {
 	struct spf_ptl_defer *d = container_of(head, struct spf_ptl_defer, rcu);
 	struct page stand_in = { .ptl = d->ptl };
+	unsigned long prev = spf_passthrough_begin(&stand_in);
 
 	spf_orig_ptlock_free(&stand_in);
+	spf_passthrough_end(prev);
 	mempool_free(d, spf_ptl_pool);
 	spf_count(SPF_STAT_PTL_FREED);
 }

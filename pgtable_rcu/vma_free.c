@@ -8,7 +8,8 @@
  * the "enabled" knob: a reader may be in flight whatever the knob says)
  * and passes the VMA to call_rcu(); the callback runs the kernel's own
  * vm_area_free(), which is let through because its caller is this
- * module.  A reader inside rcu_read_lock() that saw the VMA therefore
+ * module (or, under a tracer that rewrites return addresses, because
+ * this CPU names that VMA: spf_passthrough_begin()).  A reader inside rcu_read_lock() that saw the VMA therefore
  * reads it before it is freed; what it reads may be stale, which is
  * what the sequence count validation is for.
  *
@@ -26,6 +27,7 @@
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
 #include <spf/hooks.h>
+#include <spf/pgtable_free.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
 
@@ -39,8 +41,10 @@ static void spf_vma_free_rcu(struct rcu_head *head)
 	struct vm_area_struct *vma =
 		container_of((void *)head, struct vm_area_struct,
 			     anon_vma_chain);
+	unsigned long prev = spf_passthrough_begin(vma);
 
 	spf_orig_vm_area_free(vma);
+	spf_passthrough_end(prev);
 	spf_count(SPF_STAT_VMA_FREED);
 }
 

@@ -356,6 +356,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.replacement = spf_vm_area_free,
 		.nonnull_arg = -1,
 		.always = true,
+		.passthrough_arg = 0,
 	},
 	[SPF_HOOK_TLB_REMOVE_TABLE] = {
 		/* pgtable_rcu/pgtable_free.c: so do page tables */
@@ -363,12 +364,14 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.replacement = spf_tlb_remove_table,
 		.nonnull_arg = -1,
 		.always = true,
+		.passthrough_arg = 1,
 	},
 	[SPF_HOOK_TLB_SYNC_ONE] = {
 		.symbol = "tlb_remove_table_sync_one",
 		.replacement = spf_tlb_remove_table_sync_one,
 		.nonnull_arg = -1,
 		.always = true,
+		.passthrough_arg = -1,
 	},
 	[SPF_HOOK_PV_REMOVE_TABLE] = {
 		/* x86-64 native: where table pages went to tlb_remove_page() */
@@ -377,6 +380,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.replacement = spf_pv_tlb_remove_table,
 		.nonnull_arg = -1,
 		.always = true,
+		.passthrough_arg = 1,
 	},
 	[SPF_HOOK_PTLOCK_FREE] = {
 		/* split page-table locks allocated on their own (RT, lockdep) */
@@ -385,6 +389,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.replacement = spf_ptlock_free,
 		.nonnull_arg = -1,
 		.always = true,
+		.passthrough_arg = 0,
 	},
 	[SPF_HOOK_MMAP_LOCK_TRACED] = {
 		/* vma_lookup/mm_seq_traced.c: the count without a memcg path */
@@ -513,8 +518,15 @@ bool notrace spf_hook_take(struct spf_hook *hook, unsigned long caller,
 		}
 		return false;
 	}
-	if (hook->always)
+	if (hook->always) {
+		/* spf's own call of the original, its return rewritten. */
+		if (unlikely(spf_return_trampoline(caller)) &&
+		    spf_passthrough_is(hook->passthrough_arg >= 0 ?
+				       args[hook->passthrough_arg] :
+				       hook->addr))
+			return false;
 		return percpu_ref_tryget(&spf_inflight);
+	}
 	if (hook->nonnull_arg >= 0 && !args[hook->nonnull_arg])
 		return false;
 	/* BPF may trylock mmap_lock in NMI; percpu_ref_put() is no place. */

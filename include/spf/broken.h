@@ -74,6 +74,10 @@
  *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
+ *   NO_PASSTHROUGH   include/spf/pgtable_free.h: spf's own call of a
+ *                    freeing original is not recognised once a tracer
+ *                    rewrote its return address, so it is deferred
+ *                    again (VMAs: every grace period while it stays)
  *   NO_ABANDON       spf/hooks.c: a fault whose pin fails because
  *                    delete_module() has begun still calls stock code
  *                    that may sleep, so unload waits for it
@@ -104,6 +108,9 @@
 #endif
 #ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
 #define SPF_BROKEN_HOLD_ACROSS_STOCK	0
+#endif
+#ifndef SPF_BROKEN_NO_PASSTHROUGH
+#define SPF_BROKEN_NO_PASSTHROUGH	0
 #endif
 #ifndef SPF_BROKEN_NO_ABANDON
 #define SPF_BROKEN_NO_ABANDON		0

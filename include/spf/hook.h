@@ -36,6 +36,13 @@ struct spf_hook {
 	/* Taken whatever the "enabled" knob says. */
 	bool always;
 	/*
+	 * Always hooks: the argument (0-based) that names what a call
+	 * frees, or -1 for the function's own address; how a call of the
+	 * original made by spf itself is known when a tracer rewrote its
+	 * return address (include/spf/pgtable_free.h).
+	 */
+	int passthrough_arg;
+	/*
 	 * Set by the mechanism: the replacement never calls the original
 	 * from C, it leaves into the function's body (x86-64's attempt
 	 * trampoline, arm64's do_page_fault stub), so a call it lets

@@ -440,6 +440,17 @@ void *sim_this_cpu_ptr(void *pcp, unsigned long size);
 #define this_cpu_ptr(p)	((__typeof__(p))sim_this_cpu_ptr((p), sizeof(*(p))))
 #define preempt_disable()	do { } while (0)
 #define preempt_enable()	do { } while (0)
+#define migrate_disable()	do { } while (0)
+#define migrate_enable()	do { } while (0)
+#define this_cpu_read(pcp)	(*this_cpu_ptr(&(pcp)))
+#define this_cpu_write(pcp, v)	(*this_cpu_ptr(&(pcp)) = (v))
+#define this_cpu_xchg(pcp, v)	({				\
+	__typeof__(pcp) *p_ = this_cpu_ptr(&(pcp));		\
+	__typeof__(pcp) o_ = *p_;				\
+								\
+	*p_ = (v);						\
+	o_;							\
+})
 
 /* ---- RCU (tests/userspace/rcu.c) ---- */
 

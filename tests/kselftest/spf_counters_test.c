@@ -318,6 +318,53 @@ TEST_F(spf, stock_counts_once_under_a_kretprobe)
 	EXPECT_GE(NPAGES + NPAGES / 8, b.handle_hook - a.handle_hook);
 }
 
+/*
+ * The freeing hooks are taken whoever calls, and spf's RCU callback
+ * calls the original vm_area_free(), which meets the hook again; it is
+ * let through as spf's own by its return address, or, where a
+ * kretprobe rewrote that, because spf named the VMA on its CPU
+ * (include/spf/pgtable_free.h).  Without that, each VMA freed under
+ * such a tracer was deferred again every grace period for as long as
+ * the tracer stayed: vma_deferred kept climbing with nothing unmapped.
+ */
+#define SPF_VAF_EVENT	"/sys/kernel/tracing/events/kprobes/spf_vaf_ret/enable"
+
+TEST_F(spf, vmas_freed_once_under_a_kretprobe)
+{
+	long d0, d1, d2, f1, f2;
+	char *p[NPAGES];
+	int i;
+
+	if (_metadata->skip)
+		return;
+	if (spf_write_file(KPROBE_EVENTS, "r:spf_vaf_ret vm_area_free"))
+		SKIP(return, "no kretprobe on vm_area_free");
+	ASSERT_EQ(0, spf_write_file(SPF_VAF_EVENT, "1"));
+	d0 = spf_stat("vma_deferred");
+	/* Two pages with a hole between: each unmap frees a VMA. */
+	for (i = 0; i < NPAGES; i++) {
+		p[i] = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, p[i]);
+	}
+	for (i = 0; i < NPAGES; i++)
+		munmap(p[i], page_size());
+	/* A few grace periods for the callbacks to run. */
+	usleep(500000);
+	d1 = spf_stat("vma_deferred");
+	f1 = spf_stat("vma_freed");
+	sleep(2);
+	d2 = spf_stat("vma_deferred");
+	f2 = spf_stat("vma_freed");
+	spf_write_file(SPF_VAF_EVENT, "0");
+	spf_write_file(KPROBE_EVENTS, "-:spf_vaf_ret");
+	TH_LOG("%d VMAs unmapped: deferred %ld, then in 2 s with nothing unmapped deferred %ld, freed %ld",
+	       NPAGES, d1 - d0, d2 - d1, f2 - f1);
+	EXPECT_LE(NPAGES, d1 - d0);
+	/* The guest's own background work frees a few, no more. */
+	EXPECT_GT(NPAGES / 4, d2 - d1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--toucher"))

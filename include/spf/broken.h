@@ -74,6 +74,11 @@
  *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
+ *   RECLAIM_TWICE    spf/speculate.c, spf/wp_fault.c, spf/thp_fault.c,
+ *                    pgtable_rcu/pte_table.c: a failed allocation or
+ *                    charge retried with direct reclaim (the huge page
+ *                    with its defrag gfp), so a fault that still fails
+ *                    reclaims again in stock (parity difference 3)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -101,6 +106,9 @@
 #endif
 #ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
 #define SPF_BROKEN_HOLD_ACROSS_STOCK	0
+#endif
+#ifndef SPF_BROKEN_RECLAIM_TWICE
+#define SPF_BROKEN_RECLAIM_TWICE	0
 #endif
 
 #if defined(__KERNEL__) &&						\

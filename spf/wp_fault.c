@@ -204,8 +204,16 @@ static enum spf_abort spf_wp_fill(struct spf_snapshot *snap,
 	if (!wp->new)
 		return SPF_ABORT_ALLOC;
 	if (wp->old &&
-	    copy_mc_user_highpage(&wp->new->page, wp->old, addr, &snap->vma))
-		return SPF_ABORT_OTHER;	/* poisoned: stock reports it */
+	    copy_mc_user_highpage(&wp->new->page, wp->old, addr, &snap->vma)) {
+		/*
+		 * A machine check in the copy (x86-64): queue the poisoned
+		 * page's recovery as __wp_page_copy_user() does, so that it
+		 * does not wait for stock's copy to take a second one.  Safe
+		 * in the read section (a raw spinlock, IRQ-safe).
+		 */
+		memory_failure_queue(page_to_pfn(wp->old), 0);
+		return SPF_ABORT_OTHER;	/* stock reports it */
+	}
 	/* Orders the contents before the PTE store, as stock does. */
 	__folio_mark_uptodate(wp->new);
 	return SPF_ABORT_NONE;

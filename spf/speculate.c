@@ -250,6 +250,10 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 static void spf_account(struct mm_struct *mm, unsigned long addr,
 			struct pt_regs *regs)
 {
+#ifdef CONFIG_ARM64
+	/* do_page_fault()'s, which spf replaced: before minor-faults. */
+	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
+#endif
 	count_vm_event(PGFAULT);
 	spf_count_memcg_event_mm(mm, PGFAULT);
 	if (!SPF_BROKEN_NO_RSS_FOLD)

@@ -42,12 +42,16 @@
  * the count (vma_lookup/mm_seq.c, which says why it is a raw spinlock).
  *
  * The table's allocation mirrors pte_alloc_one() (the page, its split
- * lock, PageTable and the NR_PAGETABLE count) with __GFP_NORETRY, as
- * spf's page allocations: under memory pressure the fault goes stock,
- * which reclaims or OOM-kills in the context it expects.  Under lockdep
- * a lock initialised here would be a lock class of its own, so there
- * spf calls the kernel's pte_alloc_one() (x86-64 has one out of line;
- * on arm64 it is a header inline, and spf installs no tables).
+ * lock, PageTable and the NR_PAGETABLE count) without direct reclaim,
+ * as spf's page allocations: under memory pressure (the machine's, or
+ * the memcg's: the table is __GFP_ACCOUNT) the fault goes stock, which
+ * reclaims or OOM-kills once, in the context it expects.  The split
+ * lock's own allocation (ptlock_alloc(), PREEMPT_RT) is the kernel's,
+ * GFP_KERNEL from an unaccounted cache.  Under lockdep a lock
+ * initialised here would be a lock class of its own, so there spf
+ * calls the kernel's pte_alloc_one(), reclaim and all (x86-64 has one
+ * out of line; on arm64 it is a header inline, and spf installs no
+ * tables).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,6 +59,7 @@
 #include <linux/delay.h>
 #include <linux/mm.h>
 #include <asm/pgalloc.h>
+#include <spf/broken.h>
 #include <spf/pte_table.h>
 #include <spf/stats.h>
 #include <wrapper/symbols.h>
@@ -81,10 +86,14 @@ bool spf_pte_tables_enabled(void)
 struct page *spf_pte_table_alloc(struct mm_struct *mm)
 {
 	struct page *page;
+	gfp_t gfp;
 
 	if (IS_ENABLED(CONFIG_LOCKDEP))
 		return spf_kernel_pte_alloc_one(mm);
-	page = alloc_page(GFP_PGTABLE_USER | __GFP_NORETRY | __GFP_NOWARN);
+	gfp = GFP_PGTABLE_USER | __GFP_NORETRY | __GFP_NOWARN;
+	if (!SPF_BROKEN_RECLAIM_TWICE)
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+	page = alloc_page(gfp);
 	if (!page)
 		return NULL;
 	if (ALLOC_SPLIT_PTLOCKS && !spf_kernel_ptlock_alloc(page)) {

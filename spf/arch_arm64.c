@@ -218,10 +218,8 @@ static __always_inline bool spf_arm64_try(unsigned long far, unsigned long esr,
 		flags |= FAULT_FLAG_INSTRUCTION;
 	else if ((esr & ESR_ELx_WNR) && !(esr & ESR_ELx_CM))
 		flags |= FAULT_FLAG_WRITE;
-	if (!spf_speculate(mm, addr, flags, regs))
-		return false;
-	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
-	return true;
+	/* A completed fault raised page-faults too (spf_account()). */
+	return spf_speculate(mm, addr, flags, regs);
 }
 
 /*

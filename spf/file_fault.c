@@ -356,7 +356,12 @@ enum spf_abort spf_file_try(struct spf_snapshot *snap,
 			ret = SPF_ABORT_PAGECACHE;
 	}
 	spf_commit_unlock(snap, walk);
-	if (ret == SPF_ABORT_NONE || m.mapped)
+	/*
+	 * Readahead state only from a fault that completes: after giving
+	 * up with neighbours mapped, stock's fault-around counts the same
+	 * window again (it decrements before it sees a PTE is set).
+	 */
+	if (ret == SPF_ABORT_NONE)
 		WRITE_ONCE(file->f_ra.mmap_miss, m.mmap_miss);
 	*mapped = m.mapped;
 out:

@@ -93,27 +93,35 @@ enum spf_abort spf_file_write_suitable(struct vm_area_struct *vma)
 
 /*
  * What ->fault() does besides finding the page: shmem_fault() waits out
- * a hole punch (spf gives up while any fallocate is in progress);
- * filemap_fault() counts a hit against the file's mmap readahead
- * misses (do_async_mmap_readahead()).
+ * a hole punch (spf gives up while any fallocate is in progress).
  */
 static enum spf_abort spf_file_write_fault_side(struct vm_area_struct *vma,
 						struct file *file)
 {
+	if (vma->vm_ops->fault == spf_shmem_fault &&
+	    READ_ONCE(file_inode(file)->i_private))
+		return SPF_ABORT_PAGECACHE;
+	return SPF_ABORT_NONE;
+}
+
+/*
+ * filemap_fault() counts a cached page against the file's mmap
+ * readahead misses (do_async_mmap_readahead()).  Only once the PTE is
+ * set: an attempt that gives up leaves the count to stock's ->fault(),
+ * which adjusts it as it would have anyway.
+ */
+static void spf_file_write_ra_hit(struct vm_area_struct *vma,
+				  struct file *file)
+{
 	struct file_ra_state *ra = &file->f_ra;
 	unsigned int miss;
 
-	if (vma->vm_ops->fault == spf_shmem_fault) {
-		if (READ_ONCE(file_inode(file)->i_private))
-			return SPF_ABORT_PAGECACHE;
-		return SPF_ABORT_NONE;
-	}
-	if ((vma->vm_flags & VM_RAND_READ) || !ra->ra_pages)
-		return SPF_ABORT_NONE;
+	if (vma->vm_ops->fault == spf_shmem_fault ||
+	    (vma->vm_flags & VM_RAND_READ) || !ra->ra_pages)
+		return;
 	miss = READ_ONCE(ra->mmap_miss);
 	if (miss)
 		WRITE_ONCE(ra->mmap_miss, miss - 1);
-	return SPF_ABORT_NONE;
 }
 
 /* do_set_pte() for a write, under the commit lock, revalidated. */
@@ -216,6 +224,8 @@ enum spf_abort spf_file_write_try(struct spf_snapshot *snap,
 	if (late)
 		folio_unlock(folio);
 	spf_commit_unlock(snap, walk);
+	if (fw->mapped)
+		spf_file_write_ra_hit(vma, file);
 	if (fw->mapped && !copy) {
 		/* fault_dirty_shared_page(), to its unlock. */
 		fw->dirtied = set_page_dirty(page);

@@ -146,30 +146,36 @@ static enum spf_abort spf_vma_common(struct vm_area_struct *vma)
  * A page for a write fault, charged to the mm's memcg, zeroed if ZERO;
  * the caller fills it if not, then marks it up to date.
  *
- * NOWAIT: from inside the RCU read section, so without direct reclaim
- * (the allocator and the charge then only take what is free, waking
- * kswapd as stock's first attempt would).  It fails where stock would
- * have reclaimed; the caller then leaves the section and asks again,
- * which may sleep.  Most first touches are served from the per-CPU
- * lists, and the walk made before stays valid: no second walk.
+ * Never with direct reclaim (callable inside the RCU read section): the
+ * allocator and the charge only take what is free, waking kswapd as
+ * stock's first attempt would.  Where that fails stock would reclaim
+ * or compact; spf gives up (abort_alloc) and leaves all of it to stock,
+ * which then does it once.  Reclaiming here first made a fault whose
+ * attempt still failed reclaim twice: memory.events max, allocstall
+ * and pgscan_direct counted twice.  Most first touches are served from
+ * the per-CPU lists, and the walk made before stays valid.
+ *
+ * RECLAIM: SPF_BROKEN_RECLAIM_TWICE's retry only, outside the section.
  */
 struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero, bool nowait)
+			     bool zero, bool reclaim)
 {
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN;
 	gfp_t charge_gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
 	struct folio *folio;
 
-	if (!nowait)
+	if (reclaim)
 		might_sleep();
-	if (nowait) {
-		/* An injected failure is the sleeping attempt's to take. */
+	if (SPF_BROKEN_RECLAIM_TWICE && !reclaim) {
+		/* An injected failure is the reclaiming retry's to take. */
 		if (atomic_read(&spf_inject_alloc_fail))
 			return NULL;
-		gfp &= ~__GFP_DIRECT_RECLAIM;
-		charge_gfp &= ~__GFP_DIRECT_RECLAIM;
 	} else if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0)) {
 		return NULL;
+	}
+	if (!reclaim) {
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+		charge_gfp &= ~__GFP_DIRECT_RECLAIM;
 	}
 	if (zero)
 		gfp |= __GFP_ZERO;
@@ -244,6 +250,10 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 static void spf_account(struct mm_struct *mm, unsigned long addr,
 			struct pt_regs *regs)
 {
+#ifdef CONFIG_ARM64
+	/* do_page_fault()'s, which spf replaced: before minor-faults. */
+	spf_perf_sw_event(PERF_COUNT_SW_PAGE_FAULTS, regs, addr);
+#endif
 	count_vm_event(PGFAULT);
 	spf_count_memcg_event_mm(mm, PGFAULT);
 	if (!SPF_BROKEN_NO_RSS_FOLD)
@@ -514,8 +524,8 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 
 	/*
 	 * A write needs a page, a missing table a table.  The page is asked
-	 * for without sleeping first, which keeps the walk; an allocation
-	 * that may sleep (a table's, or the page's when memory is short)
+	 * for without sleeping, which keeps the walk; the table's allocation
+	 * may sleep (ptlock_alloc(), pte_alloc_one() under lockdep), so it
 	 * leaves the read section, and the walk is made again, since the
 	 * tables may have changed.
 	 */
@@ -524,13 +534,18 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		ret = SPF_ABORT_OTHER;		/* its last mapping is going */
 		goto out_rcu;
 	}
-	if (private_write && !add_table)
-		done->folio = spf_alloc_page(&snap, addr, anon, true);
+	if (private_write) {
+		/* Zeroed for a first touch, a copy's for a file. */
+		done->folio = spf_alloc_page(&snap, addr, anon, false);
+		if (!done->folio && !SPF_BROKEN_RECLAIM_TWICE) {
+			ret = SPF_ABORT_ALLOC;	/* stock reclaims, once */
+			goto out_rcu;
+		}
+	}
 	if (add_table || (private_write && !done->folio)) {
 		rcu_read_unlock();
-		if (private_write) {
-			/* Zeroed for a first touch, a copy's for a file. */
-			done->folio = spf_alloc_page(&snap, addr, anon, false);
+		if (private_write && !done->folio) {
+			done->folio = spf_alloc_page(&snap, addr, anon, true);
 			if (!done->folio)
 				return SPF_ABORT_ALLOC;
 		}

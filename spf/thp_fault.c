@@ -9,8 +9,8 @@
  *   rcu_read_lock; snapshot, walk (spf/speculate.c): the pmd none
  *   rcu_read_unlock
  *     register the mm with khugepaged, as stock does first
- *     allocate the huge page with the VMA's THP gfp, charge it, and a
- *     PTE table to deposit; clear the page
+ *     allocate the huge page with the VMA's THP gfp less direct
+ *     reclaim, charge it, and a PTE table to deposit; clear the page
  *   rcu_read_lock; walk again: the pmd still none
  *     take the pmd lock and the install fence; revalidate (pmd none,
  *     count, not reaped); rmap, deposit the table, map the page with a
@@ -40,6 +40,7 @@
 #include <linux/mm.h>
 #include <linux/vm_event_item.h>
 #include <asm/pgalloc.h>
+#include <spf/broken.h>
 #include <spf/mm_seq.h>
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
@@ -116,7 +117,14 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 	spf_assert_rcu();
 	rcu_read_unlock();
 	spf_thp.khugepaged_enter_vma(vma, vma->vm_flags);
+	/*
+	 * Without direct reclaim and compaction, whatever defrag says: if
+	 * the huge page is not there for the taking, stock's own attempt
+	 * reclaims and compacts as defrag says, once (spf_alloc_page()).
+	 */
 	gfp = spf_thp.vma_thp_gfp_mask(vma);
+	if (!SPF_BROKEN_RECLAIM_TWICE)
+		gfp &= ~__GFP_DIRECT_RECLAIM;
 	folio = vma_alloc_folio(gfp, HPAGE_PMD_ORDER, vma, haddr, true);
 	if (folio && spf_mem_cgroup_charge(folio, mm, gfp)) {
 		folio_put(folio);

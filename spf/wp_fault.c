@@ -17,8 +17,8 @@
  *     reuse: update the PTE; done
  *     copy: take a reference on the old page
  *   unlock
- *   allocate and charge the new page without sleeping (if that
- *   fails: rcu_read_unlock, allocate again, rcu_read_lock, walk again);
+ *   allocate and charge the new page without reclaim (if that
+ *   fails, give up: stock reclaims, once);
  *   fill it (zeroed, or a copy of the old); take the PTE lock
  *     revalidate against the PTE first found: unchanged, so the old
  *     page is still mapped here and the copy is of what it holds
@@ -61,6 +61,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
+#include <spf/broken.h>
 #include <spf/wp_fault.h>
 #include <wrapper/mm_wp.h>
 
@@ -197,14 +198,22 @@ static void spf_wp_replace(struct vm_area_struct *vma,
 /* A copy of the old page, or zeroes, in a charged page not yet mapped. */
 static enum spf_abort spf_wp_fill(struct spf_snapshot *snap,
 				  unsigned long addr, struct spf_wp *wp,
-				  bool nowait)
+				  bool reclaim)
 {
-	wp->new = spf_alloc_page(snap, addr, wp->kind == SPF_WP_ZERO, nowait);
+	wp->new = spf_alloc_page(snap, addr, wp->kind == SPF_WP_ZERO, reclaim);
 	if (!wp->new)
 		return SPF_ABORT_ALLOC;
 	if (wp->old &&
-	    copy_mc_user_highpage(&wp->new->page, wp->old, addr, &snap->vma))
-		return SPF_ABORT_OTHER;	/* poisoned: stock reports it */
+	    copy_mc_user_highpage(&wp->new->page, wp->old, addr, &snap->vma)) {
+		/*
+		 * A machine check in the copy (x86-64): queue the poisoned
+		 * page's recovery as __wp_page_copy_user() does, so that it
+		 * does not wait for stock's copy to take a second one.  Safe
+		 * in the read section (a raw spinlock, IRQ-safe).
+		 */
+		memory_failure_queue(page_to_pfn(wp->old), 0);
+		return SPF_ABORT_OTHER;	/* stock reports it */
+	}
 	/* Orders the contents before the PTE store, as stock does. */
 	__folio_mark_uptodate(wp->new);
 	return SPF_ABORT_NONE;
@@ -241,14 +250,13 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 		return ret;
 
 	/*
-	 * The new page, without sleeping first: the walk then stands.  If
-	 * that needs reclaim, leave the read section for an allocation
-	 * that may sleep, and walk again.
+	 * The new page, without reclaim (spf_alloc_page()): the walk then
+	 * stands.  If that fails, stock reclaims and copies.
 	 */
-	ret = spf_wp_fill(snap, addr, wp, true);
-	if (ret == SPF_ABORT_ALLOC) {
+	ret = spf_wp_fill(snap, addr, wp, false);
+	if (SPF_BROKEN_RECLAIM_TWICE && ret == SPF_ABORT_ALLOC) {
 		rcu_read_unlock();
-		ret = spf_wp_fill(snap, addr, wp, false);
+		ret = spf_wp_fill(snap, addr, wp, true);
 		rcu_read_lock();
 		if (ret == SPF_ABORT_NONE)
 			ret = spf_walk_to_pte(vma->vm_mm, addr, walk);

@@ -19,7 +19,7 @@
 			 "spf: speculative fault outside rcu_read_lock()")
 
 struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero, bool nowait);
+			     bool zero, bool reclaim);
 enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 			      const struct spf_pte_walk *walk);
 enum spf_abort spf_commit_lock(struct spf_snapshot *snap,

@@ -81,6 +81,11 @@
  *   NO_ABANDON       spf/hooks.c: a fault whose pin fails because
  *                    delete_module() has begun still calls stock code
  *                    that may sleep, so unload waits for it
+ *   RECLAIM_TWICE    spf/speculate.c, spf/wp_fault.c, spf/thp_fault.c,
+ *                    pgtable_rcu/pte_table.c: a failed allocation or
+ *                    charge retried with direct reclaim (the huge page
+ *                    with its defrag gfp), so a fault that still fails
+ *                    reclaims again in stock (parity difference 3)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -114,6 +119,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_ABANDON
 #define SPF_BROKEN_NO_ABANDON		0
+#endif
+#ifndef SPF_BROKEN_RECLAIM_TWICE
+#define SPF_BROKEN_RECLAIM_TWICE	0
 #endif
 
 #if defined(__KERNEL__) &&						\

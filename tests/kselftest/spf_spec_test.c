@@ -40,11 +40,12 @@
 
 static struct {
 	char path[64];
-	char was[32];
+	char was[64];
 } knobs[NR_KNOBS];
 
 static int knob_set(const char *path, const char *val)
 {
+	char *sel;
 	int i, ret;
 
 	for (i = 0; i < NR_KNOBS && knobs[i].path[0]; i++)
@@ -54,6 +55,12 @@ static int knob_set(const char *path, const char *val)
 	ret = spf_read_file(path, knobs[i].was, sizeof(knobs[i].was));
 	if (ret)
 		return ret;
+	/* A choice ("always [madvise] never"): the one in brackets. */
+	sel = strchr(knobs[i].was, '[');
+	if (sel && strchr(sel, ']')) {
+		*strchr(sel, ']') = '\0';
+		memmove(knobs[i].was, sel + 1, strlen(sel + 1) + 1);
+	}
 	snprintf(knobs[i].path, sizeof(knobs[i].path), "%s", path);
 	return spf_write_file(path, val);
 }
@@ -1968,6 +1975,141 @@ TEST_F(spec, fault_around_bytes_sets_the_window_as_stock)
 	TH_LOG("window of %d pages: %ld/%ld pages mapped (unloaded/loaded)",
 	       FA_PAGES, fact_get(&off, "present_pages"),
 	       fact_get(&on, "present_pages"));
+}
+
+/* ---- Reclaim at a memcg limit: once per fault, stock's, never spf's. */
+
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+#define THP_DEFRAG "/sys/kernel/mm/transparent_hugepage/defrag"
+#define RECLAIM_CHUNKS 8
+
+/* KEY's count in the scenario's memcg FILE ("memory.events"). */
+static long memcg_file_key(const char *file, const char *key)
+{
+	static char buf[1024];
+	size_t klen = strlen(key);
+	char path[192], *s;
+
+	memset(buf, 0, sizeof(buf));
+	snprintf(path, sizeof(path), "%s/%s", cg_dir, file);
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (s = buf; s; s = strchr(s, '\n')) {
+		if (*s == '\n')
+			s++;
+		if (!strncmp(s, key, klen) && s[klen] == ' ')
+			return strtol(s + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+static long memcg_current(void)
+{
+	char path[192], buf[32] = "";
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg_dir);
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static int memcg_set(const char *file, long v)
+{
+	char path[192], val[32];
+
+	snprintf(path, sizeof(path), "%s/%s", cg_dir, file);
+	snprintf(val, sizeof(val), "%ld", v);
+	return spf_write_file(path, val);
+}
+
+/*
+ * First writes to chunks where stock maps a huge page, in a memcg 1 MiB
+ * above its usage, no swap: the huge page's charge can never fit.
+ * Stock's charge (the THP gfp, direct reclaim without __GFP_NORETRY)
+ * reclaims MAX_RECLAIM_RETRIES times, raising memory.events max each
+ * time, fails (no OOM for a huge page), counts thp_fault_fallback_charge
+ * and maps a small page.  spf's attempt must add none of that: its
+ * charge may not reclaim, so it fails at once and raises no event
+ * (try_charge_memcg() raises max only when it may block).
+ */
+static void sc_reclaim(struct facts *r)
+{
+	size_t pmd = pmd_bytes(), i;
+	long max0, fb0, cur, huge = 0;
+	struct meter a, b;
+	char *p = map_chunks(RECLAIM_CHUNKS + 1);
+
+	if (!p || madvise(p, (RECLAIM_CHUNKS + 1) * pmd, MADV_HUGEPAGE))
+		return fail(r, "map: %s", strerror(errno));
+	/* The VMA's anon_vma, before the limit. */
+	WRITE_ONCE(p[0], 1);
+	meter_open();
+	memcg_set("memory.swap.max", 0);	/* absent without swap */
+	cur = memcg_current();
+	if (cur < 0 ||
+	    memcg_set("memory.max", (cur + (1 << 20)) & ~(page_size() - 1)))
+		return fail(r, "memory.max: %s", strerror(errno));
+	max0 = memcg_file_key("memory.events", "max");
+	fb0 = vmstat_get("thp_fault_fallback_charge");
+	meter_read(&a);
+	for (i = 1; i <= RECLAIM_CHUNKS; i++)
+		WRITE_ONCE(p[i * pmd], 1);
+	meter_read(&b);
+	meter_facts(r, &a, &b);
+	meter_close();
+	fact(r, "memcg_max", memcg_file_key("memory.events", "max") - max0);
+	fact(r, "memcg_oom", memcg_file_key("memory.events", "oom"));
+	fact(r, "thp_fallback_charge",
+	     vmstat_get("thp_fault_fallback_charge") - fb0);
+	for (i = 1; i <= RECLAIM_CHUNKS; i++) {
+		huge += !!(kpageflags_of(p + i * pmd) & (1ULL << KPF_THP_BIT));
+		if (!page_is(p + i * pmd, 0, 1))
+			fail(r, "chunk %zu: wrong contents", i);
+	}
+	fact(r, "huge", huge);
+}
+
+TEST_F(spec, memcg_limit_reclaims_once_per_fault_as_stock)
+{
+	struct facts off, on;
+	char ctl[256] = "", thp[128] = "";
+	long stock, loaded;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory"))
+		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	spf_read_file(THP_ENABLED, thp, sizeof(thp));
+	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
+	/* Direct reclaim for a madvised VMA, whatever the default. */
+	ASSERT_EQ(0, knob_set(THP_DEFRAG, "madvise"));
+	in_memcg = true;
+	run_scenario(_metadata, false, sc_reclaim, &off);
+	run_scenario(_metadata, true, sc_reclaim, &on);
+	in_memcg = false;
+	ASSERT_EQ(0, off.failed) TH_LOG("spf unloaded: %s", off.why);
+	ASSERT_EQ(0, on.failed) TH_LOG("spf loaded: %s", on.why);
+
+	stock = fact_get(&off, "memcg_max");
+	loaded = fact_get(&on, "memcg_max");
+	TH_LOG("memory.events max over %d faults: %ld unloaded, %ld loaded",
+	       RECLAIM_CHUNKS, stock, loaded);
+	/* Stock reclaimed for every fault, then fell back to small pages. */
+	ASSERT_LE(RECLAIM_CHUNKS, stock);
+	EXPECT_EQ(RECLAIM_CHUNKS, fact_get(&off, "thp_fallback_charge"));
+	EXPECT_EQ(0, fact_get(&off, "huge"));
+	/* The same again loaded; a second reclaim would double max. */
+	EXPECT_LE(loaded, stock + stock / 4 + 2);
+	EXPECT_EQ(RECLAIM_CHUNKS, fact_get(&on, "thp_fallback_charge"));
+	EXPECT_EQ(0, fact_get(&on, "huge"));
+	EXPECT_EQ(fact_get(&off, "memcg_oom"), fact_get(&on, "memcg_oom"));
+	EXPECT_EQ(fact_get(&off, "minflt"), fact_get(&on, "minflt"));
+	/* Each fault tried a huge page and gave up at once. */
+	EXPECT_EQ(RECLAIM_CHUNKS, spf_fact(&on, "abort_alloc"))
+		TH_LOG("%s", on.why);
+	expect_accounted(_metadata, &on);
 }
 
 int main(int argc, char **argv)

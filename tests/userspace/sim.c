@@ -231,9 +231,9 @@ struct folio *vma_alloc_folio(gfp_t gfp, int order,
 	struct folio *folio;
 
 	/*
-	 * Without reclaim (inside the read section) it fails as often as
-	 * any GFP_NOWAIT allocation (-n), so that the sleeping retry and
-	 * its second walk are tortured too.
+	 * Without reclaim (spf's, always) it fails as often as any
+	 * GFP_NOWAIT allocation (-n), so that giving up after a walk is
+	 * tortured too.
 	 */
 	if (!(gfp & __GFP_DIRECT_RECLAIM) &&
 	    sim_rand() % 1000 < sim_cfg.nowait_fail_permille)

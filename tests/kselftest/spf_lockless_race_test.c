@@ -148,7 +148,7 @@ static long file_num(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-static long vmstat(const char *key)
+static long vmstat_of(const char *key)
 {
 	return file_field("/proc/vmstat", key);
 }
@@ -196,7 +196,20 @@ static void *anon_faulter(void *arg)
 
 	for (r = 1; !atomic_load(&S->stop); r++) {
 		atomic_fetch_add(&S->zap_seq[t], 1);
-		madvise(base, len, MADV_DONTNEED);
+		if (S->w == W_THP_SPLIT) {
+			/*
+			 * A split leaves a PTE table that MADV_DONTNEED
+			 * keeps: map the chunk anew, so that its first
+			 * touch can be a huge page again.
+			 */
+			if (mmap(base, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				 -1, 0) != base ||
+			    madvise(base, len, MADV_HUGEPAGE))
+				lr_bad("cannot map chunk %ld anew", t);
+		} else {
+			madvise(base, len, MADV_DONTNEED);
+		}
 		atomic_fetch_add(&S->zap_seq[t], 1);
 		if (S->w == W_KSM) {
 			/* Identical pages for ksmd, then each diverges. */
@@ -362,7 +375,7 @@ static void *writer(void *arg)
 			atomic_fetch_add(&S->punch_seq, 1);
 			if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
 				      FALLOC_FL_KEEP_SIZE, 0, flen) ||
-			    publish(k))
+			    publish(2 * k))
 				return NULL;
 			atomic_fetch_add(&S->punch_seq, 1);
 			for (n = 0; n < (long)S->file_np; n++)
@@ -375,6 +388,12 @@ static void *writer(void *arg)
 				atomic_fetch_add(&S->fails[errno == EAGAIN ? 0 :
 						 errno == EINVAL ? 1 : 2], 1);
 			}
+			/*
+			 * Into the huge folio: a reader still mapping an old
+			 * small folio the collapse replaced sees 2k.
+			 */
+			if (publish(2 * k + 1))
+				return NULL;
 			break;
 		case W_DROP:
 			if (k % 8 == 0)
@@ -764,7 +783,7 @@ static void memcg_child(void)
 TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 {
 	struct spf_counts c0, c1, d;
-	long spec, ev0 = 0, moves = 0, max_events = -1;
+	long spec, ev0 = 0, ev1 = 0, moves = 0, max_events = -1;
 	double secs = race_secs(), t0;
 	char why[160] = "";
 	bool file_kind = variant->w == W_COLLAPSE || variant->w == W_DROP ||
@@ -783,7 +802,8 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	case W_THP_SPLIT:
 		if (!thp_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
-		ev0 = vmstat("thp_split_pmd");
+		ev0 = vmstat_of("thp_split_pmd");
+		ev1 = vmstat_of("thp_fault_alloc");
 		break;
 	case W_COLLAPSE:
 		if (!thp_ok(why, sizeof(why)))
@@ -877,8 +897,10 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 
 	switch (variant->w) {
 	case W_THP_SPLIT:
-		atomic_store(&S->ops, vmstat("thp_split_pmd") - ev0);
-		TH_LOG("thp_split_pmd %ld", atomic_load(&S->ops));
+		ev0 = vmstat_of("thp_split_pmd") - ev0;
+		TH_LOG("thp_split_pmd %ld, thp_fault_alloc %ld", ev0,
+		       vmstat_of("thp_fault_alloc") - ev1);
+		EXPECT_LT(0, ev0) TH_LOG("no huge pmd was split");
 		break;
 	case W_SOFT_OFFLINE:
 		TH_LOG("HardwareCorrupted %ld kB more",
@@ -943,11 +965,7 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	EXPECT_EQ(0, atomic_load(&S->bad)) TH_LOG("%s", S->detail);
 	EXPECT_LT(0, atomic_load(&S->ops)) TH_LOG("the writer did nothing");
 	EXPECT_LT(0, spec) TH_LOG("no %s during the race", variant->counter);
-	if (file_kind) {
-		EXPECT_LT(0, atomic_load(&S->reads));
-	} else {
-		EXPECT_LT(0, atomic_load(&S->rounds));
-	}
+	EXPECT_LT(0, atomic_load(file_kind ? &S->reads : &S->rounds));
 }
 
 TEST_HARNESS_MAIN

@@ -48,6 +48,69 @@ static inline bool spf_test_wanted(const char *only, const char *fixture,
 	return false;
 }
 
+/*
+ * A fixture's variants (FIXTURE_VARIANT) are named "fixture.variant.test"
+ * or "fixture.variant"; when a word names one, only the variants named
+ * run, and the tests named through them.
+ */
+static inline bool spf_variant_wanted(const char *only, const char *fixture,
+				      const char *variant, const char *test)
+{
+	char fv[128];
+
+	snprintf(fv, sizeof(fv), "%s.%s", fixture, variant);
+	return spf_test_wanted(only, fv, test) ||
+	       spf_test_wanted(only, fixture, variant);
+}
+
+static inline void spf_variant_filter(const char *only,
+				      struct __fixture_metadata *f)
+{
+	struct __fixture_variant_metadata *v, *next, *kept = NULL,
+					  *last = NULL;
+	struct __test_metadata *t;
+	bool any = false;
+
+	for (v = f->variant; v; v = v->next)
+		for (t = f->tests; t; t = t->next)
+			any |= spf_variant_wanted(only, f->name, v->name,
+						  t->name);
+	if (!any)
+		return;
+	for (v = f->variant; v; v = next) {
+		bool want = false;
+
+		next = v->next;
+		for (t = f->tests; t; t = t->next)
+			want |= spf_variant_wanted(only, f->name, v->name,
+						   t->name);
+		if (!want)
+			continue;
+		v->next = NULL;
+		if (last)
+			last->next = v;
+		else
+			kept = v;
+		kept->prev = v;
+		last = v;
+	}
+	f->variant = kept;
+}
+
+static inline bool spf_test_named(const char *only,
+				  struct __fixture_metadata *f,
+				  struct __test_metadata *t)
+{
+	struct __fixture_variant_metadata *v;
+
+	if (spf_test_wanted(only, f->name, t->name))
+		return true;
+	for (v = f->variant; v; v = v->next)
+		if (spf_variant_wanted(only, f->name, v->name, t->name))
+			return true;
+	return false;
+}
+
 static inline void spf_test_filter(struct __fixture_metadata *list)
 {
 	const char *only = getenv("SPF_TEST_ONLY");
@@ -58,9 +121,10 @@ static inline void spf_test_filter(struct __fixture_metadata *list)
 	for (f = list; f; f = f->next) {
 		struct __test_metadata *t, *next, *kept = NULL, *last = NULL;
 
+		spf_variant_filter(only, f);
 		for (t = f->tests; t; t = next) {
 			next = t->next;
-			if (!spf_test_wanted(only, f->name, t->name))
+			if (!spf_test_named(only, f, t))
 				continue;
 			t->next = NULL;
 			t->prev = kept ? kept->prev : t;

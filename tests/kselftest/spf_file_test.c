@@ -38,10 +38,12 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <linux/falloc.h>
 #include "kselftest_harness.h"
 #include "spf_util.h"
 #include "spf_fixture.h"
+#include "spf_ext4.h"
 
 #define NP 64			/* pages in the file */
 
@@ -902,10 +904,17 @@ TEST_F_TIMEOUT(file, mbind_race_private_write_faults, SPF_SOAK_TIMEOUT)
 #define TABLE_ROUNDS 30
 #define TP 1			/* the page raced, chunk 1's first */
 
+enum table_cut {
+	CUT_PUNCH,		/* a hole punched over the whole file */
+	CUT_TRUNCATE,		/* truncation to 0 and back */
+	CUT_DIRECT,		/* an O_DIRECT write of page TP */
+};
+
 struct table_case {
 	int flags;		/* MAP_SHARED or MAP_PRIVATE */
 	bool write;		/* the fault is a write (byte WRITE_OFF) */
-	bool truncate;		/* the cut truncates, else punches */
+	enum table_cut cut;
+	bool ext4;		/* the file is on ext4 (the ext4 fixture) */
 };
 
 struct table_race {
@@ -945,14 +954,87 @@ static void *table_reader(void *arg)
 	return NULL;
 }
 
-static int table_cut(int fd, const struct table_case *c)
+/* DFD: the file opened O_DIRECT; BUF: a page aligned for it. */
+static int table_cut(int fd, int dfd, uint64_t *buf,
+		     const struct table_case *c, int i)
 {
 	size_t len = NP * page_size();
 
-	if (c->truncate)
+	switch (c->cut) {
+	case CUT_TRUNCATE:
 		return ftruncate(fd, 0) || ftruncate(fd, len) ? -1 : 0;
-	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-			 len);
+	case CUT_DIRECT:
+		memset(buf, 0, page_size());
+		buf[0] = tag(i + 1, TP);
+		return pwrite(dfd, buf, page_size(), TP * page_size()) ==
+		       (ssize_t)page_size() ? 0 : -1;
+	default:
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 0, len);
+	}
+}
+
+/*
+ * The O_DIRECT cut runs in a process of its own, forked before any
+ * round maps anything, so that a kernel BUG in the write (6.1's
+ * BUG_ON(folio_mapped()) in invalidate_inode_pages2_range()) shows as
+ * that process's death, whatever the arch makes of an oops in a thread.
+ * It dies holding page TP's lock: nothing may touch the file after.
+ */
+struct cutter {
+	pid_t pid;
+	int go, done;		/* round numbers in, one result byte out */
+};
+
+static bool ext4_wedged;	/* a cutter died: leave the filesystem be */
+
+static int cutter_start(struct cutter *k, int dfd, const struct table_case *c)
+{
+	int a[2], b[2], i;
+	uint64_t *buf;
+	char ok;
+
+	if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC))
+		return -1;
+	k->pid = fork();
+	if (k->pid == 0) {
+		buf = aligned_alloc(page_size(), page_size());
+		close(a[1]);
+		close(b[0]);
+		while (buf && read(a[0], &i, sizeof(i)) == sizeof(i)) {
+			ok = table_cut(-1, dfd, buf, c, i) == 0;
+			if (write(b[1], &ok, 1) != 1)
+				break;
+		}
+		_exit(0);
+	}
+	close(a[0]);
+	close(b[1]);
+	k->go = a[1];
+	k->done = b[0];
+	return k->pid < 0 ? -1 : 0;
+}
+
+/* Round I's cut: 0, -1 if it failed, -2 if the cutter died (*STATUS). */
+static int cutter_cut(struct cutter *k, int i, int *status)
+{
+	char ok;
+
+	if (write(k->go, &i, sizeof(i)) != sizeof(i) ||
+	    read(k->done, &ok, 1) != 1) {
+		waitpid(k->pid, status, 0);
+		k->pid = -1;
+		return -2;
+	}
+	return ok ? 0 : -1;
+}
+
+static void cutter_stop(struct cutter *k)
+{
+	close(k->go);
+	close(k->done);
+	if (k->pid > 0)
+		waitpid(k->pid, NULL, 0);
 }
 
 /* What page TP of the mapping may hold after round I's cut and rewrite. */
@@ -963,7 +1045,7 @@ static bool table_result_ok(const struct table_case *c, uint64_t mapped,
 		return mapped == now;
 	if (mapped == now || mapped == 0 || mapped == tag(i + 1, TP))
 		return true;
-	return !c->truncate && mapped == tag(0, TP);
+	return c->cut != CUT_TRUNCATE && mapped == tag(0, TP);
 }
 
 static void table_race(struct __test_metadata *_metadata,
@@ -980,7 +1062,8 @@ static void table_race(struct __test_metadata *_metadata,
 	uint64_t t, now, mapped;
 	pthread_t th;
 	const char *e = getenv("SPF_TABLE_ROUNDS");
-	int fd, i, rounds = TABLE_ROUNDS;
+	int fd, dfd = -1, i, rounds = TABLE_ROUNDS, status, cut;
+	struct cutter k = { .pid = -1, .go = -1, .done = -1 };
 	double t0 = now_s();
 	char *chunks, *map;
 
@@ -993,8 +1076,19 @@ static void table_race(struct __test_metadata *_metadata,
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 	pin_to_cpu(1);
-	fd = make_file(true);
+	if (c->ext4)
+		fd = fill_file(open(SPF_EXT4_DIR "/file",
+				    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+				    0600), true);
+	else
+		fd = make_file(true);
 	ASSERT_LE(0, fd);
+	if (c->cut == CUT_DIRECT) {
+		dfd = open(SPF_EXT4_DIR "/file", O_RDWR | O_DIRECT | O_CLOEXEC);
+		ASSERT_LE(0, dfd);
+		signal(SIGPIPE, SIG_IGN);
+		ASSERT_EQ(0, cutter_start(&k, dfd, c));
+	}
 	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
 				    "3000"));
 	if (e && atoi(e) > 0)
@@ -1017,7 +1111,21 @@ static void table_race(struct __test_metadata *_metadata,
 			;
 		pause.tv_nsec = (i % 30) * 200000L;
 		nanosleep(&pause, NULL);
-		ASSERT_EQ(0, table_cut(fd, c));
+		if (c->cut == CUT_DIRECT) {
+			cut = cutter_cut(&k, i, &status);
+			if (cut == -2) {
+				TH_LOG("round %d: the O_DIRECT write died (status %#x): a kernel BUG?",
+				       i, status);
+				stale++;
+				ext4_wedged = true;
+				pthread_join(th, NULL);
+				rounds = i + 1;
+				break;
+			}
+			ASSERT_EQ(0, cut);
+		} else {
+			ASSERT_EQ(0, table_cut(fd, -1, NULL, c, i));
+		}
 		t = tag(i + 1, TP);
 		ASSERT_EQ((ssize_t)sizeof(t),
 			  pwrite(fd, &t, sizeof(t), TP * ps));
@@ -1040,6 +1148,10 @@ static void table_race(struct __test_metadata *_metadata,
 		}
 	}
 	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
+	if (dfd >= 0) {
+		cutter_stop(&k);
+		close(dfd);
+	}
 	close(fd);
 	tables = spf_stat("pte_tables") - tables;
 	spec = spf_stat(counter) - spec;
@@ -1051,42 +1163,108 @@ static void table_race(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_SHARED, false, false };
+	static const struct table_case c = { MAP_SHARED, false, CUT_PUNCH, false };
 
 	table_race(_metadata, &c, "spec_file");
 }
 
 TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_SHARED, false, true };
+	static const struct table_case c = { MAP_SHARED, false, CUT_TRUNCATE, false };
 
 	table_race(_metadata, &c, "spec_file");
 }
 
 TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table_shared_write, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_SHARED, true, false };
+	static const struct table_case c = { MAP_SHARED, true, CUT_PUNCH, false };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
 TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table_shared_write, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_SHARED, true, true };
+	static const struct table_case c = { MAP_SHARED, true, CUT_TRUNCATE, false };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
 TEST_F_TIMEOUT(file, punch_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_PRIVATE, true, false };
+	static const struct table_case c = { MAP_PRIVATE, true, CUT_PUNCH, false };
 
 	table_race(_metadata, &c, "spec_file_write");
 }
 
 TEST_F_TIMEOUT(file, truncate_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
 {
-	static const struct table_case c = { MAP_PRIVATE, true, true };
+	static const struct table_case c = { MAP_PRIVATE, true, CUT_TRUNCATE, false };
+
+	table_race(_metadata, &c, "spec_file_write");
+}
+
+/*
+ * The same races on ext4 (a scratch filesystem, spf_ext4.h), against
+ * its own writers: ext4_punch_hole() (filemap_invalidate_lock(), then
+ * truncate_pagecache_range()), and an O_DIRECT write, which empties the
+ * range from the page cache with invalidate_inode_pages2_range() before
+ * writing (iomap_dio_rw(); kiocb_invalidate_pages() elsewhere).  That
+ * one meets a page mapped into a table not yet published with 6.1's
+ * BUG_ON(folio_mapped()): unmap_mapping_folio() cannot find the PTE.
+ * ext4's shared writes go through ->page_mkwrite() and stay stock; its
+ * private writes speculate (no ->get_policy()).  A punch leaves private
+ * copies mapped, so only the truncation catches a private write that
+ * publishes late; the punch checks the copy is sound.
+ */
+FIXTURE(ext4) {
+};
+
+FIXTURE_SETUP(ext4)
+{
+	int r;
+
+	spf_fixture_load(_metadata);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, prefault_self());
+	r = spf_ext4_mount();
+	if (r == -1)
+		SKIP(return, "%s", spf_ext4_why);
+	ASSERT_EQ(0, r) TH_LOG("%s", spf_ext4_why);
+}
+
+FIXTURE_TEARDOWN(ext4)
+{
+	/* An unmount would wait on the page the dead cutter left locked. */
+	if (!ext4_wedged)
+		spf_ext4_umount();
+	spf_fixture_unload(_metadata);
+}
+
+TEST_F_TIMEOUT(ext4, odirect_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
+{
+	static const struct table_case c = { MAP_SHARED, false, CUT_DIRECT, true };
+
+	table_race(_metadata, &c, "spec_file");
+}
+
+TEST_F_TIMEOUT(ext4, punch_never_outruns_a_new_table, SPF_SOAK_TIMEOUT)
+{
+	static const struct table_case c = { MAP_SHARED, false, CUT_PUNCH, true };
+
+	table_race(_metadata, &c, "spec_file");
+}
+
+TEST_F_TIMEOUT(ext4, punch_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct table_case c = { MAP_PRIVATE, true, CUT_PUNCH, true };
+
+	table_race(_metadata, &c, "spec_file_write");
+}
+
+TEST_F_TIMEOUT(ext4, truncate_never_outruns_a_new_table_private_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct table_case c = { MAP_PRIVATE, true, CUT_TRUNCATE, true };
 
 	table_race(_metadata, &c, "spec_file_write");
 }

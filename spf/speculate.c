@@ -210,7 +210,7 @@ enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 	if (walk->table ? !pmd_none(READ_ONCE(*walk->pmdp)) :
 			  !spf_walk_still_valid(walk))
 		return SPF_ABORT_PTL;
-	if (spf_mm_seq_changed(mm, snap->seq))
+	if (!SPF_BROKEN_NO_COMMIT_SEQ && spf_mm_seq_changed(mm, snap->seq))
 		return SPF_ABORT_SEQ_CHANGED;
 	if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
 		return SPF_ABORT_OTHER;

@@ -74,6 +74,12 @@
  *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
+ *   NO_COMMIT_SEQ    spf/speculate.c: the count not checked again under
+ *                    the commit lock (the pmd and PTE still are), so a
+ *                    write section that began after the snapshot was
+ *                    validated goes unseen: the module's form of
+ *                    NO_REVALIDATE and ACCEPT_WRITER, which stay
+ *                    userspace-only
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -101,6 +107,9 @@
 #endif
 #ifndef SPF_BROKEN_HOLD_ACROSS_STOCK
 #define SPF_BROKEN_HOLD_ACROSS_STOCK	0
+#endif
+#ifndef SPF_BROKEN_NO_COMMIT_SEQ
+#define SPF_BROKEN_NO_COMMIT_SEQ	0
 #endif
 
 #if defined(__KERNEL__) &&						\

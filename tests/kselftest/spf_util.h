@@ -48,6 +48,71 @@ static inline bool spf_test_wanted(const char *only, const char *fixture,
 	return false;
 }
 
+/*
+ * A fixture with variants also takes "fixture.variant.test" (or
+ * "fixture.variant" and a test): the variants no word names are
+ * dropped, unless a word names the test for all of them.
+ */
+static inline bool spf_variant_wanted(const char *only, const char *fixture,
+				      const char *variant, const char *test)
+{
+	char fv[128], word[256];
+	const char *p = only;
+	int n;
+
+	snprintf(fv, sizeof(fv), "%s.%s", fixture, variant);
+	if (spf_test_wanted(only, fv, test))
+		return true;
+	while (sscanf(p, "%255s%n", word, &n) == 1) {
+		if (!strcmp(word, fv))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static inline void spf_variant_filter(const char *only,
+				      struct __fixture_metadata *f)
+{
+	struct __fixture_variant_metadata *v, *next, *kept = NULL, *last = NULL;
+	struct __test_metadata *t;
+	bool want;
+
+	for (t = f->tests; t; t = t->next)
+		if (spf_test_wanted(only, f->name, t->name))
+			return;		/* every variant of this test */
+	for (v = f->variant; v; v = next) {
+		next = v->next;
+		want = false;
+		for (t = f->tests; t; t = t->next)
+			want |= spf_variant_wanted(only, f->name, v->name,
+						   t->name);
+		if (!want)
+			continue;
+		v->next = NULL;
+		v->prev = kept ? kept->prev : v;
+		if (last)
+			last->next = v;
+		else
+			kept = v;
+		kept->prev = v;
+		last = v;
+	}
+	f->variant = kept;
+}
+
+static inline bool spf_any_variant_wanted(const char *only,
+					  struct __fixture_metadata *f,
+					  const char *test)
+{
+	struct __fixture_variant_metadata *v;
+
+	for (v = f->variant; v; v = v->next)
+		if (spf_variant_wanted(only, f->name, v->name, test))
+			return true;
+	return false;
+}
+
 static inline void spf_test_filter(struct __fixture_metadata *list)
 {
 	const char *only = getenv("SPF_TEST_ONLY");
@@ -58,9 +123,11 @@ static inline void spf_test_filter(struct __fixture_metadata *list)
 	for (f = list; f; f = f->next) {
 		struct __test_metadata *t, *next, *kept = NULL, *last = NULL;
 
+		spf_variant_filter(only, f);
 		for (t = f->tests; t; t = next) {
 			next = t->next;
-			if (!spf_test_wanted(only, f->name, t->name))
+			if (!spf_test_wanted(only, f->name, t->name) &&
+			    !spf_any_variant_wanted(only, f, t->name))
 				continue;
 			t->next = NULL;
 			t->prev = kept ? kept->prev : t;

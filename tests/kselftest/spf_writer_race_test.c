@@ -3,8 +3,8 @@
  * Page faults racing the write sections of docs/audit-writers.md that
  * spf_race_test.c does not cover: brk, stack growth, mlock, flag-
  * changing madvise, set_mempolicy, userfaultfd (un)registration,
- * anon_vma_prepare() and clear_refs soft-dirty.  One table of writers
- * (a FIXTURE_VARIANT each) shares one faulter loop:
+ * anon_vma_prepare(), clear_refs soft-dirty and the OOM reaper.  One
+ * table of writers (a FIXTURE_VARIANT each) shares one faulter loop:
  *
  * Page p of the region belongs to faulter p % NF, the only thread that
  * writes it.  A visit picks one of its pages, sometimes MADV_DONTNEEDs
@@ -39,6 +39,10 @@
  *               the data reads back (when the guest has swap)
  *   clear_refs  after "4" > clear_refs, a page written later has the
  *               soft-dirty bit in pagemap (x86 only)
+ *   oom_reaper  children in a small memcg, SIGKILLed mid-fault and
+ *               reaped by process_mrelease() (the OOM reaper's zap):
+ *               they die of the kill with no faulter error, and the
+ *               group's charge drains
  *
  * Every case checks that the module handled some of the faults
  * speculatively and prints the counts.  inject_commit_delay_us, where

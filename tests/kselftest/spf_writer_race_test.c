@@ -243,7 +243,7 @@ static void check_node(struct faulter *f, char *page)
 static void visit(struct faulter *f)
 {
 	size_t p, span = W.npages / NF;
-	uint64_t v, tag, *w;
+	uint64_t v, v1, v2, tag, *w;
 	unsigned long e;
 	bool blind;
 	int code;
@@ -287,10 +287,13 @@ static void visit(struct faulter *f)
 		     (unsigned long long)tag, (unsigned long long)v);
 	W.last[p] = tag;
 	W.epoch_wrote[p] = e;
-	if (!other_word_ok(w[1]) || !other_word_ok(w[W.ps / 8 - 1]))
+	/* Armed too: the writer may unmap the page right after the store. */
+	if (armed_rw(w + 1, false, 0, &v1) ||
+	    armed_rw(w + W.ps / 8 - 1, false, 0, &v2))
+		f->segv++;
+	else if (!other_word_ok(v1) || !other_word_ok(v2))
 		ferr(f, "page %zu: stray data %#llx/%#llx after the tag", p,
-		     (unsigned long long)w[1],
-		     (unsigned long long)w[W.ps / 8 - 1]);
+		     (unsigned long long)v1, (unsigned long long)v2);
 	if (W.w == W_MEMPOLICY)
 		check_node(f, (char *)w);
 	f->visits++;
@@ -367,14 +370,19 @@ static int brk_setup(void)
 static void brk_round(unsigned int *rnd)
 {
 	size_t k = 1 + xrand(rnd) % (W.npages / 2), p;
-	char *low = brk_top - k * W.ps;
+	char *low = brk_top - k * W.ps, *got;
 
-	if ((char *)syscall(SYS_brk, low) != low)
-		merr("brk shrink to %p failed", low);
+	got = (char *)syscall(SYS_brk, low);
+	if (got != low)
+		merr("brk shrink to %p: brk is %p", low, got);
 	let_run(rnd, 2);
 	pause_faulters();
-	if ((char *)syscall(SYS_brk, brk_top) != brk_top)
-		merr("brk regrow to %p failed", brk_top);
+	got = (char *)syscall(SYS_brk, brk_top);
+	if (got != brk_top) {
+		merr("brk regrow to %p: brk is %p", brk_top, got);
+		resume_faulters();
+		return;
+	}
 	for (p = W.npages - k; p < W.npages; p++) {
 		W.checks++;
 		if (!page_zero(page_at(p)))

@@ -497,7 +497,9 @@ static void madvise_round(unsigned int *rnd)
 	int st;
 
 	hi = lo + 1 + xrand(rnd) % (W.npages - lo);
-	if (madvise(page_at(lo), (hi - lo) * W.ps, a))
+	/* PREEMPT_RT 6.1 has no THP: (NO)HUGEPAGE is EINVAL there. */
+	if (madvise(page_at(lo), (hi - lo) * W.ps, a) &&
+	    !(errno == EINVAL && (a == MADV_HUGEPAGE || a == MADV_NOHUGEPAGE)))
 		merr("madvise(%d): %s", a, strerror(errno));
 	for (p = lo; p < hi; p++) {
 		if (a == MADV_DONTFORK || a == MADV_DOFORK)

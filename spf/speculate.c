@@ -80,6 +80,13 @@
 /* debugfs inject_alloc_fail: the next N page allocations fail. */
 static atomic_t spf_inject_alloc_fail = ATOMIC_INIT(0);
 
+/*
+ * debugfs inject_commit_delay_us (test aid): a pause, in the read
+ * section, between an anonymous fault's walk and its commit lock: the
+ * window a write section must be seen to overlap by the count check.
+ */
+static u32 spf_inject_commit_delay_us;
+
 static void (*const spf_abort_trace[NR_SPF_ABORTS])(unsigned long addr) = {
 	[SPF_ABORT_SEQ_ODD] = trace_spf_abort_seq_odd,
 	[SPF_ABORT_SEQ_CHANGED] = trace_spf_abort_seq_changed,
@@ -209,7 +216,7 @@ enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 	if (walk->table ? !pmd_none(READ_ONCE(*walk->pmdp)) :
 			  !spf_walk_still_valid(walk))
 		return SPF_ABORT_PTL;
-	if (spf_mm_seq_changed(mm, snap->seq))
+	if (!SPF_BROKEN_NO_COMMIT_SEQ && spf_mm_seq_changed(mm, snap->seq))
 		return SPF_ABORT_SEQ_CHANGED;
 	if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
 		return SPF_ABORT_OTHER;
@@ -572,6 +579,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		goto out_rcu;
 	}
 
+	spf_inject_delay(&spf_inject_commit_delay_us, 1000);
 	ret = spf_commit_lock(&snap, &walk);
 	if (ret != SPF_ABORT_NONE)
 		goto out_rcu;
@@ -688,5 +696,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 	spf_thp_fault_init();
 	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
 				   NULL, &spf_inject_fops);
+	debugfs_create_u32("inject_commit_delay_us", 0600, debugfs_dir,
+			   &spf_inject_commit_delay_us);
 	return 0;
 }

@@ -86,6 +86,12 @@
  *                    charge retried with direct reclaim (the huge page
  *                    with its defrag gfp), so a fault that still fails
  *                    reclaims again in stock (parity difference 3)
+ *   NO_COMMIT_SEQ    spf/speculate.c: the count not checked again under
+ *                    the commit lock (the pmd and PTE still are), so a
+ *                    write section that began after the snapshot was
+ *                    validated goes unseen: the module's form of
+ *                    NO_REVALIDATE and ACCEPT_WRITER, which stay
+ *                    userspace-only
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -122,6 +128,9 @@
 #endif
 #ifndef SPF_BROKEN_RECLAIM_TWICE
 #define SPF_BROKEN_RECLAIM_TWICE	0
+#endif
+#ifndef SPF_BROKEN_NO_COMMIT_SEQ
+#define SPF_BROKEN_NO_COMMIT_SEQ	0
 #endif
 
 #if defined(__KERNEL__) &&						\

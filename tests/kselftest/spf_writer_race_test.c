@@ -1,0 +1,1213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page faults racing the write sections of docs/audit-writers.md that
+ * spf_race_test.c does not cover: brk, stack growth, mlock, flag-
+ * changing madvise, set_mempolicy, userfaultfd (un)registration,
+ * anon_vma_prepare(), clear_refs soft-dirty and the OOM reaper.  One
+ * table of writers (a FIXTURE_VARIANT each) shares one faulter loop:
+ *
+ * Page p of the region belongs to faulter p % NF, the only thread that
+ * writes it.  A visit picks one of its pages, sometimes MADV_DONTNEEDs
+ * it (so that the next touch is a fresh, speculable fault), reads its
+ * first word, which must be the faulter's last tag there, or 0 where
+ * the writer may reset pages (or the uffd fill), stores a new tag and
+ * reads it back, and checks that the page's other sampled words are 0
+ * (or the uffd fill).  A SIGSEGV is allowed only where the writer may
+ * unmap the page.  Meanwhile the writer thread runs its write section
+ * again and again and, with the faulters paused where it needs a still
+ * picture, checks what a commit of a fault that straddled its section
+ * would break:
+ *
+ *   brk         regrown brk memory reads as zeros (a PTE left past a
+ *               shrink would show an old tag)
+ *   stack       pages a MAP_GROWSDOWN VMA grows into read as zeros
+ *               while faults run in its upper part
+ *   mlock       after mlock() or mlockall() returns, every page of the
+ *               range is PG_mlocked (/proc/kpageflags)
+ *   madvise     a child forked after DONTFORK/WIPEONFORK (and splits
+ *               by HUGEPAGE/NOHUGEPAGE, SEQUENTIAL/RANDOM) sees no
+ *               DONTFORK page, zeros in WIPEONFORK pages and the
+ *               parent's data elsewhere
+ *   mempolicy   each faulter switches its own policy; every page it
+ *               writes is on a node that policy allows
+ *   uffd        after UFFDIO_REGISTER (MISSING) of a range, a page that
+ *               was absent when it returned comes through a uffd event
+ *               (the handler fills it, so it is recognisable); after
+ *               UNREGISTER a fault resolves to zeros with no event
+ *   anon_vma    fresh VMAs first-written by all faulters at once; then
+ *               MADV_PAGEOUT must find every page through rmap, and
+ *               the data reads back (when the guest has swap)
+ *   clear_refs  after "4" > clear_refs, a page written later has the
+ *               soft-dirty bit in pagemap (x86 only)
+ *   oom_reaper  children in a small memcg, SIGKILLed mid-fault and
+ *               reaped by process_mrelease() (the OOM reaper's zap):
+ *               they die of the kill with no faulter error, and the
+ *               group's charge drains
+ *
+ * Every case checks that the module handled some of the faults
+ * speculatively and prints the counts.  inject_commit_delay_us, where
+ * the module has it, widens the window between walk and commit.
+ * SPF_WRITER_SECS (default 2) sets each case's duration.
+ */
+#define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+#include "spf_segv.h"
+
+#define NF		2
+#define MAX_PAGES	1024
+#define UFFD_FILL	0x5546464455464644ULL	/* "DFFUDFFU" */
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK	18
+#define MADV_KEEPONFORK	19
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#define MPOL_DEFAULT	0
+#define MPOL_PREFERRED	1
+#define MPOL_BIND	2
+#define MPOL_INTERLEAVE	3
+#define MPOL_F_NODE	(1 << 0)
+#define MPOL_F_ADDR	(1 << 1)
+
+enum writer {
+	W_BRK, W_STACK, W_MLOCK, W_MADVISE, W_MEMPOLICY, W_UFFD,
+	W_ANON_VMA, W_CLEAR_REFS, W_OOM,
+};
+
+struct faulter {
+	pthread_t thread;
+	int id;
+	unsigned int rnd;
+	uint64_t seq;
+	unsigned long visits, segv, dontneed, checks, errors;
+	char msg[512];
+};
+
+static struct {
+	enum writer w;
+	char *r;			/* the region */
+	size_t ps, npages;
+	bool may_zero;			/* the writer may reset pages to 0 */
+	bool may_segv;			/* ... or unmap them */
+	bool uffd_fill;			/* pages may come filled by uffd */
+	uint64_t last[MAX_PAGES];	/* per page, its owner's last tag */
+	unsigned long epoch_wrote[MAX_PAGES];	/* clear_refs: epoch seen */
+	bool usable[MAX_PAGES];
+	atomic_ulong epoch;
+	atomic_bool stop;
+	atomic_int pause, paused;
+	unsigned long rounds, checks, mut_errors;
+	char mut_msg[512];
+	int uffd;
+	atomic_bool uffd_stop;
+	atomic_ulong uffd_events;
+	char *uffd_page;
+	pid_t owner;			/* the test process */
+	struct faulter f[NF];
+} W;
+
+static unsigned int xrand(unsigned int *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double env_secs(const char *name, double def)
+{
+	const char *s = getenv(name);
+
+	return s && atof(s) > 0 ? atof(s) : def;
+}
+
+[[gnu::format(printf, 2, 3)]]
+static void ferr(struct faulter *f, const char *fmt, ...);
+
+static void ferr(struct faulter *f, const char *fmt, ...)
+{
+	size_t len = strlen(f->msg);
+	va_list ap;
+
+	if (getpid() != W.owner)
+		_exit(3);		/* an oom child: the parent reports */
+	if (f->errors++ > 3 || len + 2 >= sizeof(f->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->msg + len, sizeof(f->msg) - len, fmt, ap);
+	va_end(ap);
+	len = strlen(f->msg);
+	snprintf(f->msg + len, sizeof(f->msg) - len, "; ");
+}
+
+[[gnu::format(printf, 1, 2)]]
+static void merr(const char *fmt, ...);
+
+static void merr(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (W.mut_errors++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(W.mut_msg, sizeof(W.mut_msg), fmt, ap);
+	va_end(ap);
+}
+
+static char *page_at(size_t p)
+{
+	return W.r + p * W.ps;
+}
+
+/* ---- the shared faulter loop ---- */
+
+/* 0, or the SIGSEGV's code; *OUT the word read (for a store: after it). */
+static noinline int armed_rw(uint64_t *w, bool store, uint64_t tag,
+			     uint64_t *out)
+{
+	if (sigsetjmp(t_jb, 0))
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_lo, (uintptr_t)w & ~(uintptr_t)(W.ps - 1));
+	WRITE_ONCE(t_hi, READ_ONCE(t_lo) + W.ps);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
+	if (store) {
+		WRITE_ONCE(*w, tag);
+		barrier();
+	}
+	*out = READ_ONCE(*w);
+	barrier();
+	WRITE_ONCE(t_armed, 0);
+	return 0;
+}
+
+static bool other_word_ok(uint64_t v)
+{
+	return !v || (W.uffd_fill && v == UFFD_FILL);
+}
+
+/* For the mempolicy writer: the policies a faulter cycles through. */
+static void switch_policy(struct faulter *f)
+{
+	static const int modes[] = {
+		MPOL_DEFAULT, MPOL_PREFERRED, MPOL_BIND, MPOL_INTERLEAVE,
+	};
+	unsigned long mask = 1;		/* node 0: every guest has it */
+	int mode = modes[xrand(&f->rnd) % 4];
+
+	if (syscall(SYS_set_mempolicy, mode, mode ? &mask : NULL,
+		    mode ? 8 * sizeof(mask) : 0))
+		ferr(f, "set_mempolicy(%d): %s", mode, strerror(errno));
+}
+
+static void check_node(struct faulter *f, char *page)
+{
+	int node = -1;
+
+	if (syscall(SYS_get_mempolicy, &node, NULL, 0, page,
+		    MPOL_F_NODE | MPOL_F_ADDR)) {
+		ferr(f, "get_mempolicy(%p): %s", page, strerror(errno));
+		return;
+	}
+	f->checks++;
+	if (node != 0)
+		ferr(f, "page %p on node %d, outside its policy", page, node);
+}
+
+static void visit(struct faulter *f)
+{
+	size_t p, span = W.npages / NF;
+	uint64_t v, v1, v2, tag, *w;
+	unsigned long e;
+	bool blind;
+	int code;
+
+	p = (xrand(&f->rnd) % span) * NF + f->id;
+	if (p >= W.npages || !W.usable[p])
+		return;
+	w = (uint64_t *)page_at(p);
+	if (W.w == W_MEMPOLICY && !(f->visits % 16))
+		switch_policy(f);
+	if (!(xrand(&f->rnd) % 3) && !madvise(w, W.ps, MADV_DONTNEED)) {
+		W.last[p] = 0;
+		f->dontneed++;
+	}
+	/* Half the visits store blind: a first-touch write fault. */
+	blind = xrand(&f->rnd) & 1;
+	code = blind ? 0 : armed_rw(w, false, 0, &v);
+	if (code) {
+		f->segv++;
+		if (!W.may_segv)
+			ferr(f, "page %zu: SIGSEGV code %d on a read", p, code);
+		return;
+	}
+	if (!blind && v != W.last[p] && !(W.may_zero && !v) &&
+	    !(W.uffd_fill && v == UFFD_FILL))
+		ferr(f, "page %zu: read %#llx, last stored %#llx", p,
+		     (unsigned long long)v, (unsigned long long)W.last[p]);
+	tag = ((uint64_t)(p + 1) << 32) | ++f->seq;
+	e = atomic_load(&W.epoch);
+	code = armed_rw(w, true, tag, &v);
+	if (code) {
+		f->segv++;
+		if (!W.may_segv)
+			ferr(f, "page %zu: SIGSEGV code %d on a write", p, code);
+		return;
+	}
+	/* The writer may have zapped it in between (and uffd refilled it). */
+	if (v != tag && !(W.may_zero && !v) &&
+	    !(W.uffd_fill && v == UFFD_FILL))
+		ferr(f, "page %zu: stored %#llx, read back %#llx", p,
+		     (unsigned long long)tag, (unsigned long long)v);
+	W.last[p] = tag;
+	W.epoch_wrote[p] = e;
+	/* Armed too: the writer may unmap the page right after the store. */
+	if (armed_rw(w + 1, false, 0, &v1) ||
+	    armed_rw(w + W.ps / 8 - 1, false, 0, &v2))
+		f->segv++;
+	else if (!other_word_ok(v1) || !other_word_ok(v2))
+		ferr(f, "page %zu: stray data %#llx/%#llx after the tag", p,
+		     (unsigned long long)v1, (unsigned long long)v2);
+	if (W.w == W_MEMPOLICY)
+		check_node(f, (char *)w);
+	f->visits++;
+}
+
+static void *faulter_main(void *arg)
+{
+	struct faulter *f = arg;
+
+	while (!atomic_load(&W.stop)) {
+		if (atomic_load(&W.pause)) {
+			atomic_fetch_add(&W.paused, 1);
+			/* Asleep: the writer has the vCPUs to itself. */
+			while (atomic_load(&W.pause) && !atomic_load(&W.stop))
+				usleep(50);
+			atomic_fetch_sub(&W.paused, 1);
+			continue;
+		}
+		visit(f);
+	}
+	return NULL;
+}
+
+/* Faulters parked at the top of their loop: the region is still. */
+static void pause_faulters(void)
+{
+	atomic_store(&W.pause, 1);
+	while (atomic_load(&W.paused) < NF)
+		sched_yield();
+}
+
+static void resume_faulters(void)
+{
+	atomic_store(&W.pause, 0);
+	while (atomic_load(&W.paused))
+		sched_yield();
+}
+
+/* Let the faulters run for up to MS milliseconds, at random. */
+static void let_run(unsigned int *rnd, unsigned int ms)
+{
+	usleep(xrand(rnd) % (ms * 1000 + 1));
+}
+
+static bool page_zero(const char *page)
+{
+	const uint64_t *w = (const uint64_t *)page;
+	size_t i;
+
+	for (i = 0; i < W.ps / 8; i++)
+		if (READ_ONCE(w[i]))
+			return false;
+	return true;
+}
+
+/* ---- brk: shrink and regrow while the faulters write ---- */
+
+static char *brk_orig, *brk_top;
+
+static int brk_setup(void)
+{
+	char *cur = (char *)syscall(SYS_brk, 0);
+
+	brk_orig = cur;
+	W.r = (char *)(((uintptr_t)cur + W.ps - 1) & ~(uintptr_t)(W.ps - 1));
+	W.npages = 256;
+	brk_top = W.r + W.npages * W.ps;
+	if ((char *)syscall(SYS_brk, brk_top) != brk_top)
+		return -1;
+	W.may_zero = W.may_segv = true;
+	return 0;
+}
+
+static void brk_round(unsigned int *rnd)
+{
+	size_t k = 1 + xrand(rnd) % (W.npages / 2), p;
+	char *low = brk_top - k * W.ps, *got;
+
+	got = (char *)syscall(SYS_brk, low);
+	if (got != low)
+		merr("brk shrink to %p: brk is %p", low, got);
+	let_run(rnd, 2);
+	pause_faulters();
+	got = (char *)syscall(SYS_brk, brk_top);
+	if (got != brk_top) {
+		merr("brk regrow to %p: brk is %p", brk_top, got);
+		resume_faulters();
+		return;
+	}
+	for (p = W.npages - k; p < W.npages; p++) {
+		W.checks++;
+		if (!page_zero(page_at(p)))
+			merr("brk page %zu regrown with %#llx: a PTE outlived the shrink",
+			     p, (unsigned long long)*(uint64_t *)page_at(p));
+	}
+	resume_faulters();
+	let_run(rnd, 2);
+}
+
+static void brk_teardown(void)
+{
+	syscall(SYS_brk, brk_orig);
+}
+
+/* ---- stack: a MAP_GROWSDOWN VMA grows below the faulters' pages ---- */
+
+#define STACK_GROW 32
+
+static int stack_setup(void)
+{
+	size_t hole = 16UL << 20;
+	char *res, *p;
+
+	/*
+	 * A PROT_NONE reservation, the VMA at its top and a hole of
+	 * STACK_GROW pages (and a few) below it: the reservation is not
+	 * accessible, so no guard gap applies, and no other mapping can
+	 * land in the hole.
+	 */
+	W.npages = 128;
+	res = mmap(NULL, hole, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return -1;
+	W.r = res + hole - W.npages * W.ps;
+	p = mmap(W.r, W.npages * W.ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED,
+		 -1, 0);
+	if (p != W.r)
+		return -1;
+	if (munmap(W.r - (STACK_GROW + 8) * W.ps, (STACK_GROW + 8) * W.ps))
+		return -1;
+	no_thp(p, W.npages * W.ps);
+	return 0;
+}
+
+static void stack_round(unsigned int *rnd)
+{
+	size_t i, n = 1 + xrand(rnd) % STACK_GROW;
+	char *pg;
+
+	/* Each touch below vm_start is a stack growth: a write section. */
+	for (i = 1; i <= n; i++) {
+		pg = W.r - i * W.ps;
+		W.checks++;
+		if (!page_zero(pg))
+			merr("stack page -%zu grew in with %#llx", i,
+			     (unsigned long long)*(uint64_t *)pg);
+		WRITE_ONCE(*(uint64_t *)pg, 0xdeadULL << 32 | i);
+	}
+	let_run(rnd, 1);
+	if (munmap(W.r - n * W.ps, n * W.ps))
+		merr("munmap of the grown part: %s", strerror(errno));
+}
+
+/* ---- mlock, mlockall ---- */
+
+static void mlock_round(unsigned int *rnd)
+{
+	/* mlockall() populates the whole process: one round in four. */
+	bool all = (W.rounds & 3) == 3;
+	static uint64_t pm[MAX_PAGES];
+	int pmfd, kfd;
+	size_t p;
+
+	if (madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
+	let_run(rnd, 2);
+	if (all ? mlockall(MCL_CURRENT) : mlock(W.r, W.npages * W.ps)) {
+		merr("%s: %s", all ? "mlockall" : "mlock", strerror(errno));
+		return;
+	}
+	/*
+	 * Faults from now on are stock (VM_LOCKED): nothing to pause.
+	 * The range's pagemap in one read, then each page's flags.
+	 */
+	pmfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (pmfd < 0 || kfd < 0 ||
+	    pread(pmfd, pm, W.npages * 8, (uintptr_t)W.r / W.ps * 8) !=
+	    (ssize_t)(W.npages * 8))
+		merr("pagemap or kpageflags: %s", strerror(errno));
+	for (p = 0; p < W.npages && !W.mut_errors; p++) {
+		uint64_t fl = 0;
+
+		if (pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK) * 8) != 8)
+			fl = 0;
+		W.checks++;
+		if (!(pm[p] & PM_PRESENT) || !(fl & (1ULL << KPF_MLOCKED_BIT)))
+			merr("page %zu not mlocked after %s returned (pagemap %#llx kpageflags %#llx)",
+			     p, all ? "mlockall" : "mlock",
+			     (unsigned long long)pm[p],
+			     (unsigned long long)fl);
+	}
+	if (pmfd >= 0)
+		close(pmfd);
+	if (kfd >= 0)
+		close(kfd);
+	let_run(rnd, 1);
+	if (all ? munlockall() : munlock(W.r, W.npages * W.ps))
+		merr("munlock: %s", strerror(errno));
+}
+
+/* ---- madvise flags, checked by a forked child ---- */
+
+static bool dontfork[MAX_PAGES], wipe[MAX_PAGES];
+
+static void madvise_round(unsigned int *rnd)
+{
+	static const int advice[] = {
+		MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK,
+		MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_SEQUENTIAL, MADV_RANDOM,
+		MADV_NORMAL,
+	};
+	size_t lo = xrand(rnd) % W.npages, hi, p;
+	int a = advice[xrand(rnd) % 9], i;
+	static uint64_t expect[MAX_PAGES];
+	pid_t pid;
+	int st;
+
+	hi = lo + 1 + xrand(rnd) % (W.npages - lo);
+	/* PREEMPT_RT 6.1 has no THP: (NO)HUGEPAGE is EINVAL there. */
+	if (madvise(page_at(lo), (hi - lo) * W.ps, a) &&
+	    !(errno == EINVAL && (a == MADV_HUGEPAGE || a == MADV_NOHUGEPAGE)))
+		merr("madvise(%d): %s", a, strerror(errno));
+	for (p = lo; p < hi; p++) {
+		if (a == MADV_DONTFORK || a == MADV_DOFORK)
+			dontfork[p] = a == MADV_DONTFORK;
+		if (a == MADV_WIPEONFORK || a == MADV_KEEPONFORK)
+			wipe[p] = a == MADV_WIPEONFORK;
+	}
+	let_run(rnd, 1);
+	if (W.rounds % 8 != 7)
+		return;
+	pause_faulters();
+	for (p = 0; p < W.npages; p++)
+		expect[p] = READ_ONCE(*(uint64_t *)page_at(p));
+	pid = fork();
+	if (!pid) {
+		struct spf_sig sig;
+
+		for (p = 0; p < W.npages; p++) {
+			char *pg = page_at(p);
+
+			i = spf_probe(pg, false, 0, &sig);
+			if (dontfork[p] ? !i : i)
+				_exit(10);	/* DONTFORK page mapped, or not */
+			if (dontfork[p])
+				continue;
+			if (wipe[p] ? !page_zero(pg) :
+				      *(uint64_t *)pg != expect[p])
+				_exit(11);
+		}
+		_exit(0);
+	}
+	W.checks += W.npages;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		merr("child after madvise: status %#x (10: DONTFORK wrong, 11: data wrong)",
+		     pid < 0 ? -1 : st);
+	resume_faulters();
+}
+
+/* ---- uffd ---- */
+
+static void *uffd_main(void *arg)
+{
+	struct uffd_msg msg;
+	struct pollfd pfd = { .fd = W.uffd, .events = POLLIN };
+
+	while (!atomic_load(&W.uffd_stop)) {
+		struct uffdio_copy cp;
+
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		if (read(W.uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		atomic_fetch_add(&W.uffd_events, 1);
+		cp.dst = msg.arg.pagefault.address & ~(uint64_t)(W.ps - 1);
+		cp.src = (uintptr_t)W.uffd_page;
+		cp.len = W.ps;
+		cp.mode = 0;
+		cp.copy = 0;
+		if (ioctl(W.uffd, UFFDIO_COPY, &cp) && errno != EEXIST)
+			merr("UFFDIO_COPY: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static int uffd_setup(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	size_t i;
+
+	W.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (W.uffd < 0 || ioctl(W.uffd, UFFDIO_API, &api))
+		return -1;
+	W.uffd_page = prefaulted_stack(W.ps);
+	for (i = 0; i < W.ps / 8; i++)
+		((uint64_t *)W.uffd_page)[i] = UFFD_FILL;
+	W.uffd_fill = W.may_zero = true;
+	return 0;
+}
+
+static void uffd_round(unsigned int *rnd)
+{
+	static uint64_t pm[MAX_PAGES];
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)W.r, W.npages * W.ps },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_range ur = { (uintptr_t)W.r, W.npages * W.ps };
+	unsigned long ev;
+	size_t p;
+	int fd;
+
+	if (madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
+	let_run(rnd, 1);
+	if (ioctl(W.uffd, UFFDIO_REGISTER, &reg)) {
+		merr("UFFDIO_REGISTER: %s", strerror(errno));
+		return;
+	}
+	/* What is present now was faulted before: the rest needs events. */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, pm, W.npages * 8,
+			    (uintptr_t)W.r / W.ps * 8) != (ssize_t)(W.npages * 8))
+		merr("pagemap: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	let_run(rnd, 2);
+	pause_faulters();
+	for (p = 0; p < W.npages; p++) {
+		uint64_t *w = (uint64_t *)page_at(p);
+
+		if ((pm[p] & PM_PRESENT) ||
+		    !(pagemap_entry(w) & PM_PRESENT))
+			continue;
+		W.checks++;
+		if (w[1] != UFFD_FILL)
+			merr("page %zu mapped after UFFDIO_REGISTER returned, but not through an event (word 1 %#llx)",
+			     p, (unsigned long long)w[1]);
+	}
+	if (ioctl(W.uffd, UFFDIO_UNREGISTER, &ur))
+		merr("UFFDIO_UNREGISTER: %s", strerror(errno));
+	/* Unregistered: a fresh fault is an ordinary zero page, no event. */
+	p = xrand(rnd) % W.npages;
+	madvise(page_at(p), W.ps, MADV_DONTNEED);
+	ev = atomic_load(&W.uffd_events);
+	W.checks++;
+	if (!page_zero(page_at(p)) || atomic_load(&W.uffd_events) != ev)
+		merr("page %zu after UFFDIO_UNREGISTER: not a plain zero page",
+		     p);
+	W.last[p] = 0;
+	resume_faulters();
+}
+
+/* ---- anon_vma_prepare: fresh VMAs, first written by all faulters ---- */
+
+#define AV_SPAN 17	/* 16 pages and a PROT_NONE guard */
+
+static bool swap_ok;
+
+static int anon_vma_map(void)
+{
+	size_t p;
+
+	if (W.r)
+		munmap(W.r, W.npages * W.ps);
+	W.r = mmap(NULL, W.npages * W.ps, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (W.r == MAP_FAILED)
+		return -1;
+	for (p = 0; p < W.npages; p += AV_SPAN)
+		if (mprotect(page_at(p), (AV_SPAN - 1) * W.ps,
+			     PROT_READ | PROT_WRITE))
+			return -1;
+	no_thp(W.r, W.npages * W.ps);
+	memset(W.last, 0, sizeof(W.last));
+	return 0;
+}
+
+/* PAGEOUT from every CPU: each drains its own LRU batch first. */
+static void pageout_everywhere(void)
+{
+	cpu_set_t old, one;
+	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	sched_getaffinity(0, sizeof(old), &old);
+	for (cpu = 0; cpu < n; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		madvise(W.r, W.npages * W.ps, MADV_PAGEOUT);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
+static void anon_vma_round(unsigned int *rnd)
+{
+	size_t p, left = 0;
+	int tries;
+
+	let_run(rnd, 3);
+	pause_faulters();
+	/* Swapping out and in is slow under TCG: every fourth round. */
+	if (swap_ok && !(W.rounds % 4)) {
+		for (tries = 0; tries < 3; tries++) {
+			pageout_everywhere();
+			for (left = 0, p = 0; p < W.npages; p++)
+				if (W.usable[p] && W.last[p] &&
+				    (pagemap_entry(page_at(p)) & PM_PRESENT))
+					left++;
+			if (!left)
+				break;
+		}
+		W.checks += W.npages;
+		if (left)
+			merr("%zu written pages still mapped after MADV_PAGEOUT: rmap did not find them",
+			     left);
+	}
+	for (p = 0; p < W.npages; p++) {
+		if (!W.usable[p])
+			continue;
+		W.checks++;
+		if (*(uint64_t *)page_at(p) != W.last[p])
+			merr("page %zu reads back %#llx, written %#llx", p,
+			     (unsigned long long)*(uint64_t *)page_at(p),
+			     (unsigned long long)W.last[p]);
+	}
+	if (anon_vma_map())
+		merr("fresh VMAs: %s", strerror(errno));
+	resume_faulters();
+}
+
+/* ---- clear_refs soft-dirty ---- */
+
+static void clear_refs_round(unsigned int *rnd)
+{
+	unsigned long e;
+	size_t p;
+
+	if (spf_write_file("/proc/self/clear_refs", "4"))
+		merr("clear_refs: %s", strerror(errno));
+	/* Written from epoch e on: after clear_refs returned. */
+	e = atomic_fetch_add(&W.epoch, 1) + 1;
+	let_run(rnd, 3);
+	pause_faulters();
+	for (p = 0; p < W.npages; p++) {
+		if (W.epoch_wrote[p] != e)
+			continue;
+		W.checks++;
+		if (!(pagemap_entry(page_at(p)) & PM_SOFT_DIRTY))
+			merr("page %zu written after clear_refs but not soft-dirty (pagemap %#llx)",
+			     p, (unsigned long long)pagemap_entry(page_at(p)));
+	}
+	resume_faulters();
+}
+
+static bool soft_dirty_works(void)
+{
+	char *p = map_fresh(1);
+	bool ok;
+
+	if (!p)
+		return false;
+	p[0] = 1;
+	spf_write_file("/proc/self/clear_refs", "4");
+	ok = !(pagemap_entry(p) & PM_SOFT_DIRTY);
+	p[0] = 2;
+	ok = ok && (pagemap_entry(p) & PM_SOFT_DIRTY);
+	munmap(p, page_size());
+	return ok;
+}
+
+/* ---- the OOM reaper: SIGKILL and process_mrelease() mid-fault ---- */
+
+#define OOM_CG		"/sys/fs/cgroup/spf-writer-oom"
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open		434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal	424
+#endif
+#ifndef SYS_process_mrelease
+#define SYS_process_mrelease	448
+#endif
+
+static unsigned long oom_reaped;
+
+/* What the per-CPU charge stocks may hold: 64 pages on each CPU. */
+#define STOCK_PAGES	(64 * sysconf(_SC_NPROCESSORS_ONLN))
+
+static long cg_long(const char *file)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), OOM_CG "/%s", file);
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static int cg_write(const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), OOM_CG "/%s", file);
+	return spf_write_file(path, val);
+}
+
+/* One field of memory.stat, or -1. */
+static long cg_stat(const char *field)
+{
+	static char buf[4096];
+	char name[64], *line;
+	long v;
+
+	if (spf_read_file(OOM_CG "/memory.stat", buf, sizeof(buf)))
+		return -1;
+	for (line = buf; line && *line; line = strchr(line + 1, '\n'))
+		if (sscanf(line, "%63s %ld", name, &v) == 2 &&
+		    !strcmp(name, field))
+			return v;
+	return -1;
+}
+
+/* The non-zero byte counts of memory.stat, for a failure message. */
+static const char *cg_stat_nonzero(void)
+{
+	static char buf[4096], out[512];
+	char name[64], *line;
+	size_t n = 0;
+	long v;
+
+	out[0] = '\0';
+	if (spf_read_file(OOM_CG "/memory.stat", buf, sizeof(buf)))
+		return "no memory.stat";
+	for (line = buf; line && *line; line = strchr(line + 1, '\n'))
+		if (sscanf(line, "%63s %ld", name, &v) == 2 && v &&
+		    n < sizeof(out) && !strstr(name, "pg") &&
+		    !strstr(name, "workingset") && !strstr(name, "thp"))
+			n += snprintf(out + n, sizeof(out) - n, " %s=%ld",
+				      name, v);
+	return out;
+}
+
+static int oom_setup(void)
+{
+	spf_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (mkdir(OOM_CG, 0755) && errno != EEXIST)
+		return -1;
+	if (cg_write("memory.max", "32M"))
+		return -1;
+	cg_write("memory.swap.max", "0");
+	W.r = map_chunks(1);
+	return W.r ? 0 : -1;
+}
+
+/*
+ * A child in the small memcg faults with NF threads until it is killed
+ * and reaped: process_mrelease() runs the OOM reaper's own
+ * __oom_reap_task_mm() (MMF_UNSTABLE, zap under mmap read lock) on the
+ * dying mm while its threads may be mid-fault.  An OOM kill proper
+ * would do the same but prints a Call Trace, which fails the run.
+ */
+static void oom_round(unsigned int *rnd)
+{
+	char ms[16];
+	int pidfd, st, i;
+	pid_t pid;
+	long cur = -1, kern = -1;
+
+	pid = fork();
+	if (!pid) {
+		snprintf(ms, sizeof(ms), "%d", getpid());
+		if (cg_write("cgroup.procs", ms))
+			_exit(4);
+		for (i = 0; i < NF; i++)
+			if (start_thread(&W.f[i].thread, faulter_main, &W.f[i]))
+				_exit(5);
+		for (;;)
+			pause();
+	}
+	if (pid < 0) {
+		merr("fork: %s", strerror(errno));
+		return;
+	}
+	usleep(20000 + xrand(rnd) % 40000);
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
+		merr("pidfd kill: %s", strerror(errno));
+	if (pidfd >= 0 && !syscall(SYS_process_mrelease, pidfd, 0))
+		oom_reaped++;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) ||
+	    WTERMSIG(st) != SIGKILL)
+		merr("oom child: status %#x (exit 3: a faulter check failed)",
+		     st);
+	/*
+	 * Uncharged once it is gone: page tables a grace period later,
+	 * the per-CPU stocks when memory.high is written (which reclaims,
+	 * where memory.max would OOM-kill, and print a Call Trace).
+	 */
+	for (i = 0; i < 400; i++) {
+		cg_write("memory.high", "0");
+		/* A file page a child read first is charged to it. */
+		if (i == 20)
+			spf_write_file("/proc/sys/vm/drop_caches", "1");
+		cur = cg_long("memory.current");
+		kern = cg_stat("kernel");
+		if (cur >= 0 && !cg_stat("anon") && !cg_stat("file") &&
+		    !cg_stat("pagetables") &&
+		    cur <= kern + STOCK_PAGES * (long)W.ps)
+			break;
+		usleep(10000);
+	}
+	cg_write("memory.high", "max");
+	W.checks++;
+	/*
+	 * Stock 6.1 without spf loaded leaves kernel objects charged to
+	 * the group after such deaths (memory.stat "kernel"), and a few
+	 * pages in no field at all, growing slowly over the rounds (8 KiB
+	 * after 43): per-CPU charge stocks, up to 64 pages a CPU.  Those
+	 * are allowed; anon pages, file pages and page tables, what a
+	 * fault leaves, must all be gone (the stats flush every 2 s).
+	 */
+	if (i == 400)
+		merr("memory.current %ld four seconds after the child died: %s",
+		     cur, cg_stat_nonzero());
+}
+
+/* ---- swap for the rmap check (as spf_swap_test.c) ---- */
+
+#define SWAP_DEV "/dev/zram0"
+#define SWAP_MIB 128
+#define OPT_MODS "/lib/modules/spf-vm/opt"
+
+static char swap_why[256];
+
+static bool swap_active(void)
+{
+	char buf[4096] = "";
+
+	if (spf_read_file("/proc/swaps", buf, sizeof(buf)))
+		return false;
+	return strchr(buf, '\n') && strchr(buf, '\n')[1] != '\0';
+}
+
+/* Load the packed zram modules, dependencies first; EEXIST is fine. */
+static int load_opt_modules(void)
+{
+	char name[128], path[256];
+	FILE *f = fopen(OPT_MODS "/order", "re");
+	int fd, n = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%127s", name) == 1) {
+		snprintf(path, sizeof(path), OPT_MODS "/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (syscall(SYS_finit_module, fd, "", 0) == 0 ||
+		    errno == EEXIST)
+			n++;
+		close(fd);
+	}
+	fclose(f);
+	return n;
+}
+
+/* mkswap: a version-1 header in the device's first page. */
+static int write_swap_header(const char *dev, unsigned long bytes)
+{
+	size_t ps = page_size();
+	char *page = calloc(1, ps);
+	uint32_t *info = (uint32_t *)(page + 1024);
+	int fd, ret = -1;
+
+	if (!page)
+		return -1;
+	info[0] = 1;				/* version */
+	info[1] = bytes / ps - 1;		/* last_page */
+	info[2] = 0;				/* nr_badpages */
+	memcpy(page + ps - 10, "SWAPSPACE2", 10);
+	fd = open(dev, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = pwrite(fd, page, ps, 0) == (ssize_t)ps ? 0 : -1;
+		fsync(fd);
+		close(fd);
+	}
+	free(page);
+	return ret;
+}
+
+/* Swap on: 0, or -1 with swap_why saying what is missing. */
+static int swap_on(void)
+{
+	char size[32];
+	int i;
+
+	if (swap_active())
+		return 0;
+	if (access("/sys/block/zram0", F_OK) && load_opt_modules() <= 0) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: this kernel has no zram module packed (%s)",
+			 OPT_MODS);
+		return -1;
+	}
+	for (i = 0; i < 50 && access(SWAP_DEV, F_OK); i++)
+		usleep(20000);
+	snprintf(size, sizeof(size), "%dM", SWAP_MIB);
+	/* EBUSY: already sized by an earlier case of this run. */
+	if (spf_write_file("/sys/block/zram0/disksize", size) &&
+	    errno != EBUSY) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: cannot size zram0 (%s)", strerror(errno));
+		return -1;
+	}
+	if (write_swap_header(SWAP_DEV, (unsigned long)SWAP_MIB << 20) ||
+	    swapon(SWAP_DEV, 0)) {
+		snprintf(swap_why, sizeof(swap_why),
+			 "no swap: mkswap or swapon %s failed (%s)", SWAP_DEV,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the driver ---- */
+
+FIXTURE(writer) {
+};
+
+FIXTURE_VARIANT(writer) {
+	enum writer w;
+};
+
+FIXTURE_VARIANT_ADD(writer, brk) { .w = W_BRK };
+FIXTURE_VARIANT_ADD(writer, stack) { .w = W_STACK };
+FIXTURE_VARIANT_ADD(writer, mlock) { .w = W_MLOCK };
+FIXTURE_VARIANT_ADD(writer, madvise) { .w = W_MADVISE };
+FIXTURE_VARIANT_ADD(writer, mempolicy) { .w = W_MEMPOLICY };
+FIXTURE_VARIANT_ADD(writer, uffd) { .w = W_UFFD };
+FIXTURE_VARIANT_ADD(writer, anon_vma) { .w = W_ANON_VMA };
+FIXTURE_VARIANT_ADD(writer, clear_refs) { .w = W_CLEAR_REFS };
+FIXTURE_VARIANT_ADD(writer, oom_reaper) { .w = W_OOM };
+
+FIXTURE_SETUP(writer)
+{
+	spf_fixture_load(_metadata);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, prefault_self());
+}
+
+FIXTURE_TEARDOWN(writer)
+{
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	spf_fixture_unload(_metadata);
+}
+
+static int region_setup(enum writer w)
+{
+	size_t p;
+
+	memset(&W, 0, sizeof(W));
+	W.w = w;
+	W.owner = getpid();
+	W.ps = page_size();
+	W.npages = 512;
+	for (p = 0; p < MAX_PAGES; p++)
+		W.usable[p] = true;
+	switch (w) {
+	case W_BRK:
+		return brk_setup();
+	case W_STACK:
+		return stack_setup();
+	case W_ANON_VMA:
+		W.npages = 16 * AV_SPAN;
+		for (p = 0; p < W.npages; p++)
+			W.usable[p] = p % AV_SPAN != AV_SPAN - 1;
+		swap_ok = !swap_on();
+		return anon_vma_map();
+	case W_OOM:
+		return oom_setup();
+	default:
+		break;
+	}
+	W.r = map_chunks(1);
+	if (!W.r)
+		return -1;
+	W.may_zero = w == W_MLOCK;
+	if (w == W_UFFD)
+		return uffd_setup();
+	return 0;
+}
+
+static void round_once(unsigned int *rnd)
+{
+	switch (W.w) {
+	case W_BRK:
+		brk_round(rnd);
+		break;
+	case W_STACK:
+		stack_round(rnd);
+		break;
+	case W_MLOCK:
+		mlock_round(rnd);
+		break;
+	case W_MADVISE:
+		madvise_round(rnd);
+		break;
+	case W_MEMPOLICY:
+		let_run(rnd, 5);	/* the faulters are the writers */
+		break;
+	case W_UFFD:
+		uffd_round(rnd);
+		break;
+	case W_ANON_VMA:
+		anon_vma_round(rnd);
+		break;
+	case W_CLEAR_REFS:
+		clear_refs_round(rnd);
+		break;
+	case W_OOM:
+		oom_round(rnd);
+		break;
+	}
+	W.rounds++;
+}
+
+static const char *const writer_names[] = {
+	"brk", "stack", "mlock", "madvise", "mempolicy", "uffd", "anon_vma",
+	"clear_refs", "oom_reaper",
+};
+
+TEST_F_TIMEOUT(writer, race, 120)
+{
+	const char *name = writer_names[variant->w];
+	struct spf_counts before, after, d;
+	unsigned long visits = 0, segv = 0, dn = 0;
+	pthread_t uffd_thread;
+	unsigned int rnd = 0x2545f491;
+	double end;
+	int i;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (variant->w == W_CLEAR_REFS && !soft_dirty_works())
+		SKIP(return, "no soft-dirty tracking on this kernel");
+	ASSERT_EQ(0, region_setup(variant->w)) {
+		TH_LOG("%s: setting up the region: %s", name, strerror(errno));
+	}
+	ASSERT_EQ(0, install_segv_handler());
+	if (W.w == W_UFFD)
+		ASSERT_EQ(0, start_thread(&uffd_thread, uffd_main, NULL));
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "30");
+	ASSERT_EQ(0, spf_counts_read(&before));
+	for (i = 0; i < NF; i++) {
+		W.f[i].id = i;
+		W.f[i].rnd = 0x9e3779b9u * (i + 1);
+		/* The oom writer's faulters are its children's. */
+		if (W.w != W_OOM)
+			ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
+						  &W.f[i]));
+	}
+	end = now() + env_secs("SPF_WRITER_SECS", 2);
+	while (now() < end && !W.mut_errors)
+		round_once(&rnd);
+	atomic_store(&W.stop, true);
+	for (i = 0; i < NF && W.w != W_OOM; i++)
+		pthread_join(W.f[i].thread, NULL);
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	if (W.w == W_UFFD) {
+		atomic_store(&W.uffd_stop, true);
+		pthread_join(uffd_thread, NULL);
+	}
+	ASSERT_TRUE(spf_counts_consistent(&after));
+	spf_counts_sub(&after, &before, &d);
+	for (i = 0; i < NF; i++) {
+		visits += W.f[i].visits;
+		segv += W.f[i].segv;
+		dn += W.f[i].dontneed;
+		W.checks += W.f[i].checks;
+		EXPECT_EQ(0UL, W.f[i].errors) {
+			TH_LOG("%s: faulter %d: %s", name, i, W.f[i].msg);
+		}
+	}
+	EXPECT_EQ(0UL, W.mut_errors) {
+		TH_LOG("%s: round %lu: %s", name, W.rounds, W.mut_msg);
+	}
+	TH_LOG("%s: %lu rounds, %lu checks, %lu visits, %lu DONTNEEDs, %lu SIGSEGVs%s",
+	       name, W.rounds, W.checks, visits, dn, segv,
+	       W.w == W_ANON_VMA && !swap_ok ? swap_why : "");
+	if (W.w == W_UFFD)
+		TH_LOG("uffd: %lu events", atomic_load(&W.uffd_events));
+	if (W.w == W_OOM)
+		TH_LOG("oom_reaper: %lu children killed, %lu reaped by process_mrelease()",
+		       W.rounds, oom_reaped);
+	TH_LOG("%s: speculative %ld, faults:%s", name, spf_counts_spec(&d),
+	       spf_counts_str(&d));
+	EXPECT_LT(0UL, W.rounds);
+	EXPECT_LT(0UL, W.checks);
+	EXPECT_LT(0, spf_counts_spec(&d)) {
+		TH_LOG("%s: no fault was handled speculatively", name);
+	}
+	if (W.w == W_BRK)
+		brk_teardown();
+}
+
+TEST_HARNESS_MAIN

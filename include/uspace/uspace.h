@@ -623,6 +623,11 @@ static inline struct dentry *debugfs_create_file(const char *name,
 
 #define debugfs_create_file_unsafe debugfs_create_file
 
+static inline void debugfs_create_u32(const char *name, umode_t mode,
+				      struct dentry *parent, u32 *value)
+{
+}
+
 #define seq_printf(m, fmt, ...)						\
 	snprintf((m)->buf, sizeof((m)->buf), fmt, ##__VA_ARGS__)
 

@@ -1143,6 +1143,15 @@ void spf_pte_table_init(struct dentry *debugfs_dir)
 {
 }
 
+/* The module's test-aid pauses; no knob is set here, as in a normal load. */
+void spf_inject_delay(const u32 *knob, u32 max)
+{
+	u32 us = READ_ONCE(*knob);
+
+	if (us)
+		usleep(us < max ? us : max);
+}
+
 /* ---- the commit side, called from spf_commit() ---- */
 
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep,

@@ -307,7 +307,8 @@ spf_handle_mm_fault_pinned(struct vm_area_struct *vma, unsigned long addr,
 
 	if (!pinned && (flags & FAULT_FLAG_ALLOW_RETRY) &&
 	    !(flags & FAULT_FLAG_RETRY_NOWAIT) && spf_hook_abandon()) {
-		mmap_assert_locked(vma->vm_mm);
+		/* Not mmap_assert_locked(): its dump_mm() is not exported. */
+		lockdep_assert_held(&vma->vm_mm->mmap_lock);
 		mmap_read_unlock(vma->vm_mm);
 		return VM_FAULT_COMPLETED;
 	}

@@ -52,7 +52,7 @@
  * inject_table_delay_us, inject_file_delay_us and
  * inject_commit_delay_us are set to 20 us during the race.  Every case
  * checks that spec_file, spec_file_write and pte_tables moved, and
- * prints them.  SPF_WRITER_SECS (default 1.2) sets each case's
+ * prints them.  SPF_WRITER_SECS (default 0.8) sets each case's
  * duration.
  */
 #define _GNU_SOURCE
@@ -95,7 +95,7 @@ struct faulter {
 	int id;
 	unsigned int rnd;
 	uint64_t seq;
-	unsigned long visits, segv, dontneed, errors;
+	unsigned long visits, segv, dontneed, errors, anew;
 	char msg[512];
 };
 
@@ -334,8 +334,13 @@ static void visit(struct faulter *f)
 		W.epoch_wrote[p] = 0;
 		f->dontneed++;
 	}
-	/* Half the visits read first; the others store blind. */
-	if (xrand(&f->rnd) & 1) {
+	/*
+	 * Half the visits read first; the others store blind.  The first
+	 * after the region was mapped anew reads: a private write into a
+	 * VMA with no anon_vma yet is stock, a file read adds the table.
+	 */
+	if (f->anew != READ_ONCE(W.anew) || (xrand(&f->rnd) & 1)) {
+		f->anew = READ_ONCE(W.anew);
 		code = armed_rw(w, false, 0, &v);
 		if (code) {
 			f->segv++;
@@ -852,21 +857,24 @@ FIXTURE_VARIANT(file_writer) {
 	bool shared;
 };
 
-#define WRITER(name, W_)						\
-	FIXTURE_VARIANT_ADD(file_writer, name##_shared) {		\
-		.w = W_, .shared = true };				\
-	FIXTURE_VARIANT_ADD(file_writer, name##_private) {		\
-		.w = W_, .shared = false }
-
-WRITER(munmap, W_MUNMAP);
-WRITER(map_fixed, W_MAP_FIXED);
-WRITER(mprotect, W_MPROTECT);
-WRITER(mremap, W_MREMAP);
-WRITER(mlock, W_MLOCK);
-WRITER(madvise, W_MADVISE);
-WRITER(fork, W_FORK);
-WRITER(uffd, W_UFFD);
-WRITER(clear_refs, W_CLEAR_REFS);
+FIXTURE_VARIANT_ADD(file_writer, munmap_shared) { .w = W_MUNMAP, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, munmap_private) { .w = W_MUNMAP };
+FIXTURE_VARIANT_ADD(file_writer, map_fixed_shared) { .w = W_MAP_FIXED, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, map_fixed_private) { .w = W_MAP_FIXED };
+FIXTURE_VARIANT_ADD(file_writer, mprotect_shared) { .w = W_MPROTECT, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mprotect_private) { .w = W_MPROTECT };
+FIXTURE_VARIANT_ADD(file_writer, mremap_shared) { .w = W_MREMAP, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mremap_private) { .w = W_MREMAP };
+FIXTURE_VARIANT_ADD(file_writer, mlock_shared) { .w = W_MLOCK, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mlock_private) { .w = W_MLOCK };
+FIXTURE_VARIANT_ADD(file_writer, madvise_shared) { .w = W_MADVISE, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, madvise_private) { .w = W_MADVISE };
+FIXTURE_VARIANT_ADD(file_writer, fork_shared) { .w = W_FORK, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, fork_private) { .w = W_FORK };
+FIXTURE_VARIANT_ADD(file_writer, uffd_shared) { .w = W_UFFD, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, uffd_private) { .w = W_UFFD };
+FIXTURE_VARIANT_ADD(file_writer, clear_refs_shared) { .w = W_CLEAR_REFS, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, clear_refs_private) { .w = W_CLEAR_REFS };
 
 FIXTURE_SETUP(file_writer)
 {
@@ -923,7 +931,7 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 		ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
 					  &W.f[i]));
 	}
-	end = now() + env_secs("SPF_WRITER_SECS", 1.2);
+	end = now() + env_secs("SPF_WRITER_SECS", 0.8);
 	while (now() < end && !W.mut_errors)
 		round_once(&rnd);
 	atomic_store(&W.stop, true);

@@ -24,10 +24,10 @@
  * A SIGSEGV is allowed only where the writer may unmap the page, or on
  * a store into a range mprotect() made read-only.
  *
- * Every other round the region is mapped anew at its PMD-aligned
- * address (the writer's own remap for munmap and MAP_FIXED, with the
- * faulters paused for the others), which frees its PTE table: the next
- * faults add their own.  With the faulters paused, every page is then
+ * Every other round (every fork round) the region is mapped anew at
+ * its PMD-aligned address with the faulters paused (munmap and
+ * MAP_FIXED also remap it every round, racing them), which frees its
+ * PTE table: the next faults add their own.  With the faulters paused, every page is then
  * checked against pread() as above.  The writers' own checks:
  *
  *   munmap      munmap, faults SIGSEGV for a while, map again
@@ -335,11 +335,13 @@ static void visit(struct faulter *f)
 		f->dontneed++;
 	}
 	/*
-	 * Half the visits read first; the others store blind.  The first
-	 * after the region was mapped anew reads: a private write into a
-	 * VMA with no anon_vma yet is stock, a file read adds the table.
+	 * Half the visits read first; the others store blind, and a
+	 * shared store into the fresh region adds its table.  Private:
+	 * the first visit after the region was mapped anew reads, since a
+	 * write into a VMA with no anon_vma yet is stock, table and all.
 	 */
-	if (f->anew != READ_ONCE(W.anew) || (xrand(&f->rnd) & 1)) {
+	if ((!W.shared && f->anew != READ_ONCE(W.anew)) ||
+	    (xrand(&f->rnd) & 1)) {
 		f->anew = READ_ONCE(W.anew);
 		code = armed_rw(w, false, 0, &v);
 		if (code) {
@@ -830,11 +832,11 @@ static void round_once(unsigned int *rnd)
 		clear_refs_round(rnd);
 		break;
 	}
-	if (W.rounds & 1) {
+	/* fork rounds are few and slow: map anew after each. */
+	if ((W.rounds & 1) || W.w == W_FORK) {
 		pause_faulters();
 		verify_all();
-		if (W.w != W_MUNMAP && W.w != W_MAP_FIXED)
-			map_anew();
+		map_anew();
 		resume_faulters();
 	}
 	W.rounds++;

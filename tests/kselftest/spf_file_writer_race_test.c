@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * File faults racing mmap_lock write sections: the writers of
+ * spf_race_test.c and spf_writer_race_test.c that can meet a file
+ * mapping (munmap and remap, MAP_FIXED, mprotect, mremap, mlock,
+ * flag-changing madvise, fork, userfaultfd registration, clear_refs
+ * soft-dirty), each over a memfd (tmpfs) mapped MAP_SHARED and
+ * MAP_PRIVATE.  The anonymous faulter loop of spf_writer_race_test.c
+ * checks zeros and its own tags; here every check is against the file,
+ * so the loop is this file's own:
+ *
+ * The region is one PMD-aligned PMD of the memfd; page p of the file
+ * holds FTAG(p) in its first and last words.  Page p belongs to
+ * faulter p % NF, the only thread that writes it.  A visit picks one
+ * of its pages, sometimes MADV_DONTNEEDs it (so that the next touch is
+ * a fresh, speculable fault: a file read, or a shared or private file
+ * write), reads its first word or stores blind, then stores a new tag.
+ * Shared: what the mapping reads must be the faulter's last tag there
+ * and equal pread() of the memfd, and after a store pread() must
+ * return the tag.  Private: the page must hold the faulter's last tag
+ * or FTAG(p) (where the writer may drop the COW copies, or after
+ * MADV_DONTNEED), and pread() must still return FTAG(p): a private
+ * write never reaches the file.  The last word must be FTAG(p) always.
+ * A SIGSEGV is allowed only where the writer may unmap the page, or on
+ * a store into a range mprotect() made read-only.
+ *
+ * Every other round (every fork round) the region is mapped anew at
+ * its PMD-aligned address with the faulters paused (munmap and
+ * MAP_FIXED also remap it every round, racing them), which frees its
+ * PTE table: the next faults add their own.  With the faulters paused, every page is then
+ * checked against pread() as above.  The writers' own checks:
+ *
+ *   munmap      munmap, faults SIGSEGV for a while, map again
+ *   map_fixed   the file mapped again over itself: no SIGSEGV allowed
+ *   mprotect    after mprotect(PROT_READ) returns, no present page of
+ *               the range takes a store
+ *   mremap      the region moved to another PMD and back: shared and
+ *               private (COW) data move with it
+ *   mlock       after mlock() returns every page is present and
+ *               PG_mlocked (/proc/kpageflags)
+ *   madvise     DONTFORK/DOFORK, SEQUENTIAL/RANDOM/NORMAL,
+ *               (NO)HUGEPAGE splits; a child forked after them sees no
+ *               DONTFORK page and the parent's data elsewhere
+ *   fork        a child forked mid-fault reads valid data; private: it
+ *               does not change while the parent goes on writing;
+ *               shared: it equals the child's pread()
+ *   uffd        after UFFDIO_REGISTER (MINOR) returns, a page that was
+ *               absent then is mapped only through a minor event
+ *   clear_refs  after "4" > clear_refs, a page written later is
+ *               soft-dirty in pagemap (x86 only)
+ *
+ * inject_table_delay_us, inject_file_delay_us and
+ * inject_commit_delay_us are set to 20 us during the race.  Every case
+ * checks that spec_file, spec_file_write and pte_tables moved, and
+ * prints them.  SPF_WRITER_SECS (default 0.8) sets each case's
+ * duration.
+ */
+#define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "kselftest_harness.h"
+#include "spf_util.h"
+#include "spf_fixture.h"
+#include "spf_segv.h"
+
+#define NF		2
+#define MAX_PAGES	512
+#define FTAG(p)		(0xf11e000000000000ULL | (uint64_t)(p))
+#define MPROT_CHECK	64
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+enum writer {
+	W_MUNMAP, W_MAP_FIXED, W_MPROTECT, W_MREMAP, W_MLOCK, W_MADVISE,
+	W_FORK, W_UFFD, W_CLEAR_REFS,
+};
+
+static const char *const writer_names[] = {
+	"munmap", "map_fixed", "mprotect", "mremap", "mlock", "madvise",
+	"fork", "uffd", "clear_refs",
+};
+
+struct faulter {
+	pthread_t thread;
+	int id;
+	unsigned int rnd;
+	uint64_t seq;
+	unsigned long visits, segv, dontneed, errors, anew;
+	char msg[512];
+};
+
+static struct {
+	enum writer w;
+	bool shared;
+	int fd;
+	char *r, *tmp;			/* the region; mremap's other PMD */
+	size_t ps, npages, len;
+	bool may_reset;			/* private: COW copies may vanish */
+	bool may_segv;			/* the writer may unmap the region */
+	uint64_t last[MAX_PAGES];	/* per page, what its owner expects */
+	uint64_t alt[MAX_PAGES];	/* ... or this, after a store's SIGSEGV */
+	unsigned long epoch_wrote[MAX_PAGES];
+	bool dontfork[MAX_PAGES];
+	atomic_bool uffd_seen[MAX_PAGES];
+	atomic_ulong epoch;
+	atomic_bool stop;
+	atomic_int pause, paused;
+	unsigned long rounds, checks, anew, mut_errors;
+	char mut_msg[512];
+	int uffd;
+	atomic_bool uffd_stop;
+	atomic_ulong uffd_events;
+	pid_t owner;
+	struct faulter f[NF];
+} W;
+
+static unsigned int xrand(unsigned int *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double env_secs(const char *name, double def)
+{
+	const char *s = getenv(name);
+
+	return s && atof(s) > 0 ? atof(s) : def;
+}
+
+[[gnu::format(printf, 2, 3)]]
+static void ferr(struct faulter *f, const char *fmt, ...);
+
+static void ferr(struct faulter *f, const char *fmt, ...)
+{
+	size_t len = strlen(f->msg);
+	va_list ap;
+
+	if (f->errors++ > 3 || len + 2 >= sizeof(f->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->msg + len, sizeof(f->msg) - len, fmt, ap);
+	va_end(ap);
+	len = strlen(f->msg);
+	snprintf(f->msg + len, sizeof(f->msg) - len, "; ");
+}
+
+[[gnu::format(printf, 1, 2)]]
+static void merr(const char *fmt, ...);
+
+static void merr(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (W.mut_errors++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(W.mut_msg, sizeof(W.mut_msg), fmt, ap);
+	va_end(ap);
+}
+
+static char *page_at(size_t p)
+{
+	return W.r + p * W.ps;
+}
+
+/* The file's first word of page P, from the page cache. */
+static uint64_t file_word(size_t p)
+{
+	uint64_t v = 0;
+
+	if (pread(W.fd, &v, sizeof(v), p * W.ps) != sizeof(v))
+		return ~0ULL;
+	return v;
+}
+
+/* ---- the region ---- */
+
+/* A PROT_NONE PMD-aligned slot of W.len, guarded on both sides. */
+static char *reserve_slot(void)
+{
+	size_t pmd = pmd_bytes();
+	char *raw;
+
+	raw = mmap(NULL, W.len + pmd + 2 * W.ps, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	return (char *)(((uintptr_t)raw + W.ps + pmd - 1) & ~(uintptr_t)(pmd - 1));
+}
+
+static int map_file(char *at)
+{
+	char *p = mmap(at, W.len, PROT_READ | PROT_WRITE,
+		       (W.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
+		       W.fd, 0);
+
+	return p == at ? 0 : -1;
+}
+
+/* Faulters paused: the private COW copies go, as do the VMA's flags. */
+static void forget_private(void)
+{
+	size_t p;
+
+	for (p = 0; p < W.npages; p++) {
+		W.dontfork[p] = false;
+		if (!W.shared)
+			W.last[p] = W.alt[p] = FTAG(p);
+	}
+}
+
+/* Faulters paused: unmap and map again, freeing the PTE table. */
+static void map_anew(void)
+{
+	if (munmap(W.r, W.len) || map_file(W.r))
+		merr("mapping the region anew: %s", strerror(errno));
+	forget_private();
+	W.anew++;
+}
+
+static int region_setup(enum writer w, bool shared)
+{
+	uint64_t t;
+	size_t p;
+
+	memset(&W, 0, sizeof(W));
+	W.w = w;
+	W.shared = shared;
+	W.owner = getpid();
+	W.ps = page_size();
+	W.npages = pmd_bytes() / W.ps;
+	if (W.npages > MAX_PAGES)
+		W.npages = MAX_PAGES;
+	W.len = W.npages * W.ps;
+	W.may_segv = w == W_MUNMAP || w == W_MREMAP;
+	W.may_reset = !shared && (w == W_MUNMAP || w == W_MAP_FIXED);
+	W.fd = memfd_create("spf-file-writer", MFD_CLOEXEC);
+	if (W.fd < 0 || ftruncate(W.fd, W.len))
+		return -1;
+	for (p = 0; p < W.npages; p++) {
+		t = FTAG(p);
+		W.last[p] = W.alt[p] = t;
+		if (pwrite(W.fd, &t, 8, p * W.ps) != 8 ||
+		    pwrite(W.fd, &t, 8, (p + 1) * W.ps - 8) != 8)
+			return -1;
+	}
+	W.r = reserve_slot();
+	W.tmp = reserve_slot();
+	if (!W.r || !W.tmp || map_file(W.r))
+		return -1;
+	return 0;
+}
+
+/* ---- the faulter loop ---- */
+
+/* 0, or the SIGSEGV's code; *OUT the word read (for a store: after it). */
+static noinline int armed_rw(uint64_t *w, bool store, uint64_t tag,
+			     uint64_t *out)
+{
+	if (sigsetjmp(t_jb, 0))
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_lo, (uintptr_t)w & ~(uintptr_t)(W.ps - 1));
+	WRITE_ONCE(t_hi, READ_ONCE(t_lo) + W.ps);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
+	if (store) {
+		WRITE_ONCE(*w, tag);
+		barrier();
+	}
+	*out = READ_ONCE(*w);
+	barrier();
+	WRITE_ONCE(t_armed, 0);
+	return 0;
+}
+
+/* What page P may read now; settles W.last[p] on success. */
+static bool value_ok(size_t p, uint64_t v)
+{
+	if (v == W.last[p] || v == W.alt[p] ||
+	    (W.may_reset && v == FTAG(p))) {
+		W.last[p] = W.alt[p] = v;
+		return true;
+	}
+	return false;
+}
+
+static void check_read(struct faulter *f, size_t p, uint64_t v)
+{
+	uint64_t fv;
+
+	if (!value_ok(p, v))
+		ferr(f, "page %zu: read %#llx, expected %#llx (or %#llx)", p,
+		     (unsigned long long)v, (unsigned long long)W.last[p],
+		     (unsigned long long)W.alt[p]);
+	fv = file_word(p);
+	if (W.shared ? fv != v : fv != FTAG(p))
+		ferr(f, "page %zu: mapping reads %#llx, pread %#llx", p,
+		     (unsigned long long)v, (unsigned long long)fv);
+}
+
+static void visit(struct faulter *f)
+{
+	size_t p, span = W.npages / NF;
+	uint64_t v, v1, v2, tag, fv, *w;
+	unsigned long e;
+	int code;
+
+	p = (xrand(&f->rnd) % span) * NF + f->id;
+	w = (uint64_t *)page_at(p);
+	if (!(xrand(&f->rnd) % 3) && !madvise(w, W.ps, MADV_DONTNEED)) {
+		if (!W.shared)
+			W.last[p] = W.alt[p] = FTAG(p);
+		/* A read may map it clean again: not written since. */
+		W.epoch_wrote[p] = 0;
+		f->dontneed++;
+	}
+	/*
+	 * Half the visits read first; the others store blind, and a
+	 * shared store into the fresh region adds its table.  Private:
+	 * the first visit after the region was mapped anew reads, since a
+	 * write into a VMA with no anon_vma yet is stock, table and all.
+	 */
+	if ((!W.shared && f->anew != READ_ONCE(W.anew)) ||
+	    (xrand(&f->rnd) & 1)) {
+		f->anew = READ_ONCE(W.anew);
+		code = armed_rw(w, false, 0, &v);
+		if (code) {
+			f->segv++;
+			if (!W.may_segv)
+				ferr(f, "page %zu: SIGSEGV %d on a read", p,
+				     code);
+			return;
+		}
+		check_read(f, p, v);
+		/* A quarter of the visits only read. */
+		if (xrand(&f->rnd) & 1)
+			goto tail;
+	}
+	tag = ((uint64_t)(p + 1) << 32) | ++f->seq;
+	e = atomic_load(&W.epoch);
+	code = armed_rw(w, true, tag, &v);
+	if (code) {
+		f->segv++;
+		if (!W.may_segv && !(W.w == W_MPROTECT && code == SEGV_ACCERR))
+			ferr(f, "page %zu: SIGSEGV %d on a store", p, code);
+		/* The store may have landed before the region went. */
+		if (W.shared) {
+			fv = file_word(p);
+			if (fv == tag || fv == W.last[p])
+				W.last[p] = W.alt[p] = fv;
+			else
+				ferr(f, "page %zu: pread %#llx after a SIGSEGV storing %#llx, last %#llx",
+				     p, (unsigned long long)fv,
+				     (unsigned long long)tag,
+				     (unsigned long long)W.last[p]);
+		} else {
+			W.alt[p] = tag;
+		}
+		return;
+	}
+	if (v != tag && !(W.may_reset && v == FTAG(p)))
+		ferr(f, "page %zu: stored %#llx, read back %#llx", p,
+		     (unsigned long long)tag, (unsigned long long)v);
+	W.last[p] = W.alt[p] = v;
+	W.epoch_wrote[p] = e;
+	fv = file_word(p);
+	if (W.shared ? fv != v : fv != FTAG(p))
+		ferr(f, "page %zu: %s store of %#llx, pread %#llx", p,
+		     W.shared ? "shared" : "private", (unsigned long long)v,
+		     (unsigned long long)fv);
+tail:
+	if (armed_rw(w + 1, false, 0, &v1) ||
+	    armed_rw(w + W.ps / 8 - 1, false, 0, &v2))
+		f->segv++;
+	else if (v1 || v2 != FTAG(p))
+		ferr(f, "page %zu: words 1 and last %#llx/%#llx, not 0/%#llx",
+		     p, (unsigned long long)v1, (unsigned long long)v2,
+		     (unsigned long long)FTAG(p));
+	f->visits++;
+}
+
+static void *faulter_main(void *arg)
+{
+	struct faulter *f = arg;
+
+	while (!atomic_load(&W.stop)) {
+		if (atomic_load(&W.pause)) {
+			atomic_fetch_add(&W.paused, 1);
+			while (atomic_load(&W.pause) && !atomic_load(&W.stop))
+				usleep(50);
+			atomic_fetch_sub(&W.paused, 1);
+			continue;
+		}
+		visit(f);
+	}
+	return NULL;
+}
+
+static void pause_faulters(void)
+{
+	atomic_store(&W.pause, 1);
+	while (atomic_load(&W.paused) < NF)
+		sched_yield();
+}
+
+static void resume_faulters(void)
+{
+	atomic_store(&W.pause, 0);
+	while (atomic_load(&W.paused))
+		sched_yield();
+}
+
+static void let_run(unsigned int *rnd, unsigned int ms)
+{
+	usleep(xrand(rnd) % (ms * 1000 + 1));
+}
+
+/* Faulters paused: every page against the file. */
+static void verify_all(void)
+{
+	uint64_t v, fv;
+	size_t p;
+
+	for (p = 0; p < W.npages; p++) {
+		v = READ_ONCE(*(uint64_t *)page_at(p));
+		fv = file_word(p);
+		W.checks++;
+		if (!value_ok(p, v))
+			merr("page %zu reads %#llx, its faulter expects %#llx",
+			     p, (unsigned long long)v,
+			     (unsigned long long)W.last[p]);
+		else if (W.shared ? fv != v : fv != FTAG(p))
+			merr("page %zu reads %#llx, pread %#llx (%s)", p,
+			     (unsigned long long)v, (unsigned long long)fv,
+			     W.shared ? "shared" : "private");
+	}
+}
+
+/* ---- the writers ---- */
+
+static void munmap_round(unsigned int *rnd)
+{
+	let_run(rnd, 2);
+	if (munmap(W.r, W.len))
+		merr("munmap: %s", strerror(errno));
+	let_run(rnd, 1);
+	if (map_file(W.r))
+		merr("mmap after munmap: %s", strerror(errno));
+	W.anew++;
+}
+
+static void map_fixed_round(unsigned int *rnd)
+{
+	let_run(rnd, 2);
+	if (map_file(W.r))
+		merr("mmap MAP_FIXED: %s", strerror(errno));
+	W.anew++;
+}
+
+static void mprotect_round(unsigned int *rnd)
+{
+	size_t lo = xrand(rnd) % W.npages, hi, p, n = 0;
+	uint64_t *w, v;
+
+	hi = lo + 1 + xrand(rnd) % (W.npages - lo);
+	let_run(rnd, 1);
+	if (mprotect(page_at(lo), (hi - lo) * W.ps, PROT_READ)) {
+		merr("mprotect(PROT_READ): %s", strerror(errno));
+		return;
+	}
+	let_run(rnd, 2);
+	pause_faulters();
+	/* A fault that straddled mprotect() must not have left a writable PTE. */
+	for (p = lo; p < hi && n < MPROT_CHECK; p++) {
+		w = (uint64_t *)page_at(p);
+		if (!(pagemap_entry(w) & PM_PRESENT))
+			continue;
+		n++;
+		W.checks++;
+		v = READ_ONCE(*w);
+		if (!armed_rw(w, true, v, &v))
+			merr("page %zu took a store after mprotect(PROT_READ) returned",
+			     p);
+	}
+	if (mprotect(page_at(lo), (hi - lo) * W.ps, PROT_READ | PROT_WRITE))
+		merr("mprotect(PROT_READ|PROT_WRITE): %s", strerror(errno));
+	resume_faulters();
+}
+
+static void mremap_round(unsigned int *rnd)
+{
+	char *p;
+
+	let_run(rnd, 2);
+	p = mremap(W.r, W.len, W.len, MREMAP_MAYMOVE | MREMAP_FIXED, W.tmp);
+	if (p != W.tmp) {
+		merr("mremap away: %s", strerror(errno));
+		return;
+	}
+	let_run(rnd, 1);
+	p = mremap(W.tmp, W.len, W.len, MREMAP_MAYMOVE | MREMAP_FIXED, W.r);
+	if (p != W.r) {
+		merr("mremap back: %s", strerror(errno));
+		return;
+	}
+	/* Keep the other slot reserved: nothing else may land there. */
+	if (mmap(W.tmp, W.len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+		 MAP_FIXED_NOREPLACE, -1, 0) != W.tmp)
+		W.tmp = reserve_slot();
+	if (!W.tmp)
+		merr("reserving mremap's slot: %s", strerror(errno));
+}
+
+static void mlock_round(unsigned int *rnd)
+{
+	static uint64_t pm[MAX_PAGES];
+	int pmfd, kfd;
+	size_t p;
+
+	pause_faulters();
+	if (madvise(W.r, W.len, MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
+	forget_private();
+	resume_faulters();
+	let_run(rnd, 2);
+	if (mlock(W.r, W.len)) {
+		merr("mlock: %s", strerror(errno));
+		return;
+	}
+	pmfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (pmfd < 0 || kfd < 0 ||
+	    pread(pmfd, pm, W.npages * 8, (uintptr_t)W.r / W.ps * 8) !=
+	    (ssize_t)(W.npages * 8))
+		merr("pagemap or kpageflags: %s", strerror(errno));
+	for (p = 0; p < W.npages && !W.mut_errors; p++) {
+		uint64_t fl = 0;
+
+		if (pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK) * 8) != 8)
+			fl = 0;
+		W.checks++;
+		if (!(pm[p] & PM_PRESENT) || !(fl & (1ULL << KPF_MLOCKED_BIT)))
+			merr("page %zu not mlocked after mlock returned (pagemap %#llx kpageflags %#llx)",
+			     p, (unsigned long long)pm[p],
+			     (unsigned long long)fl);
+	}
+	if (pmfd >= 0)
+		close(pmfd);
+	if (kfd >= 0)
+		close(kfd);
+	let_run(rnd, 1);
+	if (munlock(W.r, W.len))
+		merr("munlock: %s", strerror(errno));
+}
+
+static void madvise_round(unsigned int *rnd)
+{
+	static const int advice[] = {
+		MADV_DONTFORK, MADV_DOFORK, MADV_SEQUENTIAL, MADV_RANDOM,
+		MADV_NORMAL, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
+	};
+	static uint64_t expect[MAX_PAGES];
+	size_t lo = xrand(rnd) % W.npages, hi, p;
+	int a = advice[xrand(rnd) % 7], i, st;
+	pid_t pid;
+
+	hi = lo + 1 + xrand(rnd) % (W.npages - lo);
+	if (madvise(page_at(lo), (hi - lo) * W.ps, a) &&
+	    !(errno == EINVAL && (a == MADV_HUGEPAGE || a == MADV_NOHUGEPAGE)))
+		merr("madvise(%d): %s", a, strerror(errno));
+	for (p = lo; p < hi; p++)
+		if (a == MADV_DONTFORK || a == MADV_DOFORK)
+			W.dontfork[p] = a == MADV_DONTFORK;
+	let_run(rnd, 1);
+	if (W.rounds % 4 != 3)
+		return;
+	pause_faulters();
+	for (p = 0; p < W.npages; p++)
+		expect[p] = READ_ONCE(*(uint64_t *)page_at(p));
+	pid = fork();
+	if (!pid) {
+		struct spf_sig sig;
+
+		for (p = 0; p < W.npages; p++) {
+			char *pg = page_at(p);
+
+			i = spf_probe(pg, false, 0, &sig);
+			if (W.dontfork[p] ? !i : i)
+				_exit(10);
+			if (W.dontfork[p])
+				continue;
+			if (*(uint64_t *)pg != expect[p])
+				_exit(11);
+			if (W.shared && file_word(p) != expect[p])
+				_exit(12);
+		}
+		_exit(0);
+	}
+	W.checks += W.npages;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		merr("child after madvise: status %#x (10: DONTFORK wrong, 11: data wrong, 12: not the file's)",
+		     pid < 0 ? -1 : st);
+	resume_faulters();
+}
+
+/* A tag a faulter can have stored in page P, or the file's. */
+static bool valid_word(size_t p, uint64_t v)
+{
+	return v == FTAG(p) || (v >> 32) == p + 1;
+}
+
+static void fork_round(unsigned int *rnd)
+{
+	static uint64_t seen[MAX_PAGES];
+	pid_t pid;
+	size_t p;
+	int st, k;
+
+	let_run(rnd, 2);
+	pid = fork();
+	if (!pid) {
+		for (p = 0; p < W.npages; p++) {
+			seen[p] = READ_ONCE(*(uint64_t *)page_at(p));
+			if (!valid_word(p, seen[p]))
+				_exit(10);
+		}
+		usleep(1000);
+		for (p = 0; p < W.npages; p++) {
+			uint64_t v = READ_ONCE(*(uint64_t *)page_at(p));
+
+			if (!W.shared) {
+				/* The parent's writes must not show here. */
+				if (v != seen[p])
+					_exit(11);
+				continue;
+			}
+			for (k = 0; k < 4; k++) {
+				if (v == file_word(p))
+					break;
+				v = READ_ONCE(*(uint64_t *)page_at(p));
+			}
+			if (k == 4)
+				_exit(12);
+		}
+		_exit(0);
+	}
+	W.checks += W.npages;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		merr("forked child: status %#x (10: no tag of the page, 11: private page changed under it, 12: shared page is not the file's)",
+		     pid < 0 ? -1 : st);
+}
+
+static void *uffd_main(void *arg)
+{
+	struct pollfd pfd = { .fd = W.uffd, .events = POLLIN };
+	struct uffdio_continue c;
+	struct uffd_msg msg;
+	uint64_t a;
+
+	while (!atomic_load(&W.uffd_stop)) {
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		if (read(W.uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		atomic_fetch_add(&W.uffd_events, 1);
+		a = msg.arg.pagefault.address & ~(uint64_t)(W.ps - 1);
+		if (a >= (uintptr_t)W.r && a < (uintptr_t)W.r + W.len)
+			atomic_store(&W.uffd_seen[(a - (uintptr_t)W.r) / W.ps],
+				     true);
+		c.range.start = a;
+		c.range.len = W.ps;
+		c.mode = 0;
+		c.mapped = 0;
+		if (ioctl(W.uffd, UFFDIO_CONTINUE, &c) && errno != EEXIST)
+			merr("UFFDIO_CONTINUE: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+/* 0, 1 if shmem has no minor faults here, -1 on an error. */
+static int uffd_setup(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_MINOR_SHMEM,
+	};
+
+	W.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (W.uffd < 0)
+		return -1;
+	if (ioctl(W.uffd, UFFDIO_API, &api))
+		return 1;
+	return 0;
+}
+
+static void uffd_round(unsigned int *rnd)
+{
+	static uint64_t pm[MAX_PAGES];
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)W.r, W.len },
+		.mode = UFFDIO_REGISTER_MODE_MINOR,
+	};
+	struct uffdio_range ur = { (uintptr_t)W.r, W.len };
+	size_t p;
+	int fd;
+
+	pause_faulters();
+	if (madvise(W.r, W.len, MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
+	forget_private();
+	for (p = 0; p < W.npages; p++)
+		atomic_store(&W.uffd_seen[p], false);
+	resume_faulters();
+	let_run(rnd, 1);
+	if (ioctl(W.uffd, UFFDIO_REGISTER, &reg)) {
+		merr("UFFDIO_REGISTER: %s", strerror(errno));
+		return;
+	}
+	/* What is present now was faulted before: the rest needs events. */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, pm, W.npages * 8,
+			    (uintptr_t)W.r / W.ps * 8) != (ssize_t)(W.npages * 8))
+		merr("pagemap: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	let_run(rnd, 2);
+	pause_faulters();
+	for (p = 0; p < W.npages; p++) {
+		if ((pm[p] & PM_PRESENT) ||
+		    !(pagemap_entry(page_at(p)) & PM_PRESENT))
+			continue;
+		W.checks++;
+		if (!atomic_load(&W.uffd_seen[p]))
+			merr("page %zu mapped after UFFDIO_REGISTER returned, but not through a minor event",
+			     p);
+	}
+	if (ioctl(W.uffd, UFFDIO_UNREGISTER, &ur))
+		merr("UFFDIO_UNREGISTER: %s", strerror(errno));
+	resume_faulters();
+}
+
+static bool soft_dirty_works(void)
+{
+	char *p = map_fresh(1);
+	bool ok;
+
+	if (!p)
+		return false;
+	p[0] = 1;
+	spf_write_file("/proc/self/clear_refs", "4");
+	ok = !(pagemap_entry(p) & PM_SOFT_DIRTY);
+	p[0] = 2;
+	ok = ok && (pagemap_entry(p) & PM_SOFT_DIRTY);
+	munmap(p, page_size());
+	return ok;
+}
+
+static void clear_refs_round(unsigned int *rnd)
+{
+	unsigned long e;
+	size_t p;
+
+	if (spf_write_file("/proc/self/clear_refs", "4"))
+		merr("clear_refs: %s", strerror(errno));
+	e = atomic_fetch_add(&W.epoch, 1) + 1;
+	let_run(rnd, 3);
+	pause_faulters();
+	for (p = 0; p < W.npages; p++) {
+		if (W.epoch_wrote[p] != e)
+			continue;
+		W.checks++;
+		if (!(pagemap_entry(page_at(p)) & PM_SOFT_DIRTY))
+			merr("page %zu written after clear_refs but not soft-dirty (pagemap %#llx)",
+			     p, (unsigned long long)pagemap_entry(page_at(p)));
+	}
+	resume_faulters();
+}
+
+static void round_once(unsigned int *rnd)
+{
+	switch (W.w) {
+	case W_MUNMAP:
+		munmap_round(rnd);
+		break;
+	case W_MAP_FIXED:
+		map_fixed_round(rnd);
+		break;
+	case W_MPROTECT:
+		mprotect_round(rnd);
+		break;
+	case W_MREMAP:
+		mremap_round(rnd);
+		break;
+	case W_MLOCK:
+		mlock_round(rnd);
+		break;
+	case W_MADVISE:
+		madvise_round(rnd);
+		break;
+	case W_FORK:
+		fork_round(rnd);
+		break;
+	case W_UFFD:
+		uffd_round(rnd);
+		break;
+	case W_CLEAR_REFS:
+		clear_refs_round(rnd);
+		break;
+	}
+	/* fork rounds are few and slow: map anew after each. */
+	if ((W.rounds & 1) || W.w == W_FORK) {
+		pause_faulters();
+		verify_all();
+		map_anew();
+		resume_faulters();
+	}
+	W.rounds++;
+}
+
+/* ---- the driver ---- */
+
+static void knobs(const char *us)
+{
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", us);
+	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", us);
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", us);
+}
+
+FIXTURE(file_writer) {
+};
+
+FIXTURE_VARIANT(file_writer) {
+	enum writer w;
+	bool shared;
+};
+
+FIXTURE_VARIANT_ADD(file_writer, munmap_shared) { .w = W_MUNMAP, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, munmap_private) { .w = W_MUNMAP };
+FIXTURE_VARIANT_ADD(file_writer, map_fixed_shared) { .w = W_MAP_FIXED, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, map_fixed_private) { .w = W_MAP_FIXED };
+FIXTURE_VARIANT_ADD(file_writer, mprotect_shared) { .w = W_MPROTECT, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mprotect_private) { .w = W_MPROTECT };
+FIXTURE_VARIANT_ADD(file_writer, mremap_shared) { .w = W_MREMAP, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mremap_private) { .w = W_MREMAP };
+FIXTURE_VARIANT_ADD(file_writer, mlock_shared) { .w = W_MLOCK, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mlock_private) { .w = W_MLOCK };
+FIXTURE_VARIANT_ADD(file_writer, madvise_shared) { .w = W_MADVISE, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, madvise_private) { .w = W_MADVISE };
+FIXTURE_VARIANT_ADD(file_writer, fork_shared) { .w = W_FORK, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, fork_private) { .w = W_FORK };
+FIXTURE_VARIANT_ADD(file_writer, uffd_shared) { .w = W_UFFD, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, uffd_private) { .w = W_UFFD };
+FIXTURE_VARIANT_ADD(file_writer, clear_refs_shared) { .w = W_CLEAR_REFS, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, clear_refs_private) { .w = W_CLEAR_REFS };
+
+FIXTURE_SETUP(file_writer)
+{
+	spf_fixture_load(_metadata);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, prefault_self());
+}
+
+FIXTURE_TEARDOWN(file_writer)
+{
+	knobs("0");
+	spf_fixture_unload(_metadata);
+}
+
+TEST_F_TIMEOUT(file_writer, race, 120)
+{
+	const char *name = writer_names[variant->w];
+	const char *kind = variant->shared ? "shared" : "private";
+	struct spf_counts before, after, d;
+	unsigned long visits = 0, segv = 0, dn = 0;
+	long tables;
+	pthread_t uffd_thread;
+	unsigned int rnd = 0x2545f491;
+	double end;
+	int i, ret;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (variant->w == W_CLEAR_REFS && !soft_dirty_works())
+		SKIP(return, "no soft-dirty tracking on this kernel");
+	ASSERT_EQ(0, region_setup(variant->w, variant->shared)) {
+		TH_LOG("%s %s: setting up the region: %s", name, kind,
+		       strerror(errno));
+	}
+	if (W.w == W_UFFD) {
+		ret = uffd_setup();
+		ASSERT_LE(0, ret) {
+			TH_LOG("userfaultfd: %s", strerror(errno));
+		}
+		if (ret)
+			SKIP(return, "no UFFD_FEATURE_MINOR_SHMEM: %s",
+			     strerror(errno));
+	}
+	ASSERT_EQ(0, install_segv_handler());
+	if (W.w == W_UFFD)
+		ASSERT_EQ(0, start_thread(&uffd_thread, uffd_main, NULL));
+	knobs("20");
+	ASSERT_EQ(0, spf_counts_read(&before));
+	tables = spf_stat("pte_tables");
+	for (i = 0; i < NF; i++) {
+		W.f[i].id = i;
+		W.f[i].rnd = 0x9e3779b9u * (i + 1);
+		ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
+					  &W.f[i]));
+	}
+	end = now() + env_secs("SPF_WRITER_SECS", 0.8);
+	while (now() < end && !W.mut_errors)
+		round_once(&rnd);
+	atomic_store(&W.stop, true);
+	for (i = 0; i < NF; i++)
+		pthread_join(W.f[i].thread, NULL);
+	knobs("0");
+	tables = spf_stat("pte_tables") - tables;
+	if (W.w == W_UFFD) {
+		atomic_store(&W.uffd_stop, true);
+		pthread_join(uffd_thread, NULL);
+	}
+	if (!W.mut_errors)
+		verify_all();
+	ASSERT_TRUE(spf_counts_consistent(&after));
+	spf_counts_sub(&after, &before, &d);
+	for (i = 0; i < NF; i++) {
+		visits += W.f[i].visits;
+		segv += W.f[i].segv;
+		dn += W.f[i].dontneed;
+		EXPECT_EQ(0UL, W.f[i].errors) {
+			TH_LOG("%s %s: faulter %d: %s", name, kind, i,
+			       W.f[i].msg);
+		}
+	}
+	EXPECT_EQ(0UL, W.mut_errors) {
+		TH_LOG("%s %s: round %lu: %s", name, kind, W.rounds,
+		       W.mut_msg);
+	}
+	TH_LOG("%s %s: %lu rounds, %lu mapped anew, %lu checks, %lu visits, %lu DONTNEEDs, %lu SIGSEGVs",
+	       name, kind, W.rounds, W.anew, W.checks, visits, dn, segv);
+	if (W.w == W_UFFD)
+		TH_LOG("uffd: %lu minor events", atomic_load(&W.uffd_events));
+	TH_LOG("%s %s: spec_file %ld, spec_file_write %ld, pte_tables %ld; faults:%s",
+	       name, kind, d.c[SPF_C_SPEC_FILE], d.c[SPF_C_SPEC_FILE_WRITE],
+	       tables, spf_counts_str(&d));
+	EXPECT_LT(0UL, W.rounds);
+	EXPECT_LT(0UL, W.checks);
+	EXPECT_LT(0, d.c[SPF_C_SPEC_FILE]) {
+		TH_LOG("%s %s: no file read was speculative", name, kind);
+	}
+	EXPECT_LT(0, d.c[SPF_C_SPEC_FILE_WRITE]) {
+		TH_LOG("%s %s: no file write was speculative", name, kind);
+	}
+	EXPECT_LT(0, tables) {
+		TH_LOG("%s %s: no speculative fault added a PTE table", name,
+		       kind);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -898,7 +898,7 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	const char *kind = variant->shared ? "shared" : "private";
 	struct spf_counts before, after, d;
 	unsigned long visits = 0, segv = 0, dn = 0;
-	long tables;
+	long tables, spec_file0, spec_file_write0;
 	pthread_t uffd_thread;
 	unsigned int rnd = 0x2545f491;
 	double end;
@@ -927,6 +927,8 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	knobs("20");
 	ASSERT_EQ(0, spf_counts_read(&before));
 	tables = spf_stat("pte_tables");
+	spec_file0 = spf_stat("spec_file");
+	spec_file_write0 = spf_stat("spec_file_write");
 	for (i = 0; i < NF; i++) {
 		W.f[i].id = i;
 		W.f[i].rnd = 0x9e3779b9u * (i + 1);
@@ -935,6 +937,17 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	}
 	end = now() + env_secs("SPF_WRITER_SECS", 0.8);
 	while (now() < end && !W.mut_errors)
+		round_once(&rnd);
+	/*
+	 * A slow kernel (the debug one) may get through a round or two in
+	 * that time without a speculative table or file write: go on, up to
+	 * eight times as long, until each kind the case is about was seen.
+	 */
+	end += 7 * env_secs("SPF_WRITER_SECS", 0.8);
+	while (now() < end && !W.mut_errors &&
+	       (spf_stat("pte_tables") == tables ||
+		spf_stat("spec_file") == spec_file0 ||
+		spf_stat("spec_file_write") == spec_file_write0))
 		round_once(&rnd);
 	atomic_store(&W.stop, true);
 	for (i = 0; i < NF; i++)

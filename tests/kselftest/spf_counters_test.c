@@ -370,5 +370,6 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--toucher"))
 		return toucher();
 	spf_test_filter(__fixture_list);
+	spf_test_scale_timeouts(__fixture_list);
 	return test_harness_run(argc, argv);
 }

@@ -139,11 +139,32 @@ static inline void spf_test_filter(struct __fixture_metadata *list)
 	}
 }
 
+/*
+ * SPF_TIMEOUT_SCALE=N multiplies every test's timeout by N (1 to 20).
+ * The timeouts are there to turn a hang into a failure, and were set
+ * on the stock kernels; the debug kernel (KASAN, lockdep) runs the same
+ * work several times slower, so tools/check/run-debug scales them.
+ */
+static inline void spf_test_scale_timeouts(struct __fixture_metadata *list)
+{
+	const char *env = getenv("SPF_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	long scale = env ? strtol(env, NULL, 10) : 1;
+
+	if (scale <= 1 || scale > 20)
+		return;
+	for (f = list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
 #undef TEST_HARNESS_MAIN
 #define TEST_HARNESS_MAIN \
 	int main(int argc, char **argv) \
 	{ \
 		spf_test_filter(__fixture_list); \
+		spf_test_scale_timeouts(__fixture_list); \
 		exit(test_harness_run(argc, argv)); \
 	}
 #define SPF_PARAMS "/sys/module/spf/parameters"

@@ -37,45 +37,6 @@ static inline bool spf_ext4_known(void)
 	       strstr(buf, "\text4\n");
 }
 
-/* Load the packed modules, dependencies first; EEXIST is fine. */
-static inline int spf_ext4_load(void)
-{
-	char name[128], path[256];
-	FILE *f = fopen(SPF_EXT4_PACK "/order", "re");
-	int fd;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%127s", name) == 1) {
-		snprintf(path, sizeof(path), SPF_EXT4_PACK "/%s", name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
-			close(fd);
-			fclose(f);
-			return -1;
-		}
-		close(fd);
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Wait up to a second for devtmpfs to show PATH; then open it. */
-static inline int spf_ext4_open_dev(const char *path, int flags)
-{
-	int i, fd = -1;
-
-	for (i = 0; i < 50; i++) {
-		fd = open(path, flags | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			break;
-		usleep(20000);
-	}
-	return fd;
-}
-
 /* gzip -dc SPF_EXT4_PACK/scratch.img.gz > SPF_EXT4_IMG */
 static inline int spf_ext4_unpack(void)
 {
@@ -119,7 +80,7 @@ static inline int spf_ext4_mount(void)
 	spf_ext4_umount();	/* a previous case's, if it died */
 	/* tools/vm/run packs none without ext4 or a host mke2fs. */
 	if (access(SPF_EXT4_PACK "/scratch.img.gz", R_OK) ||
-	    (!spf_ext4_known() && (spf_ext4_load() || !spf_ext4_known()))) {
+	    (!spf_ext4_known() && (spf_load_pack(SPF_EXT4_PACK) || !spf_ext4_known()))) {
 		snprintf(spf_ext4_why, sizeof(spf_ext4_why),
 			 "no ext4: this kernel has none, or tools/vm/run packed none in %s",
 			 SPF_EXT4_PACK);
@@ -130,7 +91,7 @@ static inline int spf_ext4_mount(void)
 			 "no ext4: cannot unpack %s/scratch.img.gz", SPF_EXT4_PACK);
 		return -2;
 	}
-	ctl = spf_ext4_open_dev("/dev/loop-control", O_RDWR);
+	ctl = spf_open_dev("/dev/loop-control", O_RDWR);
 	n = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
 	if (ctl >= 0)
 		close(ctl);
@@ -140,7 +101,7 @@ static inline int spf_ext4_mount(void)
 		return -2;
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	lfd = spf_ext4_open_dev(dev, O_RDWR);
+	lfd = spf_open_dev(dev, O_RDWR);
 	ifd = open(SPF_EXT4_IMG, O_RDWR | O_CLOEXEC);
 	lc.fd = ifd;
 	if (lfd < 0 || ifd < 0 || ioctl(lfd, LOOP_CONFIGURE, &lc)) {

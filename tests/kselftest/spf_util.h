@@ -852,6 +852,51 @@ static inline int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	return start_thread_on(t, prefaulted_stack(SPF_STACK_LEN), fn, arg);
 }
 
+/*
+ * Load the modules tools/vm/run packed in DIR (not loaded at boot:
+ * ext4, kvm), dependencies first as DIR/order lists them; one already
+ * loaded is fine.  The guest has no modprobe.
+ */
+static inline int spf_load_pack(const char *dir)
+{
+	char name[128], path[256];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/order", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%127s", name) == 1) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+			close(fd);
+			fclose(f);
+			return -1;
+		}
+		close(fd);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Wait up to a second for devtmpfs to show PATH; then open it. */
+static inline int spf_open_dev(const char *path, int flags)
+{
+	int i, fd = -1;
+
+	for (i = 0; i < 50; i++) {
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		usleep(20000);
+	}
+	return fd;
+}
+
 /* A "Key:   value kB" field of /proc/self/status, or -1. */
 static inline long status_field(const char *key)
 {

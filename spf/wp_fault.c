@@ -156,7 +156,8 @@ static enum spf_abort spf_wp_decide(struct vm_area_struct *vma,
 		wp->kind = SPF_WP_COPY;
 	}
 	/* wp_page_copy() calls these; spf does not. */
-	if (mm_has_notifiers(vma->vm_mm) || spf_delayacct_on())
+	if ((!SPF_BROKEN_IGNORE_NOTIFIERS && mm_has_notifiers(vma->vm_mm)) ||
+	    spf_delayacct_on())
 		return SPF_ABORT_OTHER;
 	if (wp->kind == SPF_WP_COPY) {
 		get_page(page);

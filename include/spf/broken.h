@@ -92,6 +92,10 @@
  *                    validated goes unseen: the module's form of
  *                    NO_REVALIDATE and ACCEPT_WRITER, which stay
  *                    userspace-only
+ *   IGNORE_NOTIFIERS spf/wp_fault.c: a write-protect copy or zero-page
+ *                    replacement speculated in an mm with mmu
+ *                    notifiers, which stock calls around the copy (a
+ *                    secondary MMU keeps the old page)
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -128,6 +132,9 @@
 #endif
 #ifndef SPF_BROKEN_RECLAIM_TWICE
 #define SPF_BROKEN_RECLAIM_TWICE	0
+#endif
+#ifndef SPF_BROKEN_IGNORE_NOTIFIERS
+#define SPF_BROKEN_IGNORE_NOTIFIERS	0
 #endif
 #ifndef SPF_BROKEN_NO_COMMIT_SEQ
 #define SPF_BROKEN_NO_COMMIT_SEQ	0

@@ -902,47 +902,176 @@ TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60)
 }
 
 /*
- * Two threads write the same fresh pages in the same order, each its
- * own byte: the loser of a race for a pte finds it changed under the
- * PTE lock.  Every page must end up with both bytes (no install may
- * replace another's page) and zeros elsewhere.
+ * Two threads fault the same fresh pages in the same order (audit row
+ * 23, other faults of the mm): the loser of a race for a PTE, or for
+ * the PTE table or huge pmd both would add, finds it filled under the
+ * lock (abort_ptl).  One kind per case:
+ *
+ *   anon          each writes its own byte into anonymous pages of a
+ *                 chunk whose table exists: first touches
+ *   thp           the same into a THP-enabled chunk with an empty pmd:
+ *                 both try to map the huge page
+ *   file_read     each reads a shared memfd mapping at an empty pmd:
+ *                 both try to add the table (fault-around), or one
+ *                 finds a page the other's fault-around holds locked
+ *   file_private  each writes its own byte into a private memfd
+ *                 mapping: private file writes (the first page is
+ *                 written alone first, to give the VMA its anon_vma)
+ *
+ * Every page must end up with both bytes and the rest of its old
+ * content (zeros, or the file's), no install replacing another's page,
+ * every read must see the file's data, and the file must not change.
+ * inject_table_delay_us (where the module has it) widens the thp and
+ * file_read windows.
  */
+enum twin_kind { TWIN_ANON, TWIN_THP, TWIN_FILE_READ, TWIN_FILE_PRIVATE };
+
 struct twin {
-	char *p;
+	char *p;		/* the chunk both fault */
+	size_t first;		/* its first page they fault */
+	enum twin_kind kind;
 	pthread_barrier_t start, done;
 	int stop;
+	long bad_reads;
 };
 
 #define TWIN_OFF(k) (64 + 64 * (k))
 
 static struct twin twin;
 
+/* The memfd's byte at offset J of page I. */
+static char twin_pattern(size_t i, size_t j)
+{
+	return (char)(0xa5 ^ i ^ (j >> 6));
+}
+
 static void *twin_fn(void *arg)
 {
-	long k = (long)arg;
+	long k = (long)arg, bad;
 	size_t last = pmd_bytes() / page_size() - 1, i;
 
 	for (;;) {
 		pthread_barrier_wait(&twin.start);
 		if (READ_ONCE(twin.stop))
 			return NULL;
-		for (i = 1; i <= last; i++)
-			READ_ONCE(twin.p)[i * page_size() + TWIN_OFF(k)] =
-				(char)(k + 1);
+		bad = 0;
+		for (i = twin.first; i <= last; i++) {
+			char *q = READ_ONCE(twin.p) + i * page_size() +
+				  TWIN_OFF(k);
+
+			if (twin.kind == TWIN_FILE_READ)
+				bad += READ_ONCE(*q) !=
+				       twin_pattern(i, TWIN_OFF(k));
+			else
+				WRITE_ONCE(*q, (char)(k + 1));
+		}
+		__atomic_add_fetch(&twin.bad_reads, bad, __ATOMIC_RELAXED);
 		pthread_barrier_wait(&twin.done);
 	}
 }
 
-static long twin_bad(char *p)
+/* Bytes of the chunk that are not what the two threads left. */
+static long twin_bad(char *p, size_t first, bool file)
 {
 	size_t last = pmd_bytes() / page_size() - 1, i, j;
 	long bad = 0;
+	char want;
 
-	for (i = 1; i <= last; i++)
-		for (j = 0; j < page_size(); j++)
-			bad += p[i * page_size() + j] !=
-			       (j == TWIN_OFF(0) ? 1 : j == TWIN_OFF(1) ? 2 : 0);
+	for (i = first; i <= last; i++)
+		for (j = 0; j < page_size(); j++) {
+			want = file ? twin_pattern(i, j) : 0;
+			if (twin.kind != TWIN_FILE_READ)
+				want = j == TWIN_OFF(0) ? 1 :
+				       j == TWIN_OFF(1) ? 2 : want;
+			bad += p[i * page_size() + j] != want;
+		}
 	return bad;
+}
+
+/* A memfd of one chunk holding twin_pattern(). */
+static int twin_file(void)
+{
+	size_t n = pmd_bytes() / page_size(), i, j;
+	char *buf = malloc(page_size());
+	int fd = memfd_create("spf-twin", MFD_CLOEXEC);
+
+	if (fd < 0 || !buf || ftruncate(fd, pmd_bytes()))
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < page_size(); j++)
+			buf[j] = twin_pattern(i, j);
+		if (pwrite(fd, buf, page_size(), i * page_size()) !=
+		    (ssize_t)page_size())
+			return -1;
+	}
+	free(buf);
+	return fd;
+}
+
+/* The file still holds the pattern (private writes never reach it). */
+static long twin_file_bad(int fd)
+{
+	size_t n = pmd_bytes() / page_size(), i, j;
+	char *buf = malloc(page_size());
+	long bad = 0;
+
+	for (i = 0; i < n && buf; i++) {
+		if (pread(fd, buf, page_size(), i * page_size()) !=
+		    (ssize_t)page_size())
+			return -1;
+		for (j = 0; j < page_size(); j++)
+			bad += buf[j] != twin_pattern(i, j);
+	}
+	free(buf);
+	return bad;
+}
+
+/*
+ * A round's chunk: the second of two, the first written (stock: the
+ * VMA's anon_vma, the upper table levels), so the second's pmd is
+ * empty.  NULL on failure.
+ */
+static char *twin_map(int fd)
+{
+	char *q = map_chunks(2), *p;
+
+	if (!q)
+		return NULL;
+	if (twin.kind == TWIN_THP && madvise(q, 2 * pmd_bytes(), MADV_HUGEPAGE))
+		return NULL;
+	WRITE_ONCE(q[0], 0x5a);
+	p = q + pmd_bytes();
+	switch (twin.kind) {
+	case TWIN_ANON:
+		WRITE_ONCE(p[0], 0);	/* the table: the race is for PTEs */
+		break;
+	case TWIN_FILE_READ:
+		if (mmap(p, pmd_bytes(), PROT_READ, MAP_SHARED | MAP_FIXED,
+			 fd, 0) != p)
+			return NULL;
+		break;
+	case TWIN_FILE_PRIVATE:
+		if (mmap(p, pmd_bytes(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED, fd, 0) != p)
+			return NULL;
+		WRITE_ONCE(p[0], 0x11);	/* its own VMA's anon_vma: stock */
+		break;
+	case TWIN_THP:
+		break;
+	}
+	return p;
+}
+
+/*
+ * The two met: one found the other's PTE, table or huge pmd under the
+ * lock.  Two readers meet earlier, too: fault-around locks each cache
+ * page in turn, and a fault whose own page the other holds locked goes
+ * stock (abort_pagecache) before it reaches the table.
+ */
+static long twin_met(const struct spf_counts *d)
+{
+	return d->c[SPF_C_ABORT_PTL] +
+	       (twin.kind == TWIN_FILE_READ ? d->c[SPF_C_ABORT_PAGECACHE] : 0);
 }
 
 /*
@@ -952,43 +1081,99 @@ static long twin_bad(char *p)
  */
 #define PTL_DEADLINE_S 45
 
-TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 90)
+static void twin_race(struct __test_metadata *_metadata, enum twin_kind kind,
+		      int spec_ctr)
 {
+	bool file = kind == TWIN_FILE_READ || kind == TWIN_FILE_PRIVATE;
 	struct spf_counts a, b, d;
 	long rounds = 0, bad = 0;
+	int fd = -1;
 	pthread_t t[2];
 	double end;
 	char *p;
 	long k;
 
-	if (!spec_ready(_metadata))
-		return;
+	memset(&twin, 0, sizeof(twin));
+	twin.kind = kind;
+	twin.first = kind == TWIN_ANON || kind == TWIN_FILE_PRIVATE;
+	if (file) {
+		fd = twin_file();
+		ASSERT_LE(0, fd);
+	}
 	pthread_barrier_init(&twin.start, NULL, 3);
 	pthread_barrier_init(&twin.done, NULL, 3);
 	for (k = 0; k < 2; k++)
 		ASSERT_EQ(0, start_thread(&t[k], twin_fn, (void *)k));
+	/*
+	 * Where both add the table or the huge pmd, hold the window
+	 * between the count's check and the publication open: the loser
+	 * then nearly always meets the winner's pmd under the lock.
+	 */
+	if (kind == TWIN_THP || kind == TWIN_FILE_READ)
+		spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "500");
 	spf_counts_read(&a);
 	end = now_s() + PTL_DEADLINE_S;
 	do {
-		p = map_primed_chunks(1);
+		p = twin_map(fd);
 		ASSERT_NE(NULL, p);
 		WRITE_ONCE(twin.p, p);
 		pthread_barrier_wait(&twin.start);
 		pthread_barrier_wait(&twin.done);
-		bad += twin_bad(p);
-		unmap_chunks(p, 1);
+		bad += twin_bad(p, twin.first, file);
+		unmap_chunks(p - pmd_bytes(), 2);
 		rounds++;
 		spf_counts_read(&b);
 		spf_counts_sub(&b, &a, &d);
-	} while (d.c[SPF_C_ABORT_PTL] == 0 && now_s() < end);
+	} while ((twin_met(&d) == 0 || d.c[spec_ctr] == 0) && now_s() < end);
+	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
 	WRITE_ONCE(twin.stop, 1);
 	pthread_barrier_wait(&twin.start);
 	for (k = 0; k < 2; k++)
 		pthread_join(t[k], NULL);
 	TH_LOG("%ld rounds:%s", rounds, spf_counts_str(&d));
-	EXPECT_LT(0, d.c[SPF_C_ABORT_PTL]);
+	EXPECT_LT(0, twin_met(&d));
+	EXPECT_LT(0, d.c[spec_ctr]);
 	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, twin.bad_reads);
+	if (file) {
+		EXPECT_EQ(0, twin_file_bad(fd));
+		close(fd);
+	}
 	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
+}
+
+TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 90)
+{
+	if (!spec_ready(_metadata))
+		return;
+	twin_race(_metadata, TWIN_ANON, SPF_C_SPEC_WRITE);
+}
+
+TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_huge_page, 90)
+{
+	char thp[128] = "";
+
+	if (!spec_ready(_metadata))
+		return;
+	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		      sizeof(thp));
+	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
+	twin_race(_metadata, TWIN_THP, SPF_C_SPEC_THP);
+}
+
+TEST_F_TIMEOUT(abort, ptl_when_two_threads_read_one_new_file_table, 90)
+{
+	if (!spec_ready(_metadata))
+		return;
+	twin_race(_metadata, TWIN_FILE_READ, SPF_C_SPEC_FILE);
+}
+
+TEST_F_TIMEOUT(abort, ptl_when_two_threads_write_one_private_file_page, 90)
+{
+	if (!spec_ready(_metadata))
+		return;
+	twin_race(_metadata, TWIN_FILE_PRIVATE, SPF_C_SPEC_FILE_WRITE);
 }
 
 /* Every reason has its counter file and its tracepoint. */

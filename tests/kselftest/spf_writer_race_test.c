@@ -51,7 +51,10 @@
  * the child checks its copy never changes), that child gone (wp reuse),
  * paged out and read back into the swap cache (swap-cache hit).  So the
  * writer's sections race those faults too, and the faulters' tags
- * verify their data as before.
+ * verify their data as before.  The oom_reaper's children get theirs
+ * from the parent before each fork: the chunk mapped anew (THP off),
+ * or filled with the parent's tags, which must still be there after the
+ * child's copies (and which the parent drops at once for reuses).
  *
  * Every case checks that the module handled some of the faults
  * speculatively and prints the counts, and that a fault of each kind
@@ -883,8 +886,45 @@ static int oom_setup(void)
 	if (cg_write("memory.max", "32M"))
 		return -1;
 	cg_write("memory.swap.max", "0");
-	W.r = map_chunks(1);
-	return W.r ? 0 : -1;
+	if (spf_kinds_map(&K, pmd_bytes()))
+		return -1;
+	W.r = K.r;
+	W.npages = K.len / W.ps < MAX_PAGES ? K.len / W.ps : MAX_PAGES;
+	return 0;
+}
+
+/*
+ * The next child's kind: the chunk mapped anew (it inherits the anon_vma
+ * and an empty pmd: THP or a new table), or filled with the parent's
+ * tags first, so that the child's stores copy (wp copy) or, once the
+ * parent has dropped its own mappings, reuse (wp reuse).  -1: none.
+ */
+static int oom_kind(void)
+{
+	int kind = K.cur, i;
+	size_t p;
+
+	for (i = 0; i < SPF_K_NR; i++) {
+		kind = (kind + 1) % SPF_K_NR;
+		if (K.have & SPF_K(kind))
+			break;
+	}
+	if (i == SPF_K_NR)
+		return -1;
+	K.cur = kind;
+	K.steps[kind]++;
+	if (spf_kinds_remap(&K, kind == SPF_K_THP)) {
+		merr("mapping the region anew: %s", strerror(errno));
+		return -1;
+	}
+	memset(W.last, 0, sizeof(W.last));
+	if (kind == SPF_K_WP_COPY || kind == SPF_K_WP_REUSE)
+		for (p = 0; p < W.npages; p++) {
+			W.last[p] = (uint64_t)(p + 1) << 32 | 0xf0000000 |
+				    K.steps[kind];
+			WRITE_ONCE(*(uint64_t *)page_at(p), W.last[p]);
+		}
+	return kind;
 }
 
 /*
@@ -900,6 +940,8 @@ static void oom_round(unsigned int *rnd)
 	int pidfd, st, i;
 	pid_t pid;
 	long cur = -1, kern = -1;
+	int kind = oom_kind();
+	size_t p;
 
 	pid = fork();
 	if (!pid) {
@@ -916,6 +958,10 @@ static void oom_round(unsigned int *rnd)
 		merr("fork: %s", strerror(errno));
 		return;
 	}
+	/* The child's pages alone now, as far as the parent goes. */
+	if (kind == SPF_K_WP_REUSE && madvise(W.r, W.npages * W.ps,
+					      MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
 	usleep(20000 + xrand(rnd) % 40000);
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
@@ -928,6 +974,13 @@ static void oom_round(unsigned int *rnd)
 	    WTERMSIG(st) != SIGKILL)
 		merr("oom child: status %#x (exit 3: a faulter check failed)",
 		     st);
+	for (p = 0; kind == SPF_K_WP_COPY && p < W.npages; p++) {
+		W.checks++;
+		if (READ_ONCE(*(uint64_t *)page_at(p)) != W.last[p])
+			merr("page %zu of the parent reads %#llx after its child's copies, filled %#llx",
+			     p, (unsigned long long)*(uint64_t *)page_at(p),
+			     (unsigned long long)W.last[p]);
+	}
 	/*
 	 * Uncharged once it is gone: page tables a grace period later,
 	 * the per-CPU stocks when memory.high is written (which reclaims,
@@ -969,8 +1022,12 @@ static void oom_round(unsigned int *rnd)
  * cannot map their region anew, so no THP or new table there; mlock
  * leaves PTE-mapped huge pages unlocked in 6.1 (mlock_pte_range()),
  * which its check would take for a miss; set_mempolicy frees nothing a
- * reuse or a swap-in reads.  anon_vma maps its VMAs anew itself, and
- * the oom_reaper's faulters are its children's.
+ * reuse or a swap-in reads.  anon_vma maps its VMAs anew itself.  The
+ * oom_reaper's faulters are its children's, which get their kind from
+ * the parent before each fork (oom_kind(); no swap in their group, and
+ * no THP: on the debug kernel none of a child's was speculative in 14
+ * tries, the first store probably overlapping the child's own thread
+ * set-up, a write section).
  */
 static const unsigned int writer_kinds[] = {
 	[W_BRK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
@@ -982,7 +1039,7 @@ static const unsigned int writer_kinds[] = {
 	[W_UFFD] = SPF_K_ALL,
 	[W_ANON_VMA] = 0,
 	[W_CLEAR_REFS] = SPF_K_ALL,
-	[W_OOM] = 0,
+	[W_OOM] = SPF_K(SPF_K_TABLE) | SPF_K_WP,
 };
 
 /*
@@ -995,7 +1052,8 @@ static void kinds_round(unsigned int *rnd)
 	unsigned long gen = K.gen;
 	char err[256];
 
-	if (!K.have || now() < W.kinds_next)
+	/* The oom_reaper's children make theirs: oom_kind(). */
+	if (!K.have || W.w == W_OOM || now() < W.kinds_next)
 		return;
 	W.kinds_next = now() + W.kinds_every;
 	pause_faulters();

@@ -44,9 +44,24 @@
  *               they die of the kill with no faulter error, and the
  *               group's charge drains
  *
+ * Between rounds, with the faulters parked, the region is set up for
+ * one more fault kind in turn (spf_kinds.h; writer_kinds[] says which
+ * a writer's case claims): mapped anew with THP on (a huge page) or
+ * off (a new PTE table), shared with a forked holder child (wp copy;
+ * the child checks its copy never changes), that child gone (wp reuse),
+ * paged out and read back into the swap cache (swap-cache hit).  So the
+ * writer's sections race those faults too, and the faulters' tags
+ * verify their data as before.  The oom_reaper's children get theirs
+ * from the parent before each fork: the chunk mapped anew (THP off),
+ * or filled with the parent's tags, which must still be there after the
+ * child's copies (and which the parent drops at once for reuses).
+ *
  * Every case checks that the module handled some of the faults
- * speculatively and prints the counts.  inject_commit_delay_us, where
- * the module has it, widens the window between walk and commit.
+ * speculatively and prints the counts, and that a fault of each kind
+ * it claims was speculative: it runs on, up to eight times as long,
+ * until each was, and fails if one never was.  inject_commit_delay_us,
+ * inject_table_delay_us (THP, new tables) and inject_swap_delay_us,
+ * where the module has them, widen the window between walk and commit.
  * SPF_WRITER_SECS (default 2) sets each case's duration.
  */
 #define _GNU_SOURCE
@@ -65,6 +80,18 @@
 #include "spf_util.h"
 #include "spf_fixture.h"
 #include "spf_segv.h"
+#include "spf_swap.h"
+#include "spf_kinds.h"
+
+/* The other fault kinds the faulters make, in turn (spf_kinds.h). */
+static struct spf_kinds K;
+
+/* The set-up of the kind this round is for keeps the region's pages. */
+static bool kinds_keep_pages(void)
+{
+	return K.cur == SPF_K_WP_COPY || K.cur == SPF_K_WP_REUSE ||
+	       K.cur == SPF_K_SWAP;
+}
 
 #define NF		2
 #define MAX_PAGES	1024
@@ -97,6 +124,8 @@ struct faulter {
 	int id;
 	unsigned int rnd;
 	uint64_t seq;
+	unsigned long gen;		/* the region's spf_kinds gen seen */
+	unsigned long gen_done;		/* ... and first stored into */
 	unsigned long visits, segv, dontneed, checks, errors;
 	char msg[512];
 };
@@ -116,6 +145,8 @@ static struct {
 	atomic_int pause, paused;
 	unsigned long rounds, checks, mut_errors;
 	char mut_msg[512];
+	int mut_kind;			/* K.cur at the first error */
+	double kinds_next, kinds_every;	/* when the next kind is set up */
 	int uffd;
 	atomic_bool uffd_stop;
 	atomic_ulong uffd_events;
@@ -175,6 +206,7 @@ static void merr(const char *fmt, ...)
 
 	if (W.mut_errors++)
 		return;
+	W.mut_kind = K.cur;
 	va_start(ap, fmt);
 	vsnprintf(W.mut_msg, sizeof(W.mut_msg), fmt, ap);
 	va_end(ap);
@@ -245,7 +277,7 @@ static void visit(struct faulter *f)
 	size_t p, span = W.npages / NF;
 	uint64_t v, v1, v2, tag, *w;
 	unsigned long e;
-	bool blind;
+	bool blind, fresh = false;
 	int code;
 
 	p = (xrand(&f->rnd) % span) * NF + f->id;
@@ -254,12 +286,21 @@ static void visit(struct faulter *f)
 	w = (uint64_t *)page_at(p);
 	if (W.w == W_MEMPOLICY && !(f->visits % 16))
 		switch_policy(f);
-	if (!(xrand(&f->rnd) % 3) && !madvise(w, W.ps, MADV_DONTNEED)) {
+	/*
+	 * The region mapped anew: store first, so that a THP-enabled
+	 * chunk gets a huge page rather than the huge zero page (stock).
+	 */
+	if (f->gen != READ_ONCE(K.gen)) {
+		f->gen = READ_ONCE(K.gen);
+		fresh = true;
+	}
+	if (!fresh && !(xrand(&f->rnd) % 3) &&
+	    !madvise(w, W.ps, MADV_DONTNEED)) {
 		W.last[p] = 0;
 		f->dontneed++;
 	}
 	/* Half the visits store blind: a first-touch write fault. */
-	blind = xrand(&f->rnd) & 1;
+	blind = fresh || (xrand(&f->rnd) & 1);
 	code = blind ? 0 : armed_rw(w, false, 0, &v);
 	if (code) {
 		f->segv++;
@@ -287,6 +328,8 @@ static void visit(struct faulter *f)
 		     (unsigned long long)tag, (unsigned long long)v);
 	W.last[p] = tag;
 	W.epoch_wrote[p] = e;
+	if (fresh)
+		WRITE_ONCE(f->gen_done, f->gen);
 	/* Armed too: the writer may unmap the page right after the store. */
 	if (armed_rw(w + 1, false, 0, &v1) ||
 	    armed_rw(w + W.ps / 8 - 1, false, 0, &v2))
@@ -459,7 +502,8 @@ static void mlock_round(unsigned int *rnd)
 	int pmfd, kfd;
 	size_t p;
 
-	if (madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
+	/* Not in a round for present, shared or swapped pages. */
+	if (!kinds_keep_pages() && madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
 		merr("MADV_DONTNEED: %s", strerror(errno));
 	let_run(rnd, 2);
 	if (all ? mlockall(MCL_CURRENT) : mlock(W.r, W.npages * W.ps)) {
@@ -612,7 +656,7 @@ static void uffd_round(unsigned int *rnd)
 	size_t p;
 	int fd;
 
-	if (madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
+	if (!kinds_keep_pages() && madvise(W.r, W.npages * W.ps, MADV_DONTNEED))
 		merr("MADV_DONTNEED: %s", strerror(errno));
 	let_run(rnd, 1);
 	if (ioctl(W.uffd, UFFDIO_REGISTER, &reg)) {
@@ -631,7 +675,8 @@ static void uffd_round(unsigned int *rnd)
 	for (p = 0; p < W.npages; p++) {
 		uint64_t *w = (uint64_t *)page_at(p);
 
-		if ((pm[p] & PM_PRESENT) ||
+		/* A swapped page is not missing: it comes back unseen. */
+		if ((pm[p] & (PM_PRESENT | PM_SWAP)) ||
 		    !(pagemap_entry(w) & PM_PRESENT))
 			continue;
 		W.checks++;
@@ -681,18 +726,7 @@ static int anon_vma_map(void)
 /* PAGEOUT from every CPU: each drains its own LRU batch first. */
 static void pageout_everywhere(void)
 {
-	cpu_set_t old, one;
-	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	sched_getaffinity(0, sizeof(old), &old);
-	for (cpu = 0; cpu < n; cpu++) {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		madvise(W.r, W.npages * W.ps, MADV_PAGEOUT);
-	}
-	sched_setaffinity(0, sizeof(old), &old);
+	spf_kinds_pageout(W.r, W.npages * W.ps);
 }
 
 static void anon_vma_round(unsigned int *rnd)
@@ -852,8 +886,45 @@ static int oom_setup(void)
 	if (cg_write("memory.max", "32M"))
 		return -1;
 	cg_write("memory.swap.max", "0");
-	W.r = map_chunks(1);
-	return W.r ? 0 : -1;
+	if (spf_kinds_map(&K, pmd_bytes()))
+		return -1;
+	W.r = K.r;
+	W.npages = K.len / W.ps < MAX_PAGES ? K.len / W.ps : MAX_PAGES;
+	return 0;
+}
+
+/*
+ * The next child's kind: the chunk mapped anew (it inherits the anon_vma
+ * and an empty pmd: THP or a new table), or filled with the parent's
+ * tags first, so that the child's stores copy (wp copy) or, once the
+ * parent has dropped its own mappings, reuse (wp reuse).  -1: none.
+ */
+static int oom_kind(void)
+{
+	int kind = K.cur, i;
+	size_t p;
+
+	for (i = 0; i < SPF_K_NR; i++) {
+		kind = (kind + 1) % SPF_K_NR;
+		if (K.have & SPF_K(kind))
+			break;
+	}
+	if (i == SPF_K_NR)
+		return -1;
+	K.cur = kind;
+	K.steps[kind]++;
+	if (spf_kinds_remap(&K, kind == SPF_K_THP)) {
+		merr("mapping the region anew: %s", strerror(errno));
+		return -1;
+	}
+	memset(W.last, 0, sizeof(W.last));
+	if (kind == SPF_K_WP_COPY || kind == SPF_K_WP_REUSE)
+		for (p = 0; p < W.npages; p++) {
+			W.last[p] = (uint64_t)(p + 1) << 32 | 0xf0000000 |
+				    K.steps[kind];
+			WRITE_ONCE(*(uint64_t *)page_at(p), W.last[p]);
+		}
+	return kind;
 }
 
 /*
@@ -869,6 +940,8 @@ static void oom_round(unsigned int *rnd)
 	int pidfd, st, i;
 	pid_t pid;
 	long cur = -1, kern = -1;
+	int kind = oom_kind();
+	size_t p;
 
 	pid = fork();
 	if (!pid) {
@@ -885,6 +958,10 @@ static void oom_round(unsigned int *rnd)
 		merr("fork: %s", strerror(errno));
 		return;
 	}
+	/* The child's pages alone now, as far as the parent goes. */
+	if (kind == SPF_K_WP_REUSE && madvise(W.r, W.npages * W.ps,
+					      MADV_DONTNEED))
+		merr("MADV_DONTNEED: %s", strerror(errno));
 	usleep(20000 + xrand(rnd) % 40000);
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
@@ -897,6 +974,13 @@ static void oom_round(unsigned int *rnd)
 	    WTERMSIG(st) != SIGKILL)
 		merr("oom child: status %#x (exit 3: a faulter check failed)",
 		     st);
+	for (p = 0; kind == SPF_K_WP_COPY && p < W.npages; p++) {
+		W.checks++;
+		if (READ_ONCE(*(uint64_t *)page_at(p)) != W.last[p])
+			merr("page %zu of the parent reads %#llx after its child's copies, filled %#llx",
+			     p, (unsigned long long)*(uint64_t *)page_at(p),
+			     (unsigned long long)W.last[p]);
+	}
 	/*
 	 * Uncharged once it is gone: page tables a grace period later,
 	 * the per-CPU stocks when memory.high is written (which reclaims,
@@ -930,9 +1014,76 @@ static void oom_round(unsigned int *rnd)
 		     cur, cg_stat_nonzero());
 }
 
-/* ---- swap for the rmap check (as spf_swap_test.c) ---- */
+/* ---- the other fault kinds, set up between rounds ---- */
 
-#include "spf_swap.h"
+/*
+ * The kinds each writer's faulters make besides first touches and zero
+ * page replacements (docs/audit-races.md, group 2).  brk and stack
+ * cannot map their region anew, so no THP or new table there; mlock
+ * leaves PTE-mapped huge pages unlocked in 6.1 (mlock_pte_range()),
+ * which its check would take for a miss; set_mempolicy frees nothing a
+ * reuse or a swap-in reads.  anon_vma maps its VMAs anew itself.  The
+ * oom_reaper's faulters are its children's, which get their kind from
+ * the parent before each fork (oom_kind(); no swap in their group, and
+ * no THP: on the debug kernel none of a child's was speculative in 14
+ * tries, the first store probably overlapping the child's own thread
+ * set-up, a write section).
+ */
+static const unsigned int writer_kinds[] = {
+	[W_BRK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
+	[W_STACK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
+	[W_MLOCK] = SPF_K(SPF_K_TABLE) | SPF_K_WP | SPF_K(SPF_K_SWAP),
+	[W_MADVISE] = SPF_K_ALL,
+	[W_MEMPOLICY] = SPF_K(SPF_K_THP) | SPF_K(SPF_K_TABLE) |
+			SPF_K(SPF_K_WP_COPY),
+	[W_UFFD] = SPF_K_ALL,
+	[W_ANON_VMA] = 0,
+	[W_CLEAR_REFS] = SPF_K_ALL,
+	[W_OOM] = SPF_K(SPF_K_TABLE) | SPF_K_WP,
+};
+
+/*
+ * With the faulters parked: the next kind's set-up, every kinds_every
+ * seconds (parking them and a holder's exit take milliseconds in TCG,
+ * enough to cost the writers most of their rounds if done every round).
+ */
+static void kinds_round(unsigned int *rnd)
+{
+	unsigned long gen = K.gen;
+	char err[256];
+
+	/* The oom_reaper's children make theirs: oom_kind(). */
+	if (!K.have || W.w == W_OOM || now() < W.kinds_next)
+		return;
+	W.kinds_next = now() + W.kinds_every;
+	pause_faulters();
+	if (spf_kinds_step(&K, err, sizeof(err)) < 0)
+		merr("%s", err);
+	if (K.gen != gen) {
+		/* Mapped anew: all zeros, no madvise flags. */
+		memset(W.last, 0, sizeof(W.last));
+		memset(dontfork, 0, sizeof(dontfork));
+		memset(wipe, 0, sizeof(wipe));
+	}
+	resume_faulters();
+	/*
+	 * A huge page takes long to clear: the writer's next section lands
+	 * on that first fault nearly always, and aborts it.  Every other
+	 * time let the first stores finish first (up to 50 ms), so that
+	 * some are speculative.
+	 */
+	if (K.gen != gen && (K.steps[K.cur] & 1)) {
+		double until = now() + 0.05;
+		int i;
+
+		for (i = 0; i < NF && now() < until; i++)
+			while (READ_ONCE(W.f[i].gen_done) != K.gen &&
+			       now() < until)
+				usleep(100);
+	} else if (K.gen != gen) {
+		let_run(rnd, 3);
+	}
+}
 
 /* ---- the driver ---- */
 
@@ -964,14 +1115,16 @@ FIXTURE_SETUP(writer)
 FIXTURE_TEARDOWN(writer)
 {
 	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	spf_kinds_knobs("0");
 	spf_fixture_unload(_metadata);
 }
 
-static int region_setup(enum writer w)
+static int region_map(enum writer w)
 {
 	size_t p;
 
 	memset(&W, 0, sizeof(W));
+	memset(&K, 0, sizeof(K));
 	W.w = w;
 	W.owner = getpid();
 	W.ps = page_size();
@@ -994,13 +1147,28 @@ static int region_setup(enum writer w)
 	default:
 		break;
 	}
-	W.r = map_chunks(1);
-	if (!W.r)
+	/* One chunk, and the page below it to map it anew from. */
+	if (spf_kinds_map(&K, pmd_bytes()))
 		return -1;
+	W.r = K.r;
+	W.npages = K.len / W.ps < MAX_PAGES ? K.len / W.ps : MAX_PAGES;
 	W.may_zero = w == W_MLOCK;
 	if (w == W_UFFD)
 		return uffd_setup();
 	return 0;
+}
+
+/* The region, and the other kinds it can have. */
+static int region_setup(enum writer w)
+{
+	int ret;
+
+	ret = region_map(w);
+	if (!ret)
+		spf_kinds_init(&K, W.r, W.npages * W.ps, writer_kinds[w],
+			       (writer_kinds[w] & SPF_K(SPF_K_SWAP)) &&
+			       !swap_on());
+	return ret;
 }
 
 static void round_once(unsigned int *rnd)
@@ -1046,10 +1214,11 @@ TEST_F_TIMEOUT(writer, race, 120)
 {
 	const char *name = writer_names[variant->w];
 	struct spf_counts before, after, d;
-	unsigned long visits = 0, segv = 0, dn = 0;
+	unsigned long visits = 0, segv = 0, dn = 0, errs;
 	pthread_t uffd_thread;
-	unsigned int rnd = 0x2545f491;
-	double end;
+	unsigned int rnd = 0x2545f491, unseen;
+	double t0, end, secs = env_secs("SPF_WRITER_SECS", 2);
+	char err[256];
 	int i;
 
 	if (!spec_ready(_metadata))
@@ -1063,6 +1232,7 @@ TEST_F_TIMEOUT(writer, race, 120)
 	if (W.w == W_UFFD)
 		ASSERT_EQ(0, start_thread(&uffd_thread, uffd_main, NULL));
 	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "30");
+	spf_kinds_knobs("30");
 	ASSERT_EQ(0, spf_counts_read(&before));
 	for (i = 0; i < NF; i++) {
 		W.f[i].id = i;
@@ -1072,13 +1242,31 @@ TEST_F_TIMEOUT(writer, race, 120)
 			ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
 						  &W.f[i]));
 	}
-	end = now() + env_secs("SPF_WRITER_SECS", 2);
-	while (now() < end && !W.mut_errors)
+	t0 = now();
+	end = t0 + secs;
+	/* Each kind three times or so in the case's time. */
+	W.kinds_every = secs / 16;
+	while (now() < end && !W.mut_errors) {
+		kinds_round(&rnd);
 		round_once(&rnd);
+	}
+	/*
+	 * A slow kernel (the debug one) may not have taken a fault of each
+	 * kind speculatively yet: go on, up to eight times as long.
+	 */
+	end += 7 * secs;
+	while (now() < end && !W.mut_errors && spf_kinds_unseen(&K)) {
+		kinds_round(&rnd);
+		round_once(&rnd);
+	}
 	atomic_store(&W.stop, true);
+	t0 = now() - t0;
 	for (i = 0; i < NF && W.w != W_OOM; i++)
 		pthread_join(W.f[i].thread, NULL);
+	if (spf_kinds_release(&K, err, sizeof(err)))
+		merr("%s", err);
 	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	spf_kinds_knobs("0");
 	if (W.w == W_UFFD) {
 		atomic_store(&W.uffd_stop, true);
 		pthread_join(uffd_thread, NULL);
@@ -1095,10 +1283,12 @@ TEST_F_TIMEOUT(writer, race, 120)
 		}
 	}
 	EXPECT_EQ(0UL, W.mut_errors) {
-		TH_LOG("%s: round %lu: %s", name, W.rounds, W.mut_msg);
+		TH_LOG("%s: round %lu (%s): %s", name, W.rounds,
+		       W.mut_kind >= 0 && W.mut_kind < SPF_K_NR && K.want ?
+		       spf_kind_names[W.mut_kind] : "-", W.mut_msg);
 	}
-	TH_LOG("%s: %lu rounds, %lu checks, %lu visits, %lu DONTNEEDs, %lu SIGSEGVs%s",
-	       name, W.rounds, W.checks, visits, dn, segv,
+	TH_LOG("%s: %lu rounds in %.1f s, %lu checks, %lu visits, %lu DONTNEEDs, %lu SIGSEGVs%s",
+	       name, W.rounds, t0, W.checks, visits, dn, segv,
 	       W.w == W_ANON_VMA && !swap_ok ? swap_why : "");
 	if (W.w == W_UFFD)
 		TH_LOG("uffd: %lu events", atomic_load(&W.uffd_events));
@@ -1107,6 +1297,19 @@ TEST_F_TIMEOUT(writer, race, 120)
 		       W.rounds, oom_reaped);
 	TH_LOG("%s: speculative %ld, faults:%s", name, spf_counts_spec(&d),
 	       spf_counts_str(&d));
+	if (K.want)
+		TH_LOG("%s: kinds:%s", name, spf_kinds_str(&K));
+	/*
+	 * Each kind the case claims was raced, not only set up; a case
+	 * cut short by an error has said enough.
+	 */
+	for (errs = W.mut_errors, i = 0; i < NF; i++)
+		errs += W.f[i].errors;
+	unseen = errs ? 0 : spf_kinds_unseen(&K);
+	EXPECT_EQ(0U, unseen) {
+		TH_LOG("%s: no speculative fault of:%s", name,
+		       spf_kinds_names(unseen));
+	}
 	EXPECT_LT(0UL, W.rounds);
 	EXPECT_LT(0UL, W.checks);
 	EXPECT_LT(0, spf_counts_spec(&d)) {

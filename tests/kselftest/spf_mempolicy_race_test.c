@@ -1049,12 +1049,12 @@ FIXTURE_TEARDOWN(mpol)
 	knobs("0");
 }
 
-TEST_F_TIMEOUT(mpol, mbind, 120)
+TEST_F_TIMEOUT(mpol, mbind, SPF_SOAK_TIMEOUT)
 {
 	run(_metadata, variant->k, W_MBIND);
 }
 
-TEST_F_TIMEOUT(mpol, home_node, 120)
+TEST_F_TIMEOUT(mpol, home_node, SPF_SOAK_TIMEOUT)
 {
 	run(_metadata, variant->k, W_HOME_NODE);
 }

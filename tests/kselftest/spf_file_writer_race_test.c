@@ -4,8 +4,9 @@
  * spf_race_test.c and spf_writer_race_test.c that can meet a file
  * mapping (munmap and remap, MAP_FIXED, mprotect, mremap, mlock,
  * flag-changing madvise, fork, userfaultfd registration, clear_refs
- * soft-dirty), each over a memfd (tmpfs) mapped MAP_SHARED and
- * MAP_PRIVATE.  The anonymous faulter loop of spf_writer_race_test.c
+ * soft-dirty), a VMA merge, the faulters' own set_mempolicy() and
+ * anon_vma_prepare(), each over a memfd (tmpfs) mapped MAP_SHARED and
+ * MAP_PRIVATE (anon_vma: private only, shared VMAs get none).  The anonymous faulter loop of spf_writer_race_test.c
  * checks zeros and its own tags; here every check is against the file,
  * so the loop is this file's own:
  *
@@ -48,6 +49,18 @@
  *               absent then is mapped only through a minor event
  *   clear_refs  after "4" > clear_refs, a page written later is
  *               soft-dirty in pagemap (x86 only)
+ *   merge       the first or last pages unmapped and mapped back at
+ *               their offset: vma_merge() grows the rest in place
+ *               (vm_start and vm_pgoff, or vm_end); the region must be
+ *               one VMA again (/proc/self/maps); SIGSEGV allowed
+ *   mempolicy   no writer: each faulter sets its own policy (default,
+ *               preferred, bind, interleave) before each visit; a
+ *               private copy made after MADV_DONTNEED must be on a node
+ *               the policy allows (the guests have one node, where
+ *               this holds trivially)
+ *   anon_vma    the region mapped anew every round and both faulters
+ *               store first: one runs anon_vma_prepare() in a stock
+ *               fault while the other's private write may speculate
  *
  * inject_table_delay_us, inject_file_delay_us and
  * inject_commit_delay_us are set to 20 us during the race.  Every case
@@ -82,12 +95,12 @@
 
 enum writer {
 	W_MUNMAP, W_MAP_FIXED, W_MPROTECT, W_MREMAP, W_MLOCK, W_MADVISE,
-	W_FORK, W_UFFD, W_CLEAR_REFS,
+	W_FORK, W_UFFD, W_CLEAR_REFS, W_MERGE, W_MEMPOLICY, W_ANON_VMA,
 };
 
 static const char *const writer_names[] = {
 	"munmap", "map_fixed", "mprotect", "mremap", "mlock", "madvise",
-	"fork", "uffd", "clear_refs",
+	"fork", "uffd", "clear_refs", "merge", "mempolicy", "anon_vma",
 };
 
 struct faulter {
@@ -95,7 +108,8 @@ struct faulter {
 	int id;
 	unsigned int rnd;
 	uint64_t seq;
-	unsigned long visits, segv, dontneed, errors, anew;
+	unsigned long visits, segv, dontneed, errors, anew, node_checks;
+	unsigned long mask;		/* mempolicy: nodes its policy allows */
 	char msg[512];
 };
 
@@ -121,6 +135,8 @@ static struct {
 	atomic_bool uffd_stop;
 	atomic_ulong uffd_events;
 	pid_t owner;
+	unsigned long nodes;		/* online nodes, a bit each */
+	unsigned long merges;
 	struct faulter f[NF];
 } W;
 
@@ -193,6 +209,78 @@ static uint64_t file_word(size_t p)
 	return v;
 }
 
+/* ---- set_mempolicy (row 12): each faulter switches its own ---- */
+
+#ifndef MPOL_DEFAULT
+#define MPOL_DEFAULT	0
+#define MPOL_PREFERRED	1
+#define MPOL_BIND	2
+#define MPOL_INTERLEAVE	3
+#endif
+#ifndef MPOL_F_NODE
+#define MPOL_F_NODE	(1 << 0)
+#define MPOL_F_ADDR	(1 << 1)
+#endif
+
+/* The online nodes, from sysfs ("0", "0-1", "0,2-3"); node 0 if unknown. */
+static unsigned long online_nodes(void)
+{
+	char buf[256] = "", *s;
+	unsigned long m = 0;
+	long a, b;
+
+	if (!spf_read_file("/sys/devices/system/node/online", buf,
+			   sizeof(buf))) {
+		for (s = buf; *s && *s != '\n';) {
+			a = b = strtol(s, &s, 10);
+			if (*s == '-')
+				b = strtol(s + 1, &s, 10);
+			for (; a <= b && a < 64; a++)
+				m |= 1UL << a;
+			if (*s != ',')
+				break;
+			s++;
+		}
+	}
+	return m ? m : 1;
+}
+
+/*
+ * The task's own policy: default, preferred, bind or interleave over a
+ * random set of online nodes.  F->mask: where its allocations may go
+ * (all online nodes but for bind and interleave).
+ */
+static void switch_policy(struct faulter *f)
+{
+	static const int modes[] = { MPOL_DEFAULT, MPOL_PREFERRED,
+				     MPOL_BIND, MPOL_INTERLEAVE };
+	int mode = modes[xrand(&f->rnd) % 4];
+	unsigned long m = W.nodes & xrand(&f->rnd);
+
+	if (!m)
+		m = W.nodes & -W.nodes;
+	if (syscall(SYS_set_mempolicy, mode, mode == MPOL_DEFAULT ? NULL : &m,
+		    mode == MPOL_DEFAULT ? 0 : 8 * sizeof(m) + 1)) {
+		ferr(f, "set_mempolicy(%d, %#lx): %s", mode, m,
+		     strerror(errno));
+		return;
+	}
+	f->mask = mode == MPOL_BIND || mode == MPOL_INTERLEAVE ? m : W.nodes;
+}
+
+/* Page P, copied by this faulter's last store, is where its policy allows. */
+static void check_node(struct faulter *f, size_t p)
+{
+	int node = -1;
+
+	f->node_checks++;
+	if (syscall(SYS_get_mempolicy, &node, NULL, 0, page_at(p),
+		    MPOL_F_NODE | MPOL_F_ADDR) ||
+	    node < 0 || node >= 64 || !(f->mask & (1UL << node)))
+		ferr(f, "page %zu copied on node %d, its policy allows %#lx",
+		     p, node, f->mask);
+}
+
 /* ---- the region ---- */
 
 /* A PROT_NONE PMD-aligned slot of W.len, guarded on both sides. */
@@ -252,8 +340,10 @@ static int region_setup(enum writer w, bool shared)
 	if (W.npages > MAX_PAGES)
 		W.npages = MAX_PAGES;
 	W.len = W.npages * W.ps;
-	W.may_segv = w == W_MUNMAP || w == W_MREMAP;
-	W.may_reset = !shared && (w == W_MUNMAP || w == W_MAP_FIXED);
+	W.nodes = online_nodes();
+	W.may_segv = w == W_MUNMAP || w == W_MREMAP || w == W_MERGE;
+	W.may_reset = !shared &&
+		      (w == W_MUNMAP || w == W_MAP_FIXED || w == W_MERGE);
 	W.fd = memfd_create("spf-file-writer", MFD_CLOEXEC);
 	if (W.fd < 0 || ftruncate(W.fd, W.len))
 		return -1;
@@ -322,9 +412,12 @@ static void visit(struct faulter *f)
 {
 	size_t p, span = W.npages / NF;
 	uint64_t v, v1, v2, tag, fv, *w;
+	bool dropped = false;
 	unsigned long e;
 	int code;
 
+	if (W.w == W_MEMPOLICY)
+		switch_policy(f);
 	p = (xrand(&f->rnd) % span) * NF + f->id;
 	w = (uint64_t *)page_at(p);
 	if (!(xrand(&f->rnd) % 3) && !madvise(w, W.ps, MADV_DONTNEED)) {
@@ -333,15 +426,17 @@ static void visit(struct faulter *f)
 		/* A read may map it clean again: not written since. */
 		W.epoch_wrote[p] = 0;
 		f->dontneed++;
+		dropped = true;
 	}
 	/*
 	 * Half the visits read first; the others store blind, and a
 	 * shared store into the fresh region adds its table.  Private:
 	 * the first visit after the region was mapped anew reads, since a
 	 * write into a VMA with no anon_vma yet is stock, table and all.
+	 * The anon_vma case wants just that race: it stores first.
 	 */
-	if ((!W.shared && f->anew != READ_ONCE(W.anew)) ||
-	    (xrand(&f->rnd) & 1)) {
+	if ((!W.shared && W.w != W_ANON_VMA &&
+	     f->anew != READ_ONCE(W.anew)) || (xrand(&f->rnd) & 1)) {
 		f->anew = READ_ONCE(W.anew);
 		code = armed_rw(w, false, 0, &v);
 		if (code) {
@@ -383,6 +478,9 @@ static void visit(struct faulter *f)
 		     (unsigned long long)tag, (unsigned long long)v);
 	W.last[p] = W.alt[p] = v;
 	W.epoch_wrote[p] = e;
+	/* A private store into a dropped page copied it just now. */
+	if (W.w == W_MEMPOLICY && !W.shared && dropped)
+		check_node(f, p);
 	fv = file_word(p);
 	if (W.shared ? fv != v : fv != FTAG(p))
 		ferr(f, "page %zu: %s store of %#llx, pread %#llx", p,
@@ -801,6 +899,76 @@ static void clear_refs_round(unsigned int *rnd)
 	resume_faulters();
 }
 
+/* VMAs that overlap the region, from /proc/self/maps; -1 on error. */
+static int region_vmas(void)
+{
+	unsigned long lo, hi, r = (uintptr_t)W.r;
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < r + W.len &&
+		    hi > r)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Row 3: the first or last pages of the region unmapped and mapped
+ * back at their file offset, which vma_merge() folds into the rest of
+ * the region in place: its vm_start and vm_pgoff (head) or vm_end
+ * (tail) change under the faulters of the other pages.  The region
+ * must be one VMA again.
+ */
+static void merge_round(unsigned int *rnd)
+{
+	size_t k = 1 + xrand(rnd) % (W.npages / 4);
+	size_t at = xrand(rnd) & 1 ? 0 : W.npages - k;
+	char *p;
+	int n;
+
+	let_run(rnd, 2);
+	if (munmap(page_at(at), k * W.ps)) {
+		merr("munmap of %zu pages at %zu: %s", k, at, strerror(errno));
+		return;
+	}
+	let_run(rnd, 1);
+	p = mmap(page_at(at), k * W.ps, PROT_READ | PROT_WRITE,
+		 (W.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, W.fd,
+		 at * W.ps);
+	if (p != page_at(at)) {
+		merr("mapping %zu pages back at %zu: %s", k, at,
+		     strerror(errno));
+		return;
+	}
+	n = region_vmas();
+	W.checks++;
+	if (n != 1)
+		merr("%d VMAs over the region after mapping %zu pages back at %zu, not 1 merged",
+		     n, k, at);
+	else
+		W.merges++;
+}
+
+/*
+ * Row 19 (private): the region mapped anew, so that it has no
+ * anon_vma, and both faulters store first: one's fault is stock and
+ * runs anon_vma_prepare() while the other's may be speculating.
+ */
+static void anon_vma_round(unsigned int *rnd)
+{
+	pause_faulters();
+	verify_all();
+	map_anew();
+	resume_faulters();
+	let_run(rnd, 2);
+}
+
 static void round_once(unsigned int *rnd)
 {
 	switch (W.w) {
@@ -831,9 +999,18 @@ static void round_once(unsigned int *rnd)
 	case W_CLEAR_REFS:
 		clear_refs_round(rnd);
 		break;
+	case W_MERGE:
+		merge_round(rnd);
+		break;
+	case W_MEMPOLICY:
+		let_run(rnd, 3);	/* the faulters switch policies */
+		break;
+	case W_ANON_VMA:
+		anon_vma_round(rnd);
+		break;
 	}
 	/* fork rounds are few and slow: map anew after each. */
-	if ((W.rounds & 1) || W.w == W_FORK) {
+	if (((W.rounds & 1) || W.w == W_FORK) && W.w != W_ANON_VMA) {
 		pause_faulters();
 		verify_all();
 		map_anew();
@@ -877,6 +1054,11 @@ FIXTURE_VARIANT_ADD(file_writer, uffd_shared) { .w = W_UFFD, .shared = true };
 FIXTURE_VARIANT_ADD(file_writer, uffd_private) { .w = W_UFFD };
 FIXTURE_VARIANT_ADD(file_writer, clear_refs_shared) { .w = W_CLEAR_REFS, .shared = true };
 FIXTURE_VARIANT_ADD(file_writer, clear_refs_private) { .w = W_CLEAR_REFS };
+FIXTURE_VARIANT_ADD(file_writer, merge_shared) { .w = W_MERGE, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, merge_private) { .w = W_MERGE };
+FIXTURE_VARIANT_ADD(file_writer, mempolicy_shared) { .w = W_MEMPOLICY, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, mempolicy_private) { .w = W_MEMPOLICY };
+FIXTURE_VARIANT_ADD(file_writer, anon_vma_private) { .w = W_ANON_VMA };
 
 FIXTURE_SETUP(file_writer)
 {
@@ -897,7 +1079,7 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	const char *name = writer_names[variant->w];
 	const char *kind = variant->shared ? "shared" : "private";
 	struct spf_counts before, after, d;
-	unsigned long visits = 0, segv = 0, dn = 0;
+	unsigned long visits = 0, segv = 0, dn = 0, nc = 0;
 	long tables, spec_file0, spec_file_write0;
 	pthread_t uffd_thread;
 	unsigned int rnd = 0x2545f491;
@@ -966,6 +1148,7 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 		visits += W.f[i].visits;
 		segv += W.f[i].segv;
 		dn += W.f[i].dontneed;
+		nc += W.f[i].node_checks;
 		EXPECT_EQ(0UL, W.f[i].errors) {
 			TH_LOG("%s %s: faulter %d: %s", name, kind, i,
 			       W.f[i].msg);
@@ -979,6 +1162,11 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	       name, kind, W.rounds, W.anew, W.checks, visits, dn, segv);
 	if (W.w == W_UFFD)
 		TH_LOG("uffd: %lu minor events", atomic_load(&W.uffd_events));
+	if (W.w == W_MERGE)
+		TH_LOG("merge: %lu merged back", W.merges);
+	if (W.w == W_MEMPOLICY)
+		TH_LOG("mempolicy: %lu private copies' nodes checked, online nodes %#lx",
+		       nc, W.nodes);
 	TH_LOG("%s %s: spec_file %ld, spec_file_write %ld, pte_tables %ld; faults:%s",
 	       name, kind, d.c[SPF_C_SPEC_FILE], d.c[SPF_C_SPEC_FILE_WRITE],
 	       tables, spf_counts_str(&d));

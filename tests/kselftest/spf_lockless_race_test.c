@@ -37,9 +37,11 @@
  * visit (a new table), shared writes (tmpfs only: a disk file's are
  * stock) and private writes of a word of the reader's own, read back
  * through the mapping and checked with pread(): the shared one must be
- * in the file, the private one must not.  Readers are idle between
- * phases, so that the counters read there say which kinds were
- * speculated.
+ * in the file, the private one must not.  A new-table or shared-write
+ * visit first reads the last visit's page again through the PTE that
+ * visit's fault set: a PTE left mapping a page the writer took out of
+ * the file shows an older round.  Readers are idle between phases, so
+ * that the counters read there say which kinds were speculated.
  *
  * Every case also checks that its writer did something (an event
  * counter of the kernel's) and that spf speculated each kind raced
@@ -524,7 +526,7 @@ static void *file_reader(void *arg)
 	size_t ps = page_size();
 	uint64_t n = 0;
 	bool idle = false;
-	long i, r;
+	long i, r, prev = -1;
 
 	while (!atomic_load(&S->stop)) {
 		/*
@@ -543,6 +545,7 @@ static void *file_reader(void *arg)
 		if (idle) {
 			atomic_fetch_sub(&S->idle, 1);
 			idle = false;
+			prev = -1;
 			continue;
 		}
 		i = rand_r(&seed) % S->file_np;
@@ -555,14 +558,33 @@ static void *file_reader(void *arg)
 			check_file_page(q, i, r);
 			break;
 		case F_TABLE:
+			/*
+			 * The last visit's page first, through the table its
+			 * fault added: a PTE the writer could not find (a
+			 * table published late) still maps an older page.
+			 */
+			if (prev >= 0)
+				check_file_page(q, prev, atomic_load(&S->published[prev]));
 			remap_reader(id);
+			punch_seen = atomic_load(&S->punch_seq);
 			r = atomic_load(&S->published[i]);
 			check_file_page(q, i, r);
+			prev = i;
 			break;
 		default:
+			/*
+			 * A shared mapping shows the file as it is now, so the
+			 * last visit's page, through the PTE its write fault
+			 * set, has no older round than the one published: a
+			 * page the writer took out of the file would.
+			 */
+			if (ph == F_SHARED && prev >= 0)
+				check_file_page(S->smap[id], prev,
+						atomic_load(&S->published[prev]));
 			r = atomic_load(&S->published[i]);
 			write_visit(id, i, r, ph == F_SHARED,
 				    (uint64_t)(id + 1) << 56 | ++n);
+			prev = i;
 			break;
 		}
 		atomic_fetch_add(&S->reads, 1);

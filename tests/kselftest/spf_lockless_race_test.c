@@ -1280,6 +1280,13 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 			TH_LOG("no THP faults: %s", why);
 			S->kinds &= ~(1u << K_THP);
 		}
+		/*
+		 * At its limit the group seldom has 2 MiB to charge without
+		 * reclaim, which spf does not do: a speculative THP fault
+		 * came once in 8 s, or not at all in 16.
+		 */
+		if (variant->w == W_MEMCG_LIMIT)
+			S->kinds &= ~(1u << K_THP);
 	}
 
 	switch (variant->w) {

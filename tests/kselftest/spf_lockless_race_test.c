@@ -478,7 +478,7 @@ static void remap_reader(int id)
 
 	if (mmap(S->rmap[id], len, PROT_READ, MAP_SHARED | MAP_FIXED, S->fd,
 		 0) != S->rmap[id] ||
-	    madvise(S->rmap[id], len, MADV_NOHUGEPAGE))
+	    no_thp(S->rmap[id], len))
 		lr_bad("reader %d cannot map the file anew: %s", id,
 		       strerror(errno));
 }

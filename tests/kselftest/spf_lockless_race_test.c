@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writers that change what a speculative fault relies on without
- * mmap_lock for write (docs/audit-writers.md rows 24, 25, 26, 27, 37,
- * 38, 40, 41, 42, 45, 46), raced against faults: one variant per writer,
- * one faulter/verify loop, each fault kind the writer can meet made in
- * turn.
+ * mmap_lock for write (docs/audit-writers.md rows 24, 25, 26, 27, 35,
+ * 36, 37, 38, 40, 41, 42, 45, 46), raced against faults: one variant
+ * per writer, one faulter/verify loop, each fault kind the writer can
+ * meet made in turn.
  *
  * Anonymous kinds: two faulter threads each own a PMD of one region
  * (its first NPT pages; a THP split uses all of it).  Round r writes
@@ -27,10 +27,12 @@
  * windows open (20 us).
  *
  * File kinds: a pager publishes round k's tags into a file (or keeps
- * round 0 in a file on a disk-backed file system); readers fault pages
+ * round 0 in a file on a disk-backed file system; on ext4, rows 35 and
+ * 36, a hole punched over the whole file and refilled, or an O_DIRECT
+ * write of round k, which invalidates the cache); readers fault pages
  * while spf pauses between a page's reference and its lock
  * (inject_file_delay_us) and before it publishes a table
- * (inject_table_delay_us), and check every word is the page's and no
+ * (inject_table_delay_us: 200 us in the new-table phase), and check every word is the page's and no
  * older than the round published before the fault.  The race runs in
  * phases of one kind each: reads into a present table (zapped now and
  * then), reads through a mapping mapped anew at its PMD before each
@@ -66,6 +68,7 @@
 #include "spf_util.h"
 #include "spf_fixture.h"
 #include "spf_swap.h"
+#include "spf_ext4.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -92,8 +95,9 @@
 #define PW_OFF 512		/* a private writer's word */
 
 enum lr_writer {
-	W_MADV_FREE, W_THP_SPLIT, W_ANON_COLLAPSE, W_COLLAPSE, W_DROP, W_FILL,
-	W_SOFT_OFFLINE, W_KSM, W_REMOTE, W_MEMCG_MOVE, W_MEMCG_LIMIT,
+	W_MADV_FREE, W_THP_SPLIT, W_ANON_COLLAPSE, W_COLLAPSE, W_EXT4_PUNCH,
+	W_EXT4_ODIRECT, W_DROP, W_FILL, W_SOFT_OFFLINE, W_KSM, W_REMOTE,
+	W_MEMCG_MOVE, W_MEMCG_LIMIT,
 };
 
 /*
@@ -122,7 +126,8 @@ struct lr_state {
 	bool may_zero, file_kind;
 	size_t per, file_np;
 	char *anon, *rmap[NREADERS], *smap[NREADERS], *pmap[NREADERS], *wmap;
-	int fd;
+	int fd, dfd;			/* dfd: the file opened O_DIRECT */
+	char *dbuf;			/* what an O_DIRECT write writes */
 	unsigned int kinds, fkinds;	/* the kinds raced, bit per kind */
 	atomic_int fphase;		/* the file kind now, -1: readers idle */
 	atomic_int idle;		/* readers idle */
@@ -431,7 +436,8 @@ static void lr_bad_unless_punched(long i, long r, const char *what)
 {
 	long now = atomic_load(&S->punch_seq);
 
-	if (S->w == W_COLLAPSE && ((punch_seen & 1) || now != punch_seen))
+	if ((S->w == W_COLLAPSE || S->w == W_EXT4_PUNCH) &&
+	    ((punch_seen & 1) || now != punch_seen))
 		return;
 	lr_bad("file page %ld %s: a hole, round %ld published before", i,
 	       what, r);
@@ -526,7 +532,7 @@ static void *file_reader(void *arg)
 	size_t ps = page_size();
 	uint64_t n = 0;
 	bool idle = false;
-	long i, r, prev = -1;
+	long i, j, r, prev = -1;
 
 	while (!atomic_load(&S->stop)) {
 		/*
@@ -559,12 +565,20 @@ static void *file_reader(void *arg)
 			break;
 		case F_TABLE:
 			/*
-			 * The last visit's page first, through the table its
+			 * The last visit's pages first, through the table its
 			 * fault added: a PTE the writer could not find (a
 			 * table published late) still maps an older page.
+			 * Fault-around mapped the 16 pages about it.  A punch
+			 * under way refills the file first (punch_seq odd),
+			 * so that an old page shows an older round.
 			 */
-			if (prev >= 0)
-				check_file_page(q, prev, atomic_load(&S->published[prev]));
+			for (j = 0; j < 200 && (atomic_load(&S->punch_seq) & 1);
+			     j++)
+				usleep(100);
+			punch_seen = atomic_load(&S->punch_seq);
+			for (j = prev & ~15L; prev >= 0 && j <= (prev | 15) &&
+			     j < (long)S->file_np; j++)
+				check_file_page(q, j, atomic_load(&S->published[j]));
 			remap_reader(id);
 			punch_seen = atomic_load(&S->punch_seq);
 			r = atomic_load(&S->published[i]);
@@ -707,6 +721,38 @@ static void *writer(void *arg)
 			 */
 			if (publish(2 * k + 1))
 				return NULL;
+			break;
+		case W_EXT4_PUNCH:
+			/* Row 35: ext4_punch_hole(), then round k refilled. */
+			atomic_fetch_add(&S->punch_seq, 1);
+			if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
+				      FALLOC_FL_KEEP_SIZE, 0, flen) ||
+			    publish(k)) {
+				lr_bad("punch or refill: %s", strerror(errno));
+				return NULL;
+			}
+			atomic_fetch_add(&S->punch_seq, 1);
+			atomic_fetch_add(&S->ops, 1);
+			usleep(500);
+			break;
+		case W_EXT4_ODIRECT:
+			/*
+			 * Row 36: an O_DIRECT write of round k over the whole
+			 * file, which invalidates its cached pages after.
+			 */
+			for (n = 0; n < (long)S->file_np; n++) {
+				*(uint64_t *)(S->dbuf + n * ps) = tag(k, n);
+				*(uint64_t *)(S->dbuf + n * ps + ps - 8) =
+					~tag(k, n);
+			}
+			if (pwrite(S->dfd, S->dbuf, flen, 0) != (ssize_t)flen) {
+				lr_bad("O_DIRECT write: %s", strerror(errno));
+				return NULL;
+			}
+			for (n = 0; n < (long)S->file_np; n++)
+				atomic_store(&S->published[n], k);
+			atomic_fetch_add(&S->ops, 1);
+			usleep(500);
 			break;
 		case W_DROP:
 			if (k % 8 == 0)
@@ -962,6 +1008,16 @@ FIXTURE_VARIANT_ADD(lockless, collapse_file) {
 	.evidence = "MADV_COLLAPSEs done",
 };
 
+FIXTURE_VARIANT_ADD(lockless, ext4_punch) {
+	.w = W_EXT4_PUNCH, .row = 35, .counter = "spec_file",
+	.evidence = "holes punched",
+};
+
+FIXTURE_VARIANT_ADD(lockless, ext4_odirect) {
+	.w = W_EXT4_ODIRECT, .row = 36, .counter = "spec_file",
+	.evidence = "O_DIRECT writes",
+};
+
 FIXTURE_VARIANT_ADD(lockless, drop_caches) {
 	.w = W_DROP, .row = 37, .counter = "spec_file",
 	.evidence = "pages seen evicted",
@@ -1006,6 +1062,7 @@ FIXTURE_SETUP(lockless)
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, S);
 	S->fd = -1;
+	S->dfd = -1;
 	ASSERT_EQ(0, prefault_self());
 }
 
@@ -1025,6 +1082,24 @@ FIXTURE_TEARDOWN(lockless)
 		thp_restore();
 	if (ksm_saved[0][0])
 		ksm_restore();
+	if (variant->w == W_EXT4_PUNCH || variant->w == W_EXT4_ODIRECT) {
+		/* The file's mappings and descriptors pin the mount. */
+		size_t len = S->file_np * page_size();
+
+		if (S->wmap)
+			munmap(S->wmap, len);
+		for (i = 0; i < NREADERS; i++) {
+			if (S->rmap[i])
+				munmap(S->rmap[i], len);
+			if (S->pmap[i])
+				munmap(S->pmap[i], len);
+		}
+		if (S->dfd >= 0)
+			close(S->dfd);
+		if (S->fd >= 0)
+			close(S->fd);
+		spf_ext4_umount();
+	}
 	if (lr_file[0])
 		unlink(lr_file);
 	lr_file[0] = '\0';
@@ -1189,6 +1264,12 @@ static void race_phases(double secs)
 		     all_seen(S->fkinds, S->fseen, NFKINDS)))
 			break;
 		readers_idle();
+		/*
+		 * A new table's window held open longer in its own phase,
+		 * where a visit is a remap and a fault: a writer comes by.
+		 */
+		spf_write_file(SPF_DEBUGFS "/inject_table_delay_us",
+			       ph == F_TABLE ? "200" : "20");
 		a = spf_stat(fkind_counter[ph]);
 		atomic_store(&S->fphase, ph);
 		usleep(100000);
@@ -1253,7 +1334,8 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	double secs = race_secs(), t0;
 	char why[160] = "";
 	bool file_kind = variant->w == W_COLLAPSE || variant->w == W_DROP ||
-			 variant->w == W_FILL;
+			 variant->w == W_FILL || variant->w == W_EXT4_PUNCH ||
+			 variant->w == W_EXT4_ODIRECT;
 	pid_t child = -1;
 	int status;
 	long i;
@@ -1311,6 +1393,28 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 		ASSERT_LE(0, S->fd);
 		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
 		ASSERT_EQ(0, publish(0));
+		break;
+	case W_EXT4_PUNCH:
+	case W_EXT4_ODIRECT:
+		status = spf_ext4_mount();
+		if (status == -1)
+			SKIP(return, "%s", spf_ext4_why);
+		ASSERT_EQ(0, status) TH_LOG("%s", spf_ext4_why);
+		S->fd = open(SPF_EXT4_DIR "/lockless", O_RDWR | O_CREAT |
+			     O_TRUNC | O_CLOEXEC, 0600);
+		ASSERT_LE(0, S->fd);
+		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
+		ASSERT_EQ(0, publish(0));
+		ASSERT_EQ(0, fsync(S->fd));
+		if (variant->w == W_EXT4_ODIRECT) {
+			S->dfd = open(SPF_EXT4_DIR "/lockless", O_RDWR |
+				      O_DIRECT | O_CLOEXEC);
+			ASSERT_LE(0, S->dfd);
+			ASSERT_EQ(0, posix_memalign((void **)&S->dbuf,
+						    page_size(),
+						    S->file_np * page_size()));
+			memset(S->dbuf, 0, S->file_np * page_size());
+		}
 		break;
 	case W_DROP:
 	case W_FILL:

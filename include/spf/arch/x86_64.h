@@ -9,13 +9,13 @@
  * cheaper per fault.  The pre-handler runs before the prologue, so the
  * stack pointer points at the return address into the caller.
  *
- * History: under qemu's multi-threaded TCG, load/unload cycles while
- * other vCPUs ran through the patched sites jumped to address 0 or hung
- * CPUs on the site; the same cycles are clean under single-threaded TCG
- * (60 cycles under two faulting loops), which is what tools/vm/run now
- * uses: the failures came from the emulator's handling of code modified
- * while another vCPU executes it, which live patching of any kind
- * (kprobes, static keys, ftrace) relies on.
+ * History: under qemu 7.2's multi-threaded TCG, load/unload cycles
+ * while other vCPUs ran through the patched sites jumped to address 0
+ * or hung CPUs on the site.  The kernel's own patching does the same
+ * there with spf never loaded (static-key flips of the mmap_lock trace
+ * events, the ftrace-direct-too sample: soft lockups and an RCU stall)
+ * and runs clean on qemu 10.0.2 (tools/vm/tcg-evidence,
+ * docs/results/tcg-evidence-*.md): the emulator's bug, not the hook's.
  */
 #ifndef _SPF_ARCH_X86_64_H
 #define _SPF_ARCH_X86_64_H

@@ -798,13 +798,6 @@ TEST_F(abort, other_for_mbind_policy)
 
 #define DEADLINE_S 10
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Writer: mprotect()s a large populated region back and forth (long

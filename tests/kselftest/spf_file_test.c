@@ -407,13 +407,6 @@ static void race_error(const char *fmt, ...)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *reader(void *arg)
 {

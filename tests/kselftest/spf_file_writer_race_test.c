@@ -140,28 +140,8 @@ static struct {
 	struct faulter f[NF];
 } W;
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double env_secs(const char *name, double def)
-{
-	const char *s = getenv(name);
-
-	return s && atof(s) > 0 ? atof(s) : def;
-}
 
 [[gnu::format(printf, 2, 3)]]
 static void ferr(struct faulter *f, const char *fmt, ...);
@@ -1117,8 +1097,8 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 		ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
 					  &W.f[i]));
 	}
-	end = now() + env_secs("SPF_WRITER_SECS", 0.8);
-	while (now() < end && !W.mut_errors)
+	end = now_s() + env_secs("SPF_WRITER_SECS", 0.8);
+	while (now_s() < end && !W.mut_errors)
 		round_once(&rnd);
 	/*
 	 * A slow kernel (the debug one) may get through a round or two in
@@ -1126,7 +1106,7 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	 * eight times as long, until each kind the case is about was seen.
 	 */
 	end += 7 * env_secs("SPF_WRITER_SECS", 0.8);
-	while (now() < end && !W.mut_errors &&
+	while (now_s() < end && !W.mut_errors &&
 	       (spf_stat("pte_tables") == tables ||
 		spf_stat("spec_file") == spec_file0 ||
 		spf_stat("spec_file_write") == spec_file_write0))

@@ -313,13 +313,6 @@ static void *parked_main(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 /* A child's one-letter state from /proc/PID/stat, or '?'. */
 static char proc_state(pid_t pid)

@@ -146,13 +146,6 @@ static struct lr_state *S;
 static char lr_file[64];
 static char thp_saved[64], ksm_saved[3][32];
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double race_secs(void)
 {

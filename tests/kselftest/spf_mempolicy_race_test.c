@@ -143,28 +143,8 @@ static struct {
 	struct faulter f[NF];
 } W;
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double env_secs(const char *name, double def)
-{
-	const char *s = getenv(name);
-
-	return s && atof(s) > 0 ? atof(s) : def;
-}
 
 [[gnu::format(printf, 2, 3)]]
 static void ferr(struct faulter *f, const char *fmt, ...);
@@ -966,12 +946,12 @@ static void run(struct __test_metadata *_metadata, enum kind k,
 					  &W.f[i]));
 	}
 	pause_faulters();
-	end = now() + secs;
-	while (now() < end && !W.mut_errors)
+	end = now_s() + secs;
+	while (now_s() < end && !W.mut_errors)
 		round_once(&rnd);
 	/* A slow kernel may need longer to see a fault of the kind. */
 	end += 7 * secs;
-	while (now() < end && !W.mut_errors && !seen_enough())
+	while (now_s() < end && !W.mut_errors && !seen_enough())
 		round_once(&rnd);
 	atomic_store(&W.stop, true);
 	for (i = 0; i < NF; i++)

@@ -71,13 +71,6 @@ static struct {
 	struct round *out;
 } P;
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
 static uint64_t *word(long page)
 {

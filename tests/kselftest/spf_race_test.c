@@ -148,21 +148,7 @@ static __thread int t_stored;
 
 /* ---- helpers ---- */
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint64_t mktag(size_t p, uint64_t seq)
 {
@@ -441,11 +427,11 @@ static void *faulter_main(void *arg)
 static void wait_visits(unsigned long n)
 {
 	unsigned long v0 = total_visits();
-	double deadline = now() + 0.2;
+	double deadline = now_s() + 0.2;
 	int i = 0;
 
 	while (total_visits() - v0 < n) {
-		if (!(++i & 63) && now() > deadline)
+		if (!(++i & 63) && now_s() > deadline)
 			break;
 		sched_yield();
 	}
@@ -846,25 +832,25 @@ static void run_case(struct __test_metadata *_metadata, int c, double secs,
 	memset(res, 0, sizeof(*res));
 	ASSERT_EQ(0, region_setup(c));
 	read_counters(before);
-	t0 = now();
+	t0 = now_s();
 	end = t0 + secs;
 
 	if (c == C_EXIT) {
-		while (now() < end && !atomic_load(&R.stop) &&
+		while (now_s() < end && !atomic_load(&R.stop) &&
 		       R.nops < MAX_OPS - 4)
 			exit_round();
 	} else {
 		for (i = 0; i < NF; i++)
 			ASSERT_EQ(0, pthread_create(&R.f[i].thread, NULL,
 						    faulter_main, &R.f[i]));
-		while (now() < end && !atomic_load(&R.stop) &&
+		while (now_s() < end && !atomic_load(&R.stop) &&
 		       R.nops < MAX_OPS - 4)
 			mutate();
 		atomic_store(&R.stop, true);
 		for (i = 0; i < NF; i++)
 			pthread_join(R.f[i].thread, NULL);
 	}
-	res->secs = now() - t0;
+	res->secs = now_s() - t0;
 	read_counters(after);
 
 	res->counters = true;
@@ -914,12 +900,6 @@ static void report(struct __test_metadata *_metadata, int c,
 		       res->delta[5], res->delta[NR_COUNTERS - 1], aborts);
 }
 
-static double env_secs(const char *name, double def)
-{
-	const char *s = getenv(name);
-
-	return s && atof(s) > 0 ? atof(s) : def;
-}
 
 /* With spf loaded: the checks hold and the speculative path ran. */
 static void race_loaded(struct __test_metadata *_metadata, int c)

@@ -532,13 +532,6 @@ static struct {
 	atomic_long compactions;
 } mig;
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Compact, leaving the faulting thread some of the single TCG thread. */
 static void *mig_compactor(void *arg)

@@ -277,21 +277,7 @@ static unsigned long get(atomic_ulong *c)
 	return atomic_load(c);
 }
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned long gen_now(void)
 {
@@ -1182,7 +1168,7 @@ static void worker_run(unsigned int seed, int nwriters, bool inj, double end)
 	if (pthread_create(&Wk.mut_a, NULL, mutator_a, NULL) ||
 	    pthread_create(&Wk.mut_b, NULL, mutator_b, NULL))
 		_exit(2);
-	while (now() < end && !atomic_load(&S->stop))
+	while (now_s() < end && !atomic_load(&S->stop))
 		usleep(10000);
 	atomic_store(&Wk.stop_mut, true);
 	pthread_join(Wk.mut_a, NULL);
@@ -1227,7 +1213,7 @@ static int env_int(const char *name, int def, int lo, int hi)
 	return v >= lo && v <= hi ? v : def;
 }
 
-static double env_secs(const char *name, double def)
+static double env_secs_max(const char *name, double def)
 {
 	const char *s = getenv(name);
 
@@ -1269,7 +1255,7 @@ static void reap(struct slot *sl, int nslots)
 /* SIGKILL what is due to die, and what hangs. */
 static void kill_due(struct slot *sl, int nslots)
 {
-	double t = now();
+	double t = now_s();
 	int i;
 
 	for (i = 0; i < nslots; i++) {
@@ -1326,27 +1312,27 @@ static void run(struct __test_metadata *_metadata, double secs, bool inj,
 		res->before.c[SPF_C_SPEC_READ] >= 0;
 	fflush(stdout);
 	fflush(stderr);
-	t0 = now();
+	t0 = now_s();
 	deadline = t0 + secs;
 	for (;;) {
 		/* Injecting: go on (10 x at most) until each kind was seen. */
-		if (now() >= deadline) {
-			if (!inj || injected_seen() || now() >= t0 + 10 * secs)
+		if (now_s() >= deadline) {
+			if (!inj || injected_seen() || now_s() >= t0 + 10 * secs)
 				break;
-			deadline = now() + 1;
+			deadline = now_s() + 1;
 		}
 		for (i = 0; i < nslots; i++) {
 			if (sl[i].pid)
 				continue;
 			seed = xrand(&rnd);
 			life = 0.5 + (xrand(&rnd) % 2500) / 1000.0;
-			sl[i].end = now() + life;
+			sl[i].end = now_s() + life;
 			if (sl[i].end > deadline)
 				sl[i].end = deadline;
 			sl[i].kill_at = 0;
 			sl[i].killed = sl[i].hung = false;
 			if (xrand(&rnd) % 4 == 0)
-				sl[i].kill_at = now() + life *
+				sl[i].kill_at = now_s() + life *
 					(0.1 + (xrand(&rnd) % 800) / 1000.0);
 			pid = fork();
 			ASSERT_LE(0, pid);
@@ -1368,7 +1354,7 @@ static void run(struct __test_metadata *_metadata, double secs, bool inj,
 	/* Orphaned fork children came to us (subreaper): wait for them. */
 	while (waitpid(-1, NULL, 0) > 0)
 		;
-	res->secs = now() - t0;
+	res->secs = now_s() - t0;
 	if (res->counters) {
 		res->consistent = spf_counts_consistent(&res->after);
 		spf_counts_sub(&res->after, &res->before, &res->delta);
@@ -1454,7 +1440,7 @@ TEST_F_TIMEOUT(torture, loaded, 1500)
 
 	if (!spec_ready(_metadata))
 		return;
-	run(_metadata, env_secs("SPF_TORTURE_SECS", 20), false, &res);
+	run(_metadata, env_secs_max("SPF_TORTURE_SECS", 20), false, &res);
 	report(_metadata, "loaded", &res);
 	expect_clean(_metadata, &res);
 	ASSERT_TRUE(res.counters);
@@ -1487,7 +1473,7 @@ TEST_F_TIMEOUT(stock, unloaded, 1500)
 {
 	struct result res;
 
-	run(_metadata, env_secs("SPF_TORTURE_STOCK_SECS", 4), false, &res);
+	run(_metadata, env_secs_max("SPF_TORTURE_STOCK_SECS", 4), false, &res);
 	report(_metadata, "stock", &res);
 	expect_clean(_metadata, &res);
 }
@@ -1497,7 +1483,7 @@ TEST_F_TIMEOUT(stock, selftest, 300)
 {
 	struct result res;
 
-	run(_metadata, env_secs("SPF_TORTURE_SELFTEST_SECS", 3), true, &res);
+	run(_metadata, env_secs_max("SPF_TORTURE_SELFTEST_SECS", 3), true, &res);
 	report(_metadata, "selftest", &res);
 	EXPECT_LT(0UL, get(&S->injected));
 	EXPECT_LT(0UL, get(&S->err[E_LOST]));

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SPF_DEBUGFS "/sys/kernel/debug/spf"
@@ -246,6 +247,32 @@ static inline long self_faults(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/* xorshift32: a cheap per-thread random stream for the race tests. */
+static inline unsigned int xrand(unsigned int *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Seconds on CLOCK_MONOTONIC. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A duration from the environment (seconds, > 0), or DEF. */
+static inline double env_secs(const char *name, double def)
+{
+	const char *s = getenv(name);
+
+	return s && atof(s) > 0 ? atof(s) : def;
 }
 
 static inline size_t page_size(void)

@@ -155,28 +155,8 @@ static struct {
 	struct faulter f[NF];
 } W;
 
-static unsigned int xrand(unsigned int *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double env_secs(const char *name, double def)
-{
-	const char *s = getenv(name);
-
-	return s && atof(s) > 0 ? atof(s) : def;
-}
 
 [[gnu::format(printf, 2, 3)]]
 static void ferr(struct faulter *f, const char *fmt, ...);
@@ -1053,9 +1033,9 @@ static void kinds_round(unsigned int *rnd)
 	char err[256];
 
 	/* The oom_reaper's children make theirs: oom_kind(). */
-	if (!K.have || W.w == W_OOM || now() < W.kinds_next)
+	if (!K.have || W.w == W_OOM || now_s() < W.kinds_next)
 		return;
-	W.kinds_next = now() + W.kinds_every;
+	W.kinds_next = now_s() + W.kinds_every;
 	pause_faulters();
 	if (spf_kinds_step(&K, err, sizeof(err)) < 0)
 		merr("%s", err);
@@ -1073,12 +1053,12 @@ static void kinds_round(unsigned int *rnd)
 	 * some are speculative.
 	 */
 	if (K.gen != gen && (K.steps[K.cur] & 1)) {
-		double until = now() + 0.05;
+		double until = now_s() + 0.05;
 		int i;
 
-		for (i = 0; i < NF && now() < until; i++)
+		for (i = 0; i < NF && now_s() < until; i++)
 			while (READ_ONCE(W.f[i].gen_done) != K.gen &&
-			       now() < until)
+			       now_s() < until)
 				usleep(100);
 	} else if (K.gen != gen) {
 		let_run(rnd, 3);
@@ -1242,11 +1222,11 @@ TEST_F_TIMEOUT(writer, race, 120)
 			ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
 						  &W.f[i]));
 	}
-	t0 = now();
+	t0 = now_s();
 	end = t0 + secs;
 	/* Each kind three times or so in the case's time. */
 	W.kinds_every = secs / 16;
-	while (now() < end && !W.mut_errors) {
+	while (now_s() < end && !W.mut_errors) {
 		kinds_round(&rnd);
 		round_once(&rnd);
 	}
@@ -1255,12 +1235,12 @@ TEST_F_TIMEOUT(writer, race, 120)
 	 * kind speculatively yet: go on, up to eight times as long.
 	 */
 	end += 7 * secs;
-	while (now() < end && !W.mut_errors && spf_kinds_unseen(&K)) {
+	while (now_s() < end && !W.mut_errors && spf_kinds_unseen(&K)) {
 		kinds_round(&rnd);
 		round_once(&rnd);
 	}
 	atomic_store(&W.stop, true);
-	t0 = now() - t0;
+	t0 = now_s() - t0;
 	for (i = 0; i < NF && W.w != W_OOM; i++)
 		pthread_join(W.f[i].thread, NULL);
 	if (spf_kinds_release(&K, err, sizeof(err)))

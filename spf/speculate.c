@@ -692,6 +692,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 	if (ret)
 		return ret;
 	spf_file_fault_init(debugfs_dir);
+	spf_wp_fault_init(debugfs_dir);
 	spf_pte_table_init(debugfs_dir);
 	spf_thp_fault_init();
 	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,

@@ -55,6 +55,7 @@
  * anonymous page or the zero page (a writable PTE is a spurious or
  * dirty-bit fault, NUMA hinting, device pages).
  */
+#include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/ksm.h>
 #include <linux/mm.h>
@@ -62,8 +63,25 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <spf/broken.h>
+#include <spf/pte_table.h>
 #include <spf/wp_fault.h>
 #include <wrapper/mm_wp.h>
+
+/*
+ * debugfs inject_wp_delay_us (test aid): a pause where the fault has
+ * read the PTE but holds no lock on it, before each lock section:
+ * after the walk, where a writer can change the PTE, the page or the
+ * VMA under the snapshot, and between the decision and the install,
+ * where the copy's source is only referenced.  The writer races of
+ * tests/kselftest widen both windows with it.
+ */
+static u32 spf_inject_wp_delay_us;
+
+void spf_wp_fault_init(struct dentry *debugfs_dir)
+{
+	debugfs_create_u32("inject_wp_delay_us", 0600, debugfs_dir,
+			   &spf_inject_wp_delay_us);
+}
 
 /*
  * do_wp_page() for an anonymous folio: may this mm reuse the page?
@@ -242,6 +260,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 	if (pte_write(orig) || pte_protnone(orig))
 		return SPF_ABORT_PTE;
 
+	spf_inject_delay(&spf_inject_wp_delay_us, 1000);
 	spin_lock(walk->ptl);
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE)
@@ -265,6 +284,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 	if (ret != SPF_ABORT_NONE)
 		return ret;
 	walk->pte = orig;	/* revalidate against the PTE first found */
+	spf_inject_delay(&spf_inject_wp_delay_us, 1000);
 	spin_lock(walk->ptl);
 	ret = spf_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE)

@@ -9,6 +9,8 @@
 #include <linux/mm_types.h>
 #include <spf/attempt.h>
 
+struct dentry;
+
 /* What a completed write-protect fault did; the spf_spec_wp kinds. */
 enum spf_wp_kind {
 	SPF_WP_NONE = -1,	/* not a write-protect fault, or not decided */
@@ -28,5 +30,6 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 			  struct spf_pte_walk *walk, unsigned long addr,
 			  struct spf_wp *wp);
 void spf_wp_finish(struct spf_wp *wp);
+void spf_wp_fault_init(struct dentry *debugfs_dir);
 
 #endif

@@ -381,10 +381,11 @@ static int spf_kinds_step(struct spf_kinds *k, char *err, size_t n)
 	return ret;
 }
 
-/* The pauses of the new-table, THP and swap-cache windows: VAL us. */
+/* The pauses of the new-table, THP, swap-cache and wp windows: VAL us. */
 static void spf_kinds_knobs(const char *val)
 {
 	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", val);
 	spf_write_file(SPF_DEBUGFS "/inject_swap_delay_us", val);
+	spf_write_file(SPF_DEBUGFS "/inject_wp_delay_us", val);
 }
 #endif

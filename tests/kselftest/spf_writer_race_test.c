@@ -60,8 +60,9 @@
  * speculatively and prints the counts, and that a fault of each kind
  * it claims was speculative: it runs on, up to eight times as long,
  * until each was, and fails if one never was.  inject_commit_delay_us,
- * inject_table_delay_us (THP, new tables) and inject_swap_delay_us,
- * where the module has them, widen the window between walk and commit.
+ * inject_table_delay_us (THP, new tables), inject_swap_delay_us and
+ * inject_wp_delay_us (wp zero, copy and reuse), where the module has
+ * them, widen the window between walk and commit.
  * SPF_WRITER_SECS (default 2) sets each case's duration.
  */
 #define _GNU_SOURCE

@@ -1062,6 +1062,10 @@ void spf_wp_finish(struct spf_wp *wp)
 {
 }
 
+void spf_wp_fault_init(struct dentry *debugfs_dir)
+{
+}
+
 /*
  * Nor is the file read fault (spf/file_fault.c): the sim has no files.
  * Its VMAs are anonymous, so these are never reached.

@@ -7,7 +7,8 @@
 #ifndef _USPACE_ASM_TLB_H
 #define _USPACE_ASM_TLB_H
 
-#include <uspace.h>
+#include <linux/mm_types.h>
+#include <linux/rcupdate.h>
 
 struct mmu_table_batch {
 	struct rcu_head rcu;

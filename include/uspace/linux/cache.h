@@ -1,3 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace stand-in: the whole shim is include/uspace/uspace.h. */
-#include <uspace.h>
+/*
+ * Userspace stand-in: cache-line alignment.
+ */
+#ifndef _USPACE_LINUX_CACHE_H
+#define _USPACE_LINUX_CACHE_H
+
+#define ____cacheline_aligned_in_smp __attribute__((aligned(64)))
+
+#endif

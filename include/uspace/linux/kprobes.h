@@ -1,3 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace stand-in: the whole shim is include/uspace/uspace.h. */
-#include <uspace.h>
+/*
+ * Userspace stand-in: a kprobe, never registered.
+ */
+#ifndef _USPACE_LINUX_KPROBES_H
+#define _USPACE_LINUX_KPROBES_H
+
+struct kprobe {
+	void *addr;
+	const char *symbol_name;
+};
+
+#endif

@@ -1,3 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace stand-in: the whole shim is include/uspace/uspace.h. */
-#include <uspace.h>
+/*
+ * Userspace stand-in: no slab allocations in the shared sources.
+ */
+#ifndef _USPACE_LINUX_SLAB_H
+#define _USPACE_LINUX_SLAB_H
+
+#include <linux/gfp.h>
+
+#endif

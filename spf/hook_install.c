@@ -10,6 +10,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
+#include <linux/ktime.h>
+#include <linux/printk.h>
 #include <spf/arch.h>
 #include <spf/hook.h>
 
@@ -80,6 +82,11 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
 {
 	while (n--) {
+		const char *how = spf_hook_mechanism(&hooks[n]);
+		ktime_t t0 = ktime_get();
+
+		if (hooks[n].armed == SPF_ARMED_NONE)
+			continue;
 		if (hooks[n].armed == SPF_ARMED_KPROBE)
 			spf_kprobe_disarm(&hooks[n]);
 		else if (hooks[n].armed == SPF_ARMED_DIRECT)
@@ -89,6 +96,8 @@ void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
 			spf_ftrace_disarm(&hooks[n]);
 #endif
 		hooks[n].armed = SPF_ARMED_NONE;
+		pr_debug("unload: hook %s (%s) removed in %lld ms\n",
+			 hooks[n].symbol, how, ktime_ms_delta(ktime_get(), t0));
 	}
 }
 

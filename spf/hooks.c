@@ -88,6 +88,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/kprobes.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu-refcount.h>
@@ -651,6 +652,8 @@ static void spf_drain_report(void)
  */
 static void spf_hooks_drain(unsigned int armed)
 {
+	ktime_t t0 = ktime_get(), t1, t2, t3;
+
 	/* Every redirected call drops its reference... */
 	percpu_ref_kill(&spf_inflight);
 	if (!wait_for_completion_timeout(&spf_drained,
@@ -658,17 +661,28 @@ static void spf_hooks_drain(unsigned int armed)
 		spf_drain_report();
 		wait_for_completion(&spf_drained);
 	}
+	t1 = ktime_get();
 
 	/* ...no CPU is in spf_hook_take() once this returns... */
 	spf_arch_hooks_remove(spf_hooks, armed);
+	t2 = ktime_get();
 
 	/* ...and every task has returned past its last instruction here. */
 	synchronize_rcu_tasks();
 	percpu_ref_exit(&spf_inflight);
+	t3 = ktime_get();
 
 	/* The VMAs and page tables they queued are freed by callbacks. */
 	spf_vma_free_drain();
 	spf_pgtable_free_drain();
+
+	/*
+	 * Each step waits on every CPU; where the time goes (with dynamic
+	 * debug on: tools/vm/unload-phases).
+	 */
+	pr_debug("unload: drain %lld ms, remove %lld ms, rcu_tasks %lld ms, frees %lld ms\n",
+		 ktime_ms_delta(t1, t0), ktime_ms_delta(t2, t1),
+		 ktime_ms_delta(t3, t2), ktime_ms_delta(ktime_get(), t3));
 }
 
 static int spf_hook_resolve(struct spf_hook *hook)

@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <spf/arch.h>
 #include <spf/compat.h>
@@ -84,9 +85,15 @@ out_debugfs:
 
 static void __exit spf_exit(void)
 {
+	ktime_t t0, t1;
+
 	spf_hooks_exit();
+	t0 = ktime_get();
 	spf_arch_exit();
+	t1 = ktime_get();
 	spf_mm_seq_exit();
+	pr_debug("unload: arch %lld ms, mm_seq %lld ms\n",
+		 ktime_ms_delta(t1, t0), ktime_ms_delta(ktime_get(), t1));
 	spf_debugfs_exit();
 	pr_info("unloaded\n");
 }

@@ -175,11 +175,16 @@ static inline const char *spf_ko(void)
 	return getenv("SPF_KO");
 }
 
-/* 0, or -errno of finit_module(2). */
+/*
+ * 0, or -errno of finit_module(2).  PARAMS NULL: SPF_LOAD_PARAMS, if set
+ * (tools/vm/unload-phases loads with "dyndbg=+p" to see unload's steps).
+ */
 static inline int spf_load(const char *params)
 {
 	int fd, ret;
 
+	if (!params)
+		params = getenv("SPF_LOAD_PARAMS");
 	fd = open(spf_ko(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

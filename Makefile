@@ -7,7 +7,7 @@
 #   make FLAVOUR=rt           against the PREEMPT_RT headers
 #   make KDIR=/path/to/build  against any 6.1 build tree
 #   make FLAVOUR=running      against the running kernel's build tree
-#   make run                  boot x86-64, fault benchmark with spf off and on
+#   make run                  the demo: convoy and uncontended faults, spf off/on
 #   make bench [ARCH=arm64]   the performance evidence (docs/benchmarks.md);
 #                             BENCH_ARGS='--reps 9 --seconds 2' for longer runs
 #   make coverage             real programs' faults by type, the share spf

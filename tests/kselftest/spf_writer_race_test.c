@@ -19,7 +19,10 @@
  * would break:
  *
  *   brk         regrown brk memory reads as zeros (a PTE left past a
- *               shrink would show an old tag)
+ *               shrink would show an old tag); a shrink past the
+ *               region's PMD boundary leaves a none pmd, so that the
+ *               first touches after the regrow add a PTE table or, in
+ *               the rounds that switch THP on, map a huge page
  *   stack       pages a MAP_GROWSDOWN VMA grows into read as zeros
  *               while faults run in its upper part
  *   mlock       after mlock() or mlockall() returns, every page of the
@@ -375,32 +378,69 @@ static bool page_zero(const char *page)
 
 /* ---- brk: shrink and regrow while the faulters write ---- */
 
+/*
+ * The region is the top 4 MiB of the heap, from a PMD boundary: two PMDs.
+ * A shrink of half of it or more frees the upper one's table (or huge
+ * page), so the regrown range starts at a none pmd: the next touch there
+ * adds a PTE table, or, with THP on, maps a huge page.  The heap cannot
+ * be mapped anew (spf_kinds.h) nor madvised without keeping brk from
+ * growing it in place, so the rounds switch THP globally instead,
+ * "never" and "always" in turn (restored at teardown).
+ */
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
 static char *brk_orig, *brk_top;
+static char brk_thp_was[32];
+static long brk_tables, brk_thps;	/* the counters at setup */
 
 static int brk_setup(void)
 {
 	char *cur = (char *)syscall(SYS_brk, 0);
+	uintptr_t pmd = pmd_bytes();
+	char thp[128] = "", *b, *e;
 
 	brk_orig = cur;
-	W.r = (char *)(((uintptr_t)cur + W.ps - 1) & ~(uintptr_t)(W.ps - 1));
-	W.npages = 256;
+	W.r = (char *)(((uintptr_t)cur + pmd - 1) & ~(pmd - 1));
+	W.npages = 2 * pmd / W.ps < MAX_PAGES ? 2 * pmd / W.ps : MAX_PAGES;
 	brk_top = W.r + W.npages * W.ps;
 	if ((char *)syscall(SYS_brk, brk_top) != brk_top)
 		return -1;
 	W.may_zero = W.may_segv = true;
+	brk_thp_was[0] = '\0';
+	if (!spf_read_file(THP_ENABLED, thp, sizeof(thp)) &&
+	    spf_stat("spec_thp") >= 0) {
+		b = strchr(thp, '[');
+		e = b ? strchr(b, ']') : NULL;
+		if (b && e && e - b - 1 < (long)sizeof(brk_thp_was)) {
+			memcpy(brk_thp_was, b + 1, e - b - 1);
+			brk_thp_was[e - b - 1] = '\0';
+		}
+	}
+	brk_tables = spf_stat("pte_tables");
+	brk_thps = spf_stat("spec_thp");
 	return 0;
+}
+
+/* New tables, and huge pages where THP can be switched on, not yet seen. */
+static bool brk_unseen(void)
+{
+	return spf_stat("pte_tables") == brk_tables ||
+	       (brk_thp_was[0] && spf_stat("spec_thp") == brk_thps);
 }
 
 static void brk_round(unsigned int *rnd)
 {
-	size_t k = 1 + xrand(rnd) % (W.npages / 2), p;
+	size_t k = 1 + xrand(rnd) % (W.npages * 3 / 4), p;
 	char *low = brk_top - k * W.ps, *got;
+	bool huge = brk_thp_was[0] && (W.rounds & 1);
 
 	got = (char *)syscall(SYS_brk, low);
 	if (got != low)
 		merr("brk shrink to %p: brk is %p", low, got);
 	let_run(rnd, 2);
 	pause_faulters();
+	if (brk_thp_was[0])
+		spf_write_file(THP_ENABLED, huge ? "always" : "never");
 	got = (char *)syscall(SYS_brk, brk_top);
 	if (got != brk_top) {
 		merr("brk regrow to %p: brk is %p", brk_top, got);
@@ -414,12 +454,19 @@ static void brk_round(unsigned int *rnd)
 			     p, (unsigned long long)*(uint64_t *)page_at(p));
 	}
 	resume_faulters();
-	let_run(rnd, 2);
+	/*
+	 * Clearing a huge page takes long under TCG: the next shrink would
+	 * nearly always land on that first fault.  Every other huge round,
+	 * let the faulters' first stores finish (up to 50 ms).
+	 */
+	let_run(rnd, huge && (W.rounds & 2) && k >= W.npages / 2 ? 50 : 2);
 }
 
 static void brk_teardown(void)
 {
 	syscall(SYS_brk, brk_orig);
+	if (brk_thp_was[0])
+		spf_write_file(THP_ENABLED, brk_thp_was);
 }
 
 /* ---- stack: a MAP_GROWSDOWN VMA grows below the faulters' pages ---- */
@@ -1095,6 +1142,9 @@ FIXTURE_SETUP(writer)
 
 FIXTURE_TEARDOWN(writer)
 {
+	/* An assertion may have cut the case short: THP as it was. */
+	if (variant->w == W_BRK && brk_thp_was[0])
+		spf_write_file(THP_ENABLED, brk_thp_was);
 	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
 	spf_kinds_knobs("0");
 	spf_fixture_unload(_metadata);
@@ -1236,7 +1286,8 @@ TEST_F_TIMEOUT(writer, race, 120)
 	 * kind speculatively yet: go on, up to eight times as long.
 	 */
 	end += 7 * secs;
-	while (now_s() < end && !W.mut_errors && spf_kinds_unseen(&K)) {
+	while (now_s() < end && !W.mut_errors &&
+	       (spf_kinds_unseen(&K) || (W.w == W_BRK && brk_unseen()))) {
 		kinds_round(&rnd);
 		round_once(&rnd);
 	}
@@ -1290,6 +1341,15 @@ TEST_F_TIMEOUT(writer, race, 120)
 	EXPECT_EQ(0U, unseen) {
 		TH_LOG("%s: no speculative fault of:%s", name,
 		       spf_kinds_names(unseen));
+	}
+	if (W.w == W_BRK) {
+		TH_LOG("brk: %ld new tables, %ld huge pages speculatively%s",
+		       spf_stat("pte_tables") - brk_tables,
+		       spf_stat("spec_thp") - brk_thps,
+		       brk_thp_was[0] ? "" : " (THP cannot be switched here)");
+		EXPECT_FALSE(!errs && brk_unseen()) {
+			TH_LOG("brk: no speculative new table or huge page in the regrown heap");
+		}
 	}
 	EXPECT_LT(0UL, W.rounds);
 	EXPECT_LT(0UL, W.checks);

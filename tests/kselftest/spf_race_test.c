@@ -60,10 +60,12 @@
  * which makes its own), wp reuses (mremap, mprotect, exit), swap-cache
  * hits, huge pages and new PTE tables, and the generation checker,
  * the holder and the fork and exit children verify their data as
- * before.  inject_table_delay_us, inject_swap_delay_us and
- * inject_wp_delay_us (30 us) widen those windows, and each case runs
- * on, up to four times as long, until a fault of each kind it claims
- * was speculative (the module's counters), and fails if one never was.
+ * before.  inject_commit_delay_us (first touches),
+ * inject_table_delay_us, inject_swap_delay_us and inject_wp_delay_us
+ * (SPF_RACE_DELAY_US, default 30 us) widen those windows, and each case
+ * runs on, up to four times as long, until a fault of each kind it
+ * claims was speculative (the module's counters), and fails if one
+ * never was.
  *
  * SPF_RACE_SECS (default 5) and SPF_RACE_STOCK_SECS (default 1) set
  * the duration of each case.
@@ -1132,21 +1134,26 @@ static void race_loaded(struct __test_metadata *_metadata, int c)
 {
 	struct result res;
 	long outcomes = 0, tables;
+	char us[16];
 	int i;
 
 	if (!spf_loaded())
 		return;		/* the fixture skipped */
 	/*
-	 * Widen the windows between walk and commit: a new PTE table's or
-	 * huge page's count check and its publication, which
-	 * free_pgtables() must not enter; a swap-cache folio's reference
-	 * and its lock; a write-protect fault's walk and its PTE lock.
+	 * Widen the windows between walk and commit: a first touch's, a
+	 * new PTE table's or huge page's count check and its publication,
+	 * which free_pgtables() must not enter; a swap-cache folio's
+	 * reference and its lock; a write-protect fault's walk and its PTE
+	 * lock.
 	 */
-	spf_kinds_knobs("30");
+	snprintf(us, sizeof(us), "%.0f", env_secs("SPF_RACE_DELAY_US", 30));
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", us);
+	spf_kinds_knobs(us);
 	tables = spf_stat("pte_tables");
 	run_case(_metadata, c, env_secs("SPF_RACE_SECS", 5), true, true,
 		 &res);
 	tables = spf_stat("pte_tables") - tables;
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
 	spf_kinds_knobs("0");
 	report(_metadata, c, &res);
 	TH_LOG("%s: %ld PTE tables added by speculative faults",
@@ -1194,6 +1201,7 @@ FIXTURE_SETUP(race)
 
 FIXTURE_TEARDOWN(race)
 {
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
 	spf_kinds_knobs("0");
 	spf_fixture_unload(_metadata);
 }

@@ -34,6 +34,13 @@
  * (MAPERR, or ACCERR on a write) of an op on that page that overlapped
  * the access (2k-1 in [g1, g2]) and an address in that page.
  *
+ * mprotect is two ops, PROT_READ then back: between them (gen 2k) every
+ * write to the range must fail.  The mutator probes each page of it
+ * with a write that changes nothing (an atomic add of 0) as soon as
+ * mprotect(PROT_READ) returns, and a faulter's write seen wholly in
+ * that phase is an error too: a fault that took its snapshot before
+ * the section and committed a writable PTE after it shows there.
+ *
  * Speculation only happens where the PTE table exists and, for writes,
  * where the VMA has an anon_vma, so ops that keep both (mprotect,
  * mremap move and grow, fork) are interleaved with a MADV_DONTNEED of
@@ -138,6 +145,7 @@ static struct spf_kinds K;
 #define OP_SET		1	/* their contents become the fill value */
 #define OP_MAPERR	2	/* accesses may meanwhile fail with SEGV_MAPERR */
 #define OP_ACCERR	4	/* writes may meanwhile fail with SEGV_ACCERR */
+#define OP_RO		8	/* ... and must fail from its end to the next op */
 
 struct op_rec {
 	uint32_t flags, lo, hi;
@@ -332,7 +340,27 @@ static bool segv_explained(size_t p, unsigned long g1, unsigned long g2,
 		    (o->flags & OP_ACCERR))
 			return true;
 	}
+	/* A read-only phase: from op k's start to op k + 1's. */
+	k = (g1 + 2) / 2;
+	if (k > 1 && code == SEGV_ACCERR && kind != V_READ &&
+	    (R.ops[k - 1].flags & OP_RO) && p >= R.ops[k - 1].lo &&
+	    p < R.ops[k - 1].hi && g1 <= 2 * k - 1)
+		return true;
 	return false;
+}
+
+/*
+ * Did a write to page P that succeeded see gen G1 == G2 before and
+ * after, with op G1/2 done having made P read-only, the next not
+ * begun?  Then it wrote through a PTE that outlived mprotect(): a
+ * fault that committed a writable entry after its write section.
+ */
+static bool wrote_read_only(size_t p, unsigned long g1, unsigned long g2)
+{
+	const struct op_rec *o = &R.ops[g1 / 2];
+
+	return g1 == g2 && g1 && !(g1 & 1) && (o->flags & OP_RO) &&
+	       p >= o->lo && p < o->hi;
 }
 
 static void describe(char *buf, size_t len, uint64_t v)
@@ -392,6 +420,45 @@ armed_scan(uint64_t *w, size_t nw, size_t stride, size_t *bad)
 	return 0;
 }
 
+/* A write that changes nothing: 0, or the SIGSEGV's code. */
+static noinline int armed_probe(uint64_t *w)
+{
+	if (sigsetjmp(t_jb, 0))
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
+	__atomic_fetch_add(w, 0, __ATOMIC_SEQ_CST);
+	barrier();
+	WRITE_ONCE(t_armed, 0);
+	return 0;
+}
+
+/*
+ * The mutator, with pages [LO, HI) read-only since op G/2: each must
+ * refuse a write.  One that takes it kept a writable PTE past
+ * mprotect(): a fault that committed after the write section.
+ */
+static void probe_read_only(size_t lo, size_t hi, unsigned long g)
+{
+	size_t p;
+
+	for (p = lo; p < hi && gen_now() == g; p++) {
+		uint64_t *w = (uint64_t *)(R.r + p * R.ps);
+
+		WRITE_ONCE(t_lo, (uintptr_t)w);
+		WRITE_ONCE(t_hi, (uintptr_t)w + R.ps);
+		if (!armed_probe(w) && gen_now() == g) {
+			R.mut_errors++;
+			if (!R.mut_msg[0])
+				snprintf(R.mut_msg, sizeof(R.mut_msg),
+					 "op %lu: page %zu takes a write after mprotect(PROT_READ) of pages %zu-%zu returned",
+					 R.nops, p, lo, hi - 1);
+			atomic_store(&R.stop, true);
+			return;
+		}
+	}
+}
+
 static void check_segv(struct faulter *f, size_t p, int kind, int code,
 		       unsigned long g1)
 {
@@ -433,6 +500,9 @@ static void visit(struct faulter *f, size_t p, int kind)
 		goto out;
 	}
 	g2 = gen_now();
+	if (kind != V_READ && wrote_read_only(p, g1, g2))
+		ferr(f, "page %zu: %s succeeded with the page read-only (gen %lu)",
+		     p, kind_name(kind), g1);
 	/*
 	 * A store's read-back sees the tag, or a fill value if an op set
 	 * the page in between.  Whether its page may be fresh decides the
@@ -829,10 +899,14 @@ static void mutate(void)
 		break;
 	case C_MPROTECT:
 		random_range(&lo, &hi);
-		op_begin(OP_ACCERR, lo, hi);
+		/* Two ops: between them every write must fail. */
+		op_begin(OP_ACCERR | OP_RO, lo, hi);
 		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps, PROT_READ))
 			mut_err("mprotect(PROT_READ)");
-		wait_visits(xrand(&R.rnd) % 64);
+		op_end();
+		probe_read_only(lo, hi, gen_now());
+		wait_visits(1 + xrand(&R.rnd) % 64);
+		op_begin(OP_ACCERR, lo, hi);
 		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps,
 			     PROT_READ | PROT_WRITE))
 			mut_err("mprotect(PROT_READ|PROT_WRITE)");

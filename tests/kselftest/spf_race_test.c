@@ -57,7 +57,7 @@
  * speculative huge page) or off (a new PTE table); shared with a
  * forked holder child that checks its copy never changes (the
  * faulters' stores copy); that child gone (they reuse); a quarter
- * paged out and read back into the swap cache, 16 pages at a time (a
+ * paged out and read back into the swap cache, 64 pages at a time (a
  * touch maps it from there).  munmap and MAP_FIXED make the region
  * anew with THP on while the THP kind is current.  The exit case makes
  * them in its child: the region mapped anew before the fork, its pages
@@ -1085,8 +1085,8 @@ static int region_setup(int c, bool kinds)
 	if (kinds) {
 		K.renew = renew_region;
 		K.own_child = c == C_EXIT;
-		/* The faulters run on: out and back in 16 pages at a time. */
-		K.swap_piece = c == C_EXIT ? 0 : 16 * R.ps;
+		/* The faulters run on: out and back in 64 pages at a time. */
+		K.swap_piece = c == C_EXIT ? 0 : 64 * R.ps;
 		spf_kinds_init(&K, R.r, REGION, case_kinds[c],
 			       (case_kinds[c] & SPF_K(SPF_K_SWAP)) &&
 			       !swap_on());

@@ -173,6 +173,7 @@ struct faulter {
 	unsigned int rnd;
 	uint64_t seq;			/* last tag sequence number used */
 	unsigned long kgen;		/* R.kgen when last seen */
+	unsigned long kgen_done;	/* ... and stored into each pmd */
 	atomic_ulong visits;
 	unsigned long segv, errors;
 	char msg[512];
@@ -557,6 +558,7 @@ static void store_into_each_pmd(struct faulter *f)
 	own = span / NF;
 	for (p0 = 0; p0 + span <= R.npages; p0 += span)
 		visit(f, p0 + f->id + NF * (xrand(&f->rnd) % own), V_STORE);
+	WRITE_ONCE(f->kgen_done, g);
 }
 
 static void *faulter_main(void *arg)
@@ -730,8 +732,10 @@ out:
  */
 static void kinds_round(void)
 {
+	unsigned long gen = K.gen;
 	char err[256];
-	int next, kind;
+	int next, kind, i;
+	double until;
 
 	if (!K.have || now_s() < R.kinds_next)
 		return;
@@ -757,6 +761,18 @@ static void kinds_round(void)
 		if (no_thp(R.r, REGION))
 			mut_err("madvise(MADV_NOHUGEPAGE)");
 	}
+	/*
+	 * A huge page takes long to clear: the next op nearly always
+	 * lands on its fault and aborts it.  Every other time let the
+	 * first stores finish (up to 50 ms), so that some are speculative.
+	 */
+	if (K.gen == gen || !(K.steps[K.cur] & 1))
+		return;
+	until = now_s() + 0.05;
+	for (i = 0; i < NF && now_s() < until; i++)
+		while (READ_ONCE(R.f[i].kgen_done) != atomic_load(&R.kgen) &&
+		       now_s() < until)
+			usleep(100);
 }
 
 /* Fork case, in the child: the snapshot is consistent and stays put. */

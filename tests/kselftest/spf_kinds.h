@@ -25,7 +25,14 @@
  *
  * The holder child snapshots the first word of each page and, when told
  * to go, checks that none changed: a parent's store that landed in the
- * shared page instead of a copy shows there.  The faulters check the
+ * shared page instead of a copy shows there.
+ *
+ * A region with no anchor (a race that maps and unmaps it itself) can
+ * still have the THP and new-table kinds when its caller sets ->renew,
+ * a function that maps the region anew its own way (with an anon_vma
+ * and empty pmds, THP on or off).  A caller whose race forks children
+ * of its own sets ->own_child: the wp copy and reuse steps then fork no
+ * holder, and the caller makes those kinds with its children.  The faulters check the
  * parent's side as usual.  spf_kinds_unseen() names the claimed kinds no
  * fault has been taken of speculatively yet, from the module's
  * counters, so that a case can run on until each was, and fail if one
@@ -63,6 +70,10 @@ struct spf_kinds {
 	char *r;		/* the region */
 	size_t len;
 	char *anchor;		/* the page below it, same VMA; NULL: fixed */
+	/* Without an anchor: map the region anew, THP on or off; 0 or -1. */
+	int (*renew)(struct spf_kinds *k, bool thp);
+	bool own_child;		/* wp copy, reuse: the caller's children */
+	size_t swap_piece;	/* out and back in pieces this big; 0: at once */
 	unsigned int want;	/* the kinds the case claims */
 	unsigned int have;	/* ... that this guest can make */
 	int cur;		/* the kind the last step set up, or -1 */
@@ -96,7 +107,7 @@ static void spf_kinds_pageout(char *p, size_t len)
  * One PMD-aligned chunk of LEN bytes with its anchor page below it, in
  * one VMA with THP off and the anchor written: 0 or -1.
  */
-static int spf_kinds_map(struct spf_kinds *k, size_t len)
+static inline int spf_kinds_map(struct spf_kinds *k, size_t len)
 {
 	size_t ps = page_size(), pmd = pmd_bytes();
 	char *raw, *r;
@@ -148,7 +159,7 @@ static void spf_kinds_init(struct spf_kinds *k, char *r, size_t len,
 	k->cur = -1;
 	k->hold_fd = -1;
 	k->why[0] = '\0';
-	if (!k->anchor)
+	if (!k->anchor && !k->renew)
 		k->have &= ~(SPF_K(SPF_K_THP) | SPF_K(SPF_K_TABLE));
 	if ((k->have & SPF_K(SPF_K_THP)) &&
 	    (spf_stat("spec_thp") < 0 || !spf_kinds_thp_on() ||
@@ -303,15 +314,20 @@ static int spf_kinds_setup(struct spf_kinds *k, int next, char *err, size_t n)
 	switch (next) {
 	case SPF_K_THP:
 	case SPF_K_TABLE:
-		if (spf_kinds_remap(k, next == SPF_K_THP)) {
+		if (k->renew ? k->renew(k, next == SPF_K_THP) :
+			       spf_kinds_remap(k, next == SPF_K_THP)) {
 			snprintf(err, n, "mapping the region anew: %s",
 				 strerror(errno));
 			return -1;
 		}
+		if (k->renew)
+			k->gen++;
 		break;
 	case SPF_K_WP_COPY: {
 		int fds[2];
 
+		if (k->own_child)
+			break;
 		if (pipe2(fds, O_CLOEXEC)) {
 			snprintf(err, n, "pipe: %s", strerror(errno));
 			return -1;
@@ -336,11 +352,19 @@ static int spf_kinds_setup(struct spf_kinds *k, int next, char *err, size_t n)
 	case SPF_K_SWAP: {
 		/* A quarter at a time: compressing it all is slow in TCG. */
 		size_t part = k->len / 4, off = k->steps[next] % 4 * part;
+		size_t piece = k->swap_piece ? k->swap_piece : part, p;
 
-		spf_kinds_pageout(k->r + off, part);
-		if (madvise(k->r + off, part, MADV_WILLNEED)) {
-			snprintf(err, n, "MADV_WILLNEED: %s", strerror(errno));
-			return -1;
+		/*
+		 * Faulters that run on meanwhile would swap most of a big
+		 * part in themselves, not from the swap cache: pieces.
+		 */
+		for (p = off; p < off + part; p += piece) {
+			spf_kinds_pageout(k->r + p, piece);
+			if (madvise(k->r + p, piece, MADV_WILLNEED)) {
+				snprintf(err, n, "MADV_WILLNEED: %s",
+					 strerror(errno));
+				return -1;
+			}
 		}
 		break;
 	}
@@ -348,18 +372,11 @@ static int spf_kinds_setup(struct spf_kinds *k, int next, char *err, size_t n)
 	return next;
 }
 
-/*
- * With the faulters parked: end the last kind's set-up and make the next
- * kind had.  Returns that kind, -1 with ERR filled on a failure, or
- * SPF_K_NR when no kind is had.
- */
-static int spf_kinds_step(struct spf_kinds *k, char *err, size_t n)
+/* The kind the next spf_kinds_step() sets up, or SPF_K_NR for none. */
+static int spf_kinds_next(const struct spf_kinds *k)
 {
-	struct timespec t0, t1;
-	int i, ret, next = k->cur;
+	int i, next = k->cur;
 
-	if (spf_kinds_release(k, err, n))
-		return -1;
 	for (i = 0; i < SPF_K_NR; i++) {
 		next = (next + 1) % SPF_K_NR;
 		if (k->have & SPF_K(next))
@@ -371,6 +388,24 @@ static int spf_kinds_step(struct spf_kinds *k, char *err, size_t n)
 	if (next == SPF_K_WP_REUSE && k->cur != SPF_K_WP_COPY &&
 	    (k->have & SPF_K(SPF_K_WP_COPY)))
 		next = SPF_K_WP_COPY;
+	return next;
+}
+
+/*
+ * With the faulters parked: end the last kind's set-up and make the next
+ * kind had.  Returns that kind, -1 with ERR filled on a failure, or
+ * SPF_K_NR when no kind is had.
+ */
+static int spf_kinds_step(struct spf_kinds *k, char *err, size_t n)
+{
+	struct timespec t0, t1;
+	int ret, next;
+
+	if (spf_kinds_release(k, err, n))
+		return -1;
+	next = spf_kinds_next(k);
+	if (next == SPF_K_NR)
+		return SPF_K_NR;
 	k->cur = next;
 	k->steps[next]++;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Page faults racing the calls that change the faulting range: munmap
- * and re-mmap, MAP_FIXED replacement, mremap (move away and back,
- * shrink and grow in place), mprotect, MADV_DONTNEED, fork, and the
- * exit of a process whose threads fault.  Every value a faulting
+ * Page faults (first touches, zero-page and write-protect faults,
+ * swap-cache hits, huge pages, new PTE tables) racing the calls that
+ * change the faulting range: munmap and re-mmap, MAP_FIXED replacement,
+ * mremap (move away and back, shrink and grow in place), mprotect,
+ * MADV_DONTNEED, fork, and the exit of a process whose threads fault.  Every value a faulting
  * thread reads is checked exactly: no lost write, no stale data, no
  * page at the wrong address, no fresh page with a non-zero byte, no
  * SIGSEGV outside a window where the range was unmapped or read-only.
@@ -33,6 +34,13 @@
  * (MAPERR, or ACCERR on a write) of an op on that page that overlapped
  * the access (2k-1 in [g1, g2]) and an address in that page.
  *
+ * mprotect is two ops, PROT_READ then back: between them (gen 2k) every
+ * write to the range must fail.  The mutator probes each page of it
+ * with a write that changes nothing (an atomic add of 0) as soon as
+ * mprotect(PROT_READ) returns, and a faulter's write seen wholly in
+ * that phase is an error too: a fault that took its snapshot before
+ * the section and committed a writable PTE after it shows there.
+ *
  * Speculation only happens where the PTE table exists and, for writes,
  * where the VMA has an anon_vma, so ops that keep both (mprotect,
  * mremap move and grow, fork) are interleaved with a MADV_DONTNEED of
@@ -40,6 +48,31 @@
  * module-loaded case asserts that speculative faults happened and that
  * the outcome counters add up; one quick test runs every case with the
  * module unloaded, to show the checks themselves hold on stock.
+ *
+ * More fault kinds (spf_kinds.h; case_kinds[] says which each case
+ * claims).  Every tenth of the case's time, between two ops, the
+ * region is set up for one more kind in turn, the faulters running on:
+ * mapped anew over itself with its anon_vma and empty pmds (an op that
+ * zeroes it; the faulters then store first into each pmd), THP on (a
+ * speculative huge page) or off (a new PTE table); shared with a
+ * forked holder child that checks its copy never changes (the
+ * faulters' stores copy); that child gone (they reuse); a quarter
+ * paged out and read back into the swap cache, 64 pages at a time (a
+ * touch maps it from there).  munmap and MAP_FIXED make the region
+ * anew with THP on while the THP kind is current.  The exit case makes
+ * them in its child: the region mapped anew before the fork, its pages
+ * shared with the parent (copies), dropped by the parent just after
+ * the fork (reuses), or a quarter in the swap cache.  So munmap,
+ * MAP_FIXED, mremap, mprotect, fork and exit race wp copies (but fork,
+ * which makes its own), wp reuses (mremap, mprotect, exit), swap-cache
+ * hits, huge pages and new PTE tables, and the generation checker,
+ * the holder and the fork and exit children verify their data as
+ * before.  inject_commit_delay_us (first touches),
+ * inject_table_delay_us, inject_swap_delay_us and inject_wp_delay_us
+ * (SPF_RACE_DELAY_US, default 30 us) widen those windows, and each case
+ * runs on, up to four times as long, until a fault of each kind it
+ * claims was speculative (the module's counters), and fails if one
+ * never was.
  *
  * SPF_RACE_SECS (default 5) and SPF_RACE_STOCK_SECS (default 1) set
  * the duration of each case.
@@ -59,6 +92,9 @@
 #include "spf_util.h"
 #include "spf_fixture.h"
 #include "spf_segv.h"
+#include <sys/swap.h>
+#include "spf_swap.h"
+#include "spf_kinds.h"
 
 #define NF		2		/* faulter threads */
 #define REGION		(4UL << 20)	/* two PMD ranges on 4K pages */
@@ -66,6 +102,9 @@
 #define MAX_OPS		(1 << 16)
 #define SEQ_BITS	28
 #define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 enum race_case {
 	C_MUNMAP, C_MAP_FIXED, C_MREMAP_MOVE, C_MREMAP_GROW,
@@ -78,6 +117,27 @@ static const char *const case_names[NR_CASES] = {
 };
 
 /*
+ * The fault kinds each case's faulters meet besides first touches and
+ * zero-page replacements (spf_kinds.h).  munmap and MAP_FIXED replace
+ * the region at every op, so a holder's reuses would find nothing left
+ * write-protected; fork makes its own copies and reuses at every op;
+ * dontneed is not this test's to widen.
+ */
+static const unsigned int case_kinds[NR_CASES] = {
+	[C_MUNMAP] = SPF_K_ALL & ~SPF_K(SPF_K_WP_REUSE),
+	[C_MAP_FIXED] = SPF_K_ALL & ~SPF_K(SPF_K_WP_REUSE),
+	[C_MREMAP_MOVE] = SPF_K_ALL,
+	[C_MREMAP_GROW] = SPF_K_ALL,
+	[C_MPROTECT] = SPF_K_ALL,
+	[C_DONTNEED] = 0,
+	[C_FORK] = SPF_K(SPF_K_THP) | SPF_K(SPF_K_TABLE) | SPF_K(SPF_K_SWAP),
+	[C_EXIT] = SPF_K_ALL,
+};
+
+/* The other kinds, in turn: the holder, the region's THP mode. */
+static struct spf_kinds K;
+
+/*
  * What op k does to pages [lo, hi) of the region.  OP_SET: each page
  * now holds its fill value, 0 or, with fill != 0, mktag(p, fill), a
  * sequence number no faulter reaches.
@@ -85,6 +145,7 @@ static const char *const case_names[NR_CASES] = {
 #define OP_SET		1	/* their contents become the fill value */
 #define OP_MAPERR	2	/* accesses may meanwhile fail with SEGV_MAPERR */
 #define OP_ACCERR	4	/* writes may meanwhile fail with SEGV_ACCERR */
+#define OP_RO		8	/* ... and must fail from its end to the next op */
 
 struct op_rec {
 	uint32_t flags, lo, hi;
@@ -111,6 +172,8 @@ struct faulter {
 	int id;
 	unsigned int rnd;
 	uint64_t seq;			/* last tag sequence number used */
+	unsigned long kgen;		/* R.kgen when last seen */
+	unsigned long kgen_done;	/* ... and stored into each pmd */
 	atomic_ulong visits;
 	unsigned long segv, errors;
 	char msg[512];
@@ -132,6 +195,10 @@ struct race {
 	atomic_ulong gen;
 	atomic_bool stop;
 	unsigned long nops, forks, mut_errors;
+	atomic_ulong kgen;		/* bumped when the pmds are empty anew */
+	bool thp;			/* the region is mapped with THP on */
+	bool shared;			/* ... or is the shmem replacement */
+	double kinds_next, kinds_every;
 	unsigned int rnd;
 	char mut_msg[1024];
 	struct op_rec *ops;		/* MAX_OPS + 1, indexed by k */
@@ -196,6 +263,15 @@ static void ferr(struct faulter *f, const char *fmt, ...)
 	va_end(ap);
 	len = strlen(f->msg);
 	snprintf(f->msg + len, sizeof(f->msg) - len, "; ");
+}
+
+static void mut_err_msg(const char *msg)
+{
+	R.mut_errors++;
+	if (!R.mut_msg[0])
+		snprintf(R.mut_msg, sizeof(R.mut_msg), "op %lu: %s",
+			 R.nops + 1, msg);
+	atomic_store(&R.stop, true);
 }
 
 static void mut_err(const char *what)
@@ -265,7 +341,27 @@ static bool segv_explained(size_t p, unsigned long g1, unsigned long g2,
 		    (o->flags & OP_ACCERR))
 			return true;
 	}
+	/* A read-only phase: from op k's start to op k + 1's. */
+	k = (g1 + 2) / 2;
+	if (k > 1 && code == SEGV_ACCERR && kind != V_READ &&
+	    (R.ops[k - 1].flags & OP_RO) && p >= R.ops[k - 1].lo &&
+	    p < R.ops[k - 1].hi && g1 <= 2 * k - 1)
+		return true;
 	return false;
+}
+
+/*
+ * Did a write to page P that succeeded see gen G1 == G2 before and
+ * after, with op G1/2 done having made P read-only, the next not
+ * begun?  Then it wrote through a PTE that outlived mprotect(): a
+ * fault that committed a writable entry after its write section.
+ */
+static bool wrote_read_only(size_t p, unsigned long g1, unsigned long g2)
+{
+	const struct op_rec *o = &R.ops[g1 / 2];
+
+	return g1 == g2 && g1 && !(g1 & 1) && (o->flags & OP_RO) &&
+	       p >= o->lo && p < o->hi;
 }
 
 static void describe(char *buf, size_t len, uint64_t v)
@@ -325,6 +421,45 @@ armed_scan(uint64_t *w, size_t nw, size_t stride, size_t *bad)
 	return 0;
 }
 
+/* A write that changes nothing: 0, or the SIGSEGV's code. */
+static noinline int armed_probe(uint64_t *w)
+{
+	if (sigsetjmp(t_jb, 0))
+		return READ_ONCE(t_code);
+	WRITE_ONCE(t_armed, 1);
+	barrier();
+	__atomic_fetch_add(w, 0, __ATOMIC_SEQ_CST);
+	barrier();
+	WRITE_ONCE(t_armed, 0);
+	return 0;
+}
+
+/*
+ * The mutator, with pages [LO, HI) read-only since op G/2: each must
+ * refuse a write.  One that takes it kept a writable PTE past
+ * mprotect(): a fault that committed after the write section.
+ */
+static void probe_read_only(size_t lo, size_t hi, unsigned long g)
+{
+	size_t p;
+
+	for (p = lo; p < hi && gen_now() == g; p++) {
+		uint64_t *w = (uint64_t *)(R.r + p * R.ps);
+
+		WRITE_ONCE(t_lo, (uintptr_t)w);
+		WRITE_ONCE(t_hi, (uintptr_t)w + R.ps);
+		if (!armed_probe(w) && gen_now() == g) {
+			R.mut_errors++;
+			if (!R.mut_msg[0])
+				snprintf(R.mut_msg, sizeof(R.mut_msg),
+					 "op %lu: page %zu takes a write after mprotect(PROT_READ) of pages %zu-%zu returned",
+					 R.nops, p, lo, hi - 1);
+			atomic_store(&R.stop, true);
+			return;
+		}
+	}
+}
+
 static void check_segv(struct faulter *f, size_t p, int kind, int code,
 		       unsigned long g1)
 {
@@ -366,6 +501,9 @@ static void visit(struct faulter *f, size_t p, int kind)
 		goto out;
 	}
 	g2 = gen_now();
+	if (kind != V_READ && wrote_read_only(p, g1, g2))
+		ferr(f, "page %zu: %s succeeded with the page read-only (gen %lu)",
+		     p, kind_name(kind), g1);
 	/*
 	 * A store's read-back sees the tag, or a fill value if an op set
 	 * the page in between.  Whether its page may be fresh decides the
@@ -402,6 +540,27 @@ out:
 	atomic_fetch_add_explicit(&f->visits, 1, memory_order_relaxed);
 }
 
+/*
+ * The region's pmds are empty anew (R.kgen moved): store first into a
+ * page of each, so that the fault is a huge page or a new table, not a
+ * read that maps the huge zero page (stock).
+ */
+static void store_into_each_pmd(struct faulter *f)
+{
+	size_t span = pmd_bytes() / R.ps, p0, own;
+	unsigned long g = atomic_load(&R.kgen);
+
+	if (g == f->kgen)
+		return;
+	f->kgen = g;
+	if (!span || span > R.npages)
+		span = R.npages;
+	own = span / NF;
+	for (p0 = 0; p0 + span <= R.npages; p0 += span)
+		visit(f, p0 + f->id + NF * (xrand(&f->rnd) % own), V_STORE);
+	WRITE_ONCE(f->kgen_done, g);
+}
+
 static void *faulter_main(void *arg)
 {
 	struct faulter *f = arg;
@@ -413,9 +572,12 @@ static void *faulter_main(void *arg)
 			size_t p = f->id + NF * ((start + j) % nown);
 
 			visit(f, p, xrand(&f->rnd) % 3);
-			if (!(j & 15) && atomic_load_explicit(&R.stop,
+			if (!(j & 15)) {
+				if (atomic_load_explicit(&R.stop,
 						memory_order_relaxed))
-				break;
+					break;
+				store_into_each_pmd(f);
+			}
 		}
 	}
 	return NULL;
@@ -472,6 +634,7 @@ static void op_replace_shared(void)
 		mut_err("mmap(MAP_SHARED)");
 		return;
 	}
+	R.shared = true;
 	for (p = 0; p < R.npages; p++)
 		*(uint64_t *)(sh + p * R.ps) = mktag(p, fill);
 	op_begin_fill(OP_SET, 0, R.npages, fill);
@@ -495,15 +658,20 @@ static void random_range(size_t *lo, size_t *hi)
 	*hi = *lo + len > R.npages ? R.npages : *lo + len;
 }
 
+static void op_dontneed_range(size_t lo, size_t hi)
+{
+	op_begin(OP_SET, lo, hi);
+	if (madvise(R.r + lo * R.ps, (hi - lo) * R.ps, MADV_DONTNEED))
+		mut_err("madvise(MADV_DONTNEED)");
+	op_end();
+}
+
 static void op_dontneed(void)
 {
 	size_t lo, hi;
 
 	random_range(&lo, &hi);
-	op_begin(OP_SET, lo, hi);
-	if (madvise(R.r + lo * R.ps, (hi - lo) * R.ps, MADV_DONTNEED))
-		mut_err("madvise(MADV_DONTNEED)");
-	op_end();
+	op_dontneed_range(lo, hi);
 }
 
 static int map_region(int extra)
@@ -515,11 +683,96 @@ static int map_region(int extra)
 		mut_err("mmap of the region");
 		return -1;
 	}
-	if (no_thp(R.r, REGION)) {
-		mut_err("madvise(MADV_NOHUGEPAGE)");
+	R.shared = false;
+	if (R.thp ? madvise(R.r, REGION, MADV_HUGEPAGE) :
+		    no_thp(R.r, REGION)) {
+		mut_err("madvise(MADV_[NO]HUGEPAGE)");
 		return -1;
 	}
+	/* The first store is stock (no anon_vma): the others' pmds next. */
+	if (K.cur == SPF_K_THP || K.cur == SPF_K_TABLE)
+		atomic_fetch_add(&R.kgen, 1);
 	return 0;
+}
+
+/*
+ * spf_kinds' ->renew, as one op that zeroes the region: mapped anew
+ * over itself, given its anon_vma by populating its first page (a huge
+ * page where THP can be had, THP on for the moment even for a table),
+ * which MADV_DONTNEED then zaps, so its pmd is empty again; then THP as
+ * asked.  Every first store into the region can then be speculative: a
+ * huge page with THP on, a new PTE table with it off.
+ */
+static int renew_region(struct spf_kinds *k, bool thp)
+{
+	int ret = -1;
+
+	op_begin(OP_SET, 0, R.npages);
+	if (mmap(R.r, REGION, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != R.r)
+		goto out;
+	R.shared = false;
+	madvise(R.r, REGION, MADV_HUGEPAGE);	/* EINVAL: no THP */
+	if (madvise(R.r, R.ps, MADV_POPULATE_WRITE) ||
+	    madvise(R.r, REGION, MADV_DONTNEED))
+		goto out;
+	R.thp = thp;
+	ret = thp ? 0 : no_thp(R.r, REGION);
+out:
+	op_end();
+	atomic_fetch_add(&R.kgen, 1);
+	return ret;
+}
+
+/*
+ * Every kinds_every seconds, between two ops: the next kind's set-up
+ * (spf_kinds_step()).  The faulters run on: the set-up that zeroes
+ * the region is an op of its own (renew_region()); forking or letting
+ * go the holder, paging out and reading back leave the data as it was.
+ */
+static void kinds_round(void)
+{
+	unsigned long gen = K.gen;
+	char err[256];
+	int next, kind, i;
+	double until;
+
+	if (!K.have || now_s() < R.kinds_next)
+		return;
+	R.kinds_next = now_s() + R.kinds_every;
+	next = spf_kinds_next(&K);
+	/* A holder of a shmem replacement would see the parent's stores. */
+	if (R.shared && next != SPF_K_THP && next != SPF_K_TABLE) {
+		op_begin(OP_SET, 0, R.npages);
+		map_region(MAP_FIXED);
+		op_end();
+	}
+	/* munmap and MAP_FIXED leave nothing: let the faulters refill. */
+	if ((R.c == C_MUNMAP || R.c == C_MAP_FIXED) &&
+	    (next == SPF_K_WP_COPY || next == SPF_K_SWAP))
+		wait_visits(R.npages / 2);
+	kind = spf_kinds_step(&K, err, sizeof(err));
+	if (kind < 0) {
+		mut_err_msg(err);
+		return;
+	}
+	if (kind != SPF_K_THP && R.thp) {
+		R.thp = false;
+		if (no_thp(R.r, REGION))
+			mut_err("madvise(MADV_NOHUGEPAGE)");
+	}
+	/*
+	 * A huge page takes long to clear: the next op nearly always
+	 * lands on its fault and aborts it.  Every other time let the
+	 * first stores finish (up to 50 ms), so that some are speculative.
+	 */
+	if (K.gen == gen || !(K.steps[K.cur] & 1))
+		return;
+	until = now_s() + 0.05;
+	for (i = 0; i < NF && now_s() < until; i++)
+		while (READ_ONCE(R.f[i].kgen_done) != atomic_load(&R.kgen) &&
+		       now_s() < until)
+			usleep(100);
 }
 
 /* Fork case, in the child: the snapshot is consistent and stays put. */
@@ -662,10 +915,14 @@ static void mutate(void)
 		break;
 	case C_MPROTECT:
 		random_range(&lo, &hi);
-		op_begin(OP_ACCERR, lo, hi);
+		/* Two ops: between them every write must fail. */
+		op_begin(OP_ACCERR | OP_RO, lo, hi);
 		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps, PROT_READ))
 			mut_err("mprotect(PROT_READ)");
-		wait_visits(xrand(&R.rnd) % 64);
+		op_end();
+		probe_read_only(lo, hi, gen_now());
+		wait_visits(1 + xrand(&R.rnd) % 64);
+		op_begin(OP_ACCERR, lo, hi);
 		if (mprotect(R.r + lo * R.ps, (hi - lo) * R.ps,
 			     PROT_READ | PROT_WRITE))
 			mut_err("mprotect(PROT_READ|PROT_WRITE)");
@@ -685,6 +942,7 @@ static void mutate(void)
 		check_child(pid);
 		break;
 	}
+	kinds_round();
 	wait_visits(pause);
 }
 
@@ -709,19 +967,42 @@ static int exit_child(void)
 	return 0;	/* exit_group() with the faulters running */
 }
 
+/*
+ * Each round also sets up the next kind (spf_kinds.h, ->own_child): the
+ * region mapped anew (the child's first stores: huge pages or new
+ * tables), the pages shared with the child (its stores copy), or
+ * dropped by the parent just after the fork (its stores reuse), or a
+ * quarter paged out and read back (its touches hit the swap cache).
+ */
 static void exit_round(void)
 {
+	char err[256];
 	size_t p;
 	pid_t pid;
+	int kind = SPF_K_NR;
 
 	op_dontneed();
 	for (p = 0; p < R.npages; p++)
 		if (xrand(&R.rnd) % 2)
 			visit(&R.f[p % NF], p, xrand(&R.rnd) % 3);
+	if (K.have) {
+		kind = spf_kinds_step(&K, err, sizeof(err));
+		if (kind < 0) {
+			mut_err_msg(err);
+			return;
+		}
+	}
 	clear_report();
 	pid = fork();
 	if (pid == 0)
 		_exit(exit_child());
+	if (kind == SPF_K_WP_REUSE)
+		op_dontneed_range(0, R.npages);
+	if (R.thp) {
+		R.thp = false;
+		if (no_thp(R.r, REGION))
+			mut_err("madvise(MADV_NOHUGEPAGE)");
+	}
 	R.forks++;
 	check_child(pid);
 	for (p = 0; p < R.npages; p++)
@@ -774,14 +1055,18 @@ struct result {
 	unsigned long nops, forks, visits, segv;
 	long delta[NR_COUNTERS];
 	bool counters;
+	unsigned int unseen;		/* claimed kinds never speculative */
+	char kinds[512];
 };
 
-static int region_setup(int c)
+static int region_setup(int c, bool kinds)
 {
 	size_t i;
 	char *a;
+	bool thp;
 
 	memset(&R, 0, sizeof(R));
+	memset(&K, 0, sizeof(K));
 	R.c = c;
 	R.ps = page_size();
 	R.npages = REGION / R.ps;
@@ -809,8 +1094,19 @@ static int region_setup(int c)
 		R.f[i].id = i;
 		R.f[i].rnd = 0x2545f491u * (i + 1) + c;
 	}
-	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+	/* THP off for the process unless a kind needs it. */
+	thp = kinds && (case_kinds[c] & SPF_K(SPF_K_THP));
+	if (prctl(PR_SET_THP_DISABLE, !thp, 0, 0, 0))
 		return -1;
+	if (kinds) {
+		K.renew = renew_region;
+		K.own_child = c == C_EXIT;
+		/* The faulters run on: out and back in 64 pages at a time. */
+		K.swap_piece = c == C_EXIT ? 0 : 64 * R.ps;
+		spf_kinds_init(&K, R.r, REGION, case_kinds[c],
+			       (case_kinds[c] & SPF_K(SPF_K_SWAP)) &&
+			       !swap_on());
+	}
 	return install_segv_handler();
 }
 
@@ -822,34 +1118,54 @@ static void region_teardown(void)
 	free(R.st);
 }
 
+/* One more round of case C. */
+static void round_once(int c)
+{
+	if (c == C_EXIT)
+		exit_round();
+	else
+		mutate();
+}
+
+static bool go_on(double end)
+{
+	return now_s() < end && !atomic_load(&R.stop) && R.nops < MAX_OPS - 8;
+}
+
+/*
+ * KINDS: the case's other kinds too; and with CLAIM, it runs on, up to
+ * four times as long, until a fault of each was speculative.
+ */
 static void run_case(struct __test_metadata *_metadata, int c, double secs,
-		     struct result *res)
+		     bool kinds, bool claim, struct result *res)
 {
 	long before[NR_COUNTERS], after[NR_COUNTERS];
+	char err[256];
 	double t0, end;
 	int i;
 
 	memset(res, 0, sizeof(*res));
-	ASSERT_EQ(0, region_setup(c));
+	ASSERT_EQ(0, region_setup(c, kinds));
 	read_counters(before);
 	t0 = now_s();
 	end = t0 + secs;
+	/* Each kind twice or so in the case's time. */
+	R.kinds_every = secs / 10;
+	R.kinds_next = t0 + R.kinds_every;
 
-	if (c == C_EXIT) {
-		while (now_s() < end && !atomic_load(&R.stop) &&
-		       R.nops < MAX_OPS - 4)
-			exit_round();
-	} else {
-		for (i = 0; i < NF; i++)
-			ASSERT_EQ(0, pthread_create(&R.f[i].thread, NULL,
-						    faulter_main, &R.f[i]));
-		while (now_s() < end && !atomic_load(&R.stop) &&
-		       R.nops < MAX_OPS - 4)
-			mutate();
-		atomic_store(&R.stop, true);
-		for (i = 0; i < NF; i++)
-			pthread_join(R.f[i].thread, NULL);
-	}
+	for (i = 0; c != C_EXIT && i < NF; i++)
+		ASSERT_EQ(0, pthread_create(&R.f[i].thread, NULL,
+					    faulter_main, &R.f[i]));
+	while (go_on(end))
+		round_once(c);
+	end += 3 * secs;
+	while (claim && go_on(end) && spf_kinds_unseen(&K))
+		round_once(c);
+	atomic_store(&R.stop, true);
+	for (i = 0; c != C_EXIT && i < NF; i++)
+		pthread_join(R.f[i].thread, NULL);
+	if (spf_kinds_release(&K, err, sizeof(err)))
+		mut_err_msg(err);
 	res->secs = now_s() - t0;
 	read_counters(after);
 
@@ -862,6 +1178,8 @@ static void run_case(struct __test_metadata *_metadata, int c, double secs,
 	res->nops = R.nops;
 	res->forks = R.forks;
 	res->visits = total_visits();
+	res->unseen = claim && !R.mut_errors ? spf_kinds_unseen(&K) : 0;
+	snprintf(res->kinds, sizeof(res->kinds), "%s", spf_kinds_str(&K));
 	for (i = 0; i < NF; i++) {
 		res->segv += R.f[i].segv;
 		EXPECT_EQ(0UL, R.f[i].errors) {
@@ -906,22 +1224,36 @@ static void race_loaded(struct __test_metadata *_metadata, int c)
 {
 	struct result res;
 	long outcomes = 0, tables;
+	char us[16];
 	int i;
 
 	if (!spf_loaded())
 		return;		/* the fixture skipped */
 	/*
-	 * Widen the window between a new PTE table's count check and its
-	 * publication, which free_pgtables() must not enter.
+	 * Widen the windows between walk and commit: a first touch's, a
+	 * new PTE table's or huge page's count check and its publication,
+	 * which free_pgtables() must not enter; a swap-cache folio's
+	 * reference and its lock; a write-protect fault's walk and its PTE
+	 * lock.
 	 */
-	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "20");
+	snprintf(us, sizeof(us), "%.0f", env_secs("SPF_RACE_DELAY_US", 30));
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", us);
+	spf_kinds_knobs(us);
 	tables = spf_stat("pte_tables");
-	run_case(_metadata, c, env_secs("SPF_RACE_SECS", 5), &res);
+	run_case(_metadata, c, env_secs("SPF_RACE_SECS", 5), true, true,
+		 &res);
 	tables = spf_stat("pte_tables") - tables;
-	spf_write_file(SPF_DEBUGFS "/inject_table_delay_us", "0");
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	spf_kinds_knobs("0");
 	report(_metadata, c, &res);
 	TH_LOG("%s: %ld PTE tables added by speculative faults",
 	       case_names[c], tables);
+	if (case_kinds[c])
+		TH_LOG("%s: kinds:%s", case_names[c], res.kinds);
+	EXPECT_EQ(0U, res.unseen) {
+		TH_LOG("%s: no speculative fault of:%s", case_names[c],
+		       spf_kinds_names(res.unseen));
+	}
 	/* munmap frees the region's tables: refaults need new ones. */
 	if (c == C_MUNMAP)
 		EXPECT_LT(0, tables);
@@ -959,6 +1291,8 @@ FIXTURE_SETUP(race)
 
 FIXTURE_TEARDOWN(race)
 {
+	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
+	spf_kinds_knobs("0");
 	spf_fixture_unload(_metadata);
 }
 
@@ -1022,7 +1356,8 @@ TEST_F_TIMEOUT(stock, sanity, 180)
 	int c;
 
 	for (c = 0; c < NR_CASES; c++) {
-		run_case(_metadata, c, env_secs("SPF_RACE_STOCK_SECS", 1), &res);
+		run_case(_metadata, c, env_secs("SPF_RACE_STOCK_SECS", 1),
+			 true, false, &res);
 		report(_metadata, c, &res);
 		EXPECT_LT(0UL, res.nops);
 	}

@@ -79,7 +79,7 @@
 #include <spf/hooks.h>
 #include <spf/pgtable_free.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 #include <wrapper/tlb.h>
 
 static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);

@@ -62,7 +62,7 @@
 #include <spf/broken.h>
 #include <spf/pte_table.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 static pgtable_t (*spf_kernel_pte_alloc_one)(struct mm_struct *mm);
 static bool (*spf_kernel_ptlock_alloc)(struct page *page);

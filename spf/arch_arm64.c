@@ -71,7 +71,7 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 #include "trace.h"
 
 /* Private to arch/arm64/mm/fault.c. */

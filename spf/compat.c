@@ -43,7 +43,7 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <spf/compat.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 /* Test aid: the release string the version check sees instead. */
 static char *spf_debug_kernel_release;

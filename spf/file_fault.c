@@ -55,7 +55,7 @@
 #include <spf/file_write.h>
 #include <spf/pte_table.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 #ifndef arch_wants_old_prefaulted_pte
 #define arch_wants_old_prefaulted_pte()	false	/* mm/memory.c's default */

@@ -62,7 +62,7 @@
 #include <spf/file_fault.h>
 #include <spf/file_write.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 /* mm/shmem.c's shmem_fault(), static: found by name. */
 static vm_fault_t (*spf_shmem_fault)(struct vm_fault *vmf);

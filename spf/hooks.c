@@ -105,7 +105,7 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 #include "trace.h"
 
 bool spf_enabled = true;

@@ -19,7 +19,7 @@
 #include <spf/params.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 static int __init spf_init(void)
 {

@@ -9,7 +9,7 @@
 #include <spf/perf_keys.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mm_wp.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 struct spf_mm_internal spf_mm;
 

@@ -35,7 +35,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <spf/perf_keys.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 #ifdef CONFIG_ARM64
 #define SPF_A64_INSNS	48

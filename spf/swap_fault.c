@@ -61,7 +61,7 @@
 #include <spf/pte_table.h>
 #include <spf/swap_fault.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 static struct {
 	struct swap_info_struct *(*get_swap_device)(swp_entry_t entry);

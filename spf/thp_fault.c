@@ -45,7 +45,7 @@
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 static struct {
 	gfp_t (*vma_thp_gfp_mask)(struct vm_area_struct *vma);

@@ -54,7 +54,7 @@
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mmap_lock.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 #include <asm/tlb.h>
 #include "sim.h"
 

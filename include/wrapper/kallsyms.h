@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one place that knows how spf finds kernel functions that are not
- * exported to modules.  Everything else calls through pointers resolved
- * here at load time, so a kernel that lacks a symbol is refused at
- * insmod with the symbol's name instead of failing later.
+ * exported to modules (wrapper/kallsyms.c), in the style of
+ * lttng-modules' wrapper/: only wrapper/ includes this header.  Each
+ * wrapper/ file stands in for the kernel header it is named after,
+ * resolves its symbols here at load time and offers typed calls, so a
+ * kernel that lacks a symbol is refused at insmod with the symbol's name
+ * instead of failing later.
  */
-#ifndef _SPF_WRAPPER_SYMBOLS_H
-#define _SPF_WRAPPER_SYMBOLS_H
+#ifndef _SPF_WRAPPER_KALLSYMS_H
+#define _SPF_WRAPPER_KALLSYMS_H
 
 int spf_symbols_init(void);
 unsigned long spf_symbol_lookup(const char *name);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Non-exported symbol resolution.
+ * Non-exported symbol resolution: the lookup every wrapper/ file uses.
  *
  * kallsyms_lookup_name() stopped being exported in 5.7.  Its address is
  * still reachable: registering a kprobe on it makes the kprobe core look
@@ -14,7 +14,7 @@
 
 #include <linux/kprobes.h>
 #include <linux/module.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 typedef unsigned long (*kallsyms_lookup_name_t)(const char *name);
 static kallsyms_lookup_name_t spf_kallsyms_lookup_name;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel mm internals the speculative fault calls that 6.1 does not
- * export to modules, resolved at load (spf/mm_internal.c), and the
+ * export to modules, resolved at load (wrapper/mm_internal.c), and the
  * header inlines that refer to them, rewritten to call through the
  * resolved pointers.  Each mirrors the 6.1 function of the same name
  * without the spf_ prefix; keep them in step with mm/memory.c's

@@ -6,7 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <spf/perf_keys.h>
+#include <wrapper/perf_event.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mm_wp.h>
 #include <wrapper/kallsyms.h>
@@ -44,7 +44,7 @@ static int spf_mm_internal_wp_init(void)
 				 "hugepage_vma_check",
 				 "to leave huge-page faults to the stock path");
 #endif
-	/* A data symbol, like perf_swevent_enabled (spf/perf_keys.c). */
+	/* A data symbol, like perf_swevent_enabled (wrapper/perf_event.c). */
 	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
 	return ret;
 }

@@ -71,6 +71,7 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <wrapper/mm_internal.h>
+#include <wrapper/mte.h>
 #include <wrapper/kallsyms.h>
 #include "trace.h"
 
@@ -339,30 +340,10 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	return 0;
 }
 
-#ifdef CONFIG_ARM64_MTE
-/*
- * set_pte_at() calls mte_sync_tags(), which 6.1 does not export.  spf
- * never maps a tagged page (VM_MTE VMAs stay stock) over a swap entry,
- * so the call is not expected, but if made it goes to the kernel's own.
- */
-static void (*spf_mte_sync_tags)(pte_t old_pte, pte_t pte);
-
-void mte_sync_tags(pte_t old_pte, pte_t pte)
-{
-	spf_mte_sync_tags(old_pte, pte);
-}
-
 int spf_arch_init(void)
 {
-	return spf_resolve(spf_mte_sync_tags, "mte_sync_tags",
-			   "by set_pte_at() on MTE kernels");
+	return spf_wrapper_mte_init();
 }
-#else
-int spf_arch_init(void)
-{
-	return 0;
-}
-#endif
 
 void spf_arch_exit(void)
 {

@@ -80,6 +80,7 @@
 #include <spf/pgtable_free.h>
 #include <spf/stats.h>
 #include <wrapper/kallsyms.h>
+#include <wrapper/pgalloc.h>
 #include <wrapper/tlb.h>
 
 static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);
@@ -190,8 +191,7 @@ void spf_ptlock_free(struct page *page)
 
 int spf_ptlock_free_resolve(struct spf_hook *hook)
 {
-	int ret = spf_resolve(hook->addr, "ptlock_free",
-			      "to defer freeing split page-table locks");
+	int ret = spf_wrapper_ptlock_free_hook(&hook->addr);
 
 	spf_orig_ptlock_free = (void *)hook->addr;
 	return ret;

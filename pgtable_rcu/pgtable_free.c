@@ -79,7 +79,6 @@
 #include <spf/hooks.h>
 #include <spf/pgtable_free.h>
 #include <spf/stats.h>
-#include <wrapper/kallsyms.h>
 #include <wrapper/pgalloc.h>
 #include <wrapper/tlb.h>
 
@@ -144,7 +143,7 @@ int spf_pgtable_pv_resolve(struct spf_hook *hook)
 #if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
 	unsigned long target = (unsigned long)pv_ops.mmu.tlb_remove_table;
 
-	if (target != spf_symbol_lookup("tlb_remove_table"))
+	if (target != spf_wrapper_tlb_remove_table())
 		hook->addr = target;
 #endif
 	return 0;

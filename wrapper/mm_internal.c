@@ -75,3 +75,12 @@ int spf_mm_internal_init(void)
 #endif
 	return ret;
 }
+
+void spf_fault_around_init(void)
+{
+	spf_mm.fault_around_bytes =
+		(unsigned long *)spf_symbol_lookup("fault_around_bytes");
+	if (!spf_mm.fault_around_bytes)
+		spf_mm.fault_around_bytes_get =
+			(void *)spf_symbol_lookup("fault_around_bytes_get");
+}

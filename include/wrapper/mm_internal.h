@@ -55,11 +55,38 @@ struct spf_mm_internal {
 	/* The file read fault (spf/file_fault.c). */
 	void (*page_add_file_rmap)(struct page *page,
 				   struct vm_area_struct *vma, bool compound);
+	/*
+	 * mm/memory.c's fault_around_bytes, a data symbol found only with
+	 * KALLSYMS_ALL; without it (Debian's arm64), the getter of its
+	 * debugfs file, a function, which kallsyms always lists.
+	 */
+	unsigned long *fault_around_bytes;		/* may be NULL */
+	int (*fault_around_bytes_get)(void *data, u64 *val); /* may be NULL */
 };
 
 extern struct spf_mm_internal spf_mm;
 
 int spf_mm_internal_init(void);
+/* Looks up fault_around_bytes or its getter, both optional. */
+void spf_fault_around_init(void);
+
+/*
+ * fault_around_bytes into *BYTES, through its getter if GETTER allows;
+ * *BYTES is left alone if neither is found.
+ */
+static inline void spf_fault_around_bytes_read(unsigned long *bytes,
+					       bool getter)
+{
+	if (spf_mm.fault_around_bytes) {
+		*bytes = READ_ONCE(*spf_mm.fault_around_bytes);
+	} else if (spf_mm.fault_around_bytes_get && getter) {
+		u64 val;
+
+		/* A single read of the variable, as stock makes it. */
+		spf_mm.fault_around_bytes_get(NULL, &val);
+		*bytes = val;
+	}
+}
 
 static inline int spf_mem_cgroup_charge(struct folio *folio,
 					struct mm_struct *mm, gfp_t gfp)

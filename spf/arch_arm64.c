@@ -72,6 +72,7 @@
 #include <spf/stats.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mte.h>
+#include <wrapper/ftrace.h>
 #include <wrapper/kallsyms.h>
 #include "trace.h"
 
@@ -302,14 +303,9 @@ asm("	.pushsection .text, \"ax\", %progbits\n"
  */
 static unsigned long spf_arm64_resume_at(unsigned long addr)
 {
-	unsigned long (*location)(unsigned long ip);
+	unsigned long loc = spf_ftrace_location(addr);
 	u32 before, at;
-	unsigned long loc;
 
-	location = (void *)spf_symbol_lookup("ftrace_location");
-	if (!location)
-		return 0;
-	loc = location(addr);
 	if (!loc || loc - addr > 16 ||
 	    get_kernel_nofault(before, (u32 *)(loc - AARCH64_INSN_SIZE)) ||
 	    get_kernel_nofault(at, (u32 *)loc))

@@ -105,7 +105,9 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
+#include <wrapper/ftrace.h>
 #include <wrapper/kallsyms.h>
+#include <wrapper/kprobes.h>
 #include "trace.h"
 
 bool spf_enabled = true;
@@ -439,11 +441,8 @@ static inline bool spf_return_trampoline(unsigned long caller)
 
 static void spf_ret_trampolines_init(void)
 {
-	spf_ret_trampolines[0] = spf_symbol_lookup("return_to_handler");
-	spf_ret_trampolines[1] =
-		spf_symbol_lookup(IS_ENABLED(CONFIG_KRETPROBE_ON_RETHOOK) ?
-				  "arch_rethook_trampoline" :
-				  "__kretprobe_trampoline");
+	spf_ret_trampolines[0] = spf_wrapper_return_to_handler();
+	spf_ret_trampolines[1] = spf_wrapper_kretprobe_trampoline();
 }
 
 static void spf_count_declined(unsigned long addr, enum spf_abort reason)

@@ -108,6 +108,7 @@
 #include <wrapper/ftrace.h>
 #include <wrapper/kallsyms.h>
 #include <wrapper/kprobes.h>
+#include <wrapper/stacktrace.h>
 #include "trace.h"
 
 bool spf_enabled = true;
@@ -585,11 +586,8 @@ static void spf_inflight_release(struct percpu_ref *ref)
 	complete(&spf_drained);
 }
 
-/* Optional, for the report below (not exported). */
-static unsigned int (*spf_stack_trace_save_tsk)(struct task_struct *task,
-						unsigned long *store,
-						unsigned int size,
-						unsigned int skip);
+/* Optional, for the report below (include/wrapper/stacktrace.h). */
+static bool spf_stack_trace_ok;
 
 #define SPF_DRAIN_WARN_S	10
 #define SPF_DRAIN_DEPTH		32
@@ -621,7 +619,7 @@ static void spf_drain_report(void)
 	char comm[TASK_COMM_LEN] = "";
 	pid_t pid = 0;
 
-	if (spf_stack_trace_save_tsk) {
+	if (spf_stack_trace_ok) {
 		rcu_read_lock();
 		for_each_process_thread(g, t) {
 			if (t == current)
@@ -692,8 +690,7 @@ int spf_hooks_init(void)
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
 	spf_ret_trampolines_init();
-	spf_stack_trace_save_tsk =
-		(void *)spf_symbol_lookup("stack_trace_save_tsk");
+	spf_stack_trace_ok = spf_wrapper_stacktrace_init();
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
 	spf_pgtable_free_init((void *)spf_hooks[SPF_HOOK_TLB_REMOVE_TABLE].addr,
 			      (void *)spf_hooks[SPF_HOOK_TLB_SYNC_ONE].addr);

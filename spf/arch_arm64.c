@@ -321,7 +321,7 @@ static unsigned long spf_arm64_resume_at(unsigned long addr)
 int spf_arch_fault_resolve(struct spf_hook *hook)
 {
 	/* Static, so it may be missing (inlined): then the two hooks. */
-	hook->addr = spf_symbol_lookup(hook->symbol);
+	hook->addr = spf_hook_target_find(hook->symbol);
 	hook->replacement = spf_do_page_fault;
 	spf_orig_do_page_fault = (void *)hook->addr;
 	if (!hook->addr || SPF_BROKEN_HOLD_ACROSS_STOCK)

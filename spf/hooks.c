@@ -672,8 +672,7 @@ static int spf_hook_resolve(struct spf_hook *hook)
 {
 	if (hook->resolve)
 		return hook->resolve(hook);
-	return spf_resolve(hook->addr, hook->symbol,
-			   "to hook the arch fault path");
+	return spf_hook_target_resolve(&hook->addr, hook->symbol);
 }
 
 int spf_hooks_init(void)

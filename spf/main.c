@@ -23,7 +23,6 @@
 
 static int __init spf_init(void)
 {
-	unsigned long addr;
 	int ret;
 
 	ret = spf_params_check();
@@ -43,12 +42,9 @@ static int __init spf_init(void)
 		return ret;
 
 	if (spf_debug_require_symbol) {
-		addr = spf_symbol_lookup(spf_debug_require_symbol);
-		if (!addr) {
-			pr_err("kernel lacks symbol %s, required by debug_require_symbol; refusing to load\n",
-			       spf_debug_require_symbol);
-			return -ENOENT;
-		}
+		ret = spf_symbol_require(spf_debug_require_symbol);
+		if (ret)
+			return ret;
 	}
 
 	ret = spf_debugfs_init();

@@ -47,3 +47,23 @@ unsigned long spf_symbol_lookup(const char *name)
 {
 	return spf_kallsyms_lookup_name(name);
 }
+
+int spf_hook_target_resolve(unsigned long *addr, const char *symbol)
+{
+	return spf_resolve(*addr, symbol, "to hook the arch fault path");
+}
+
+unsigned long spf_hook_target_find(const char *symbol)
+{
+	return spf_symbol_lookup(symbol);
+}
+
+int spf_symbol_require(const char *name)
+{
+	if (!spf_symbol_lookup(name)) {
+		pr_err("kernel lacks symbol %s, required by debug_require_symbol; refusing to load\n",
+		       name);
+		return -ENOENT;
+	}
+	return 0;
+}

@@ -2,12 +2,13 @@
 /*
  * spf: a speculative page-fault path for stock Linux 6.1 kernels.
  *
- * Module entry.  Load order: check parameters, resolve symbols and check
- * the running kernel (spf/compat.c; refuse to load if anything is
- * missing), create the debugfs counters, start the per-mm write
- * sequence counts, resolve what the speculative fault calls, attach the
- * arch's fault-entry probes, and install the fault-path hooks last, so
- * that a fault never reaches a half-built module.  Unload reverses it.
+ * Module entry.  Load order: check parameters, find the symbol lookup
+ * (wrapper/kallsyms.c) and check the running kernel (spf/compat.c;
+ * refuse to load if anything is missing), create the debugfs counters,
+ * start the per-mm write sequence counts, resolve what the speculative
+ * fault calls (each wrapper/ file's init), attach the arch's
+ * fault-entry probes, and install the fault-path hooks last, so that a
+ * fault never reaches a half-built module.  Unload reverses it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

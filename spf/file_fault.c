@@ -191,7 +191,7 @@ static bool spf_file_set_pte(struct spf_file_map *m, struct page *page,
 	else
 		entry = pte_sw_mkyoung(entry);
 	spf_inc_mm_counter_fast(vma->vm_mm, mm_counter_file(page));
-	spf_mm.page_add_file_rmap(page, vma, false);
+	spf_page_add_file_rmap(page, vma, false);
 	set_pte_at(vma->vm_mm, addr, ptep, entry);
 	/* No need to invalidate: a not-present page is not cached. */
 	update_mmu_cache(vma, addr, ptep);

@@ -136,11 +136,11 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	if (copy) {
 		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
-		spf_mm.page_add_new_anon_rmap(page, vma, addr);
-		spf_mm.lru_cache_add_inactive_or_unevictable(page, vma);
+		spf_page_add_new_anon_rmap(page, vma, addr);
+		spf_lru_cache_add_inactive_or_unevictable(page, vma);
 	} else {
 		spf_inc_mm_counter_fast(mm, mm_counter_file(page));
-		spf_mm.page_add_file_rmap(page, vma, false);
+		spf_page_add_file_rmap(page, vma, false);
 	}
 	set_pte_at(mm, addr, walk->ptep, entry);
 	/* It was none before: nothing to invalidate. */

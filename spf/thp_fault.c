@@ -68,7 +68,7 @@ static void spf_thp_commit(struct vm_area_struct *vma, pmd_t *pmdp,
 	entry = pmd_mkdirty(entry);
 	if (vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(entry);
-	spf_mm.page_add_new_anon_rmap(&folio->page, vma, haddr);
+	spf_page_add_new_anon_rmap(&folio->page, vma, haddr);
 	spf_pgtable_trans_huge_deposit(mm, pmdp, table);
 	spf_inject_install_delay();
 	set_pmd_at(mm, haddr, pmdp, entry);
@@ -138,8 +138,7 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 		spf_thp_commit(vma, walk->pmdp, addr, folio, table);
 	spf_mm_seq_install_unlock(mm);
 	if (ret == SPF_ABORT_NONE) {
-		spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page,
-							     vma);
+		spf_lru_cache_add_inactive_or_unevictable(&folio->page, vma);
 		folio = NULL;
 		table = NULL;
 	}

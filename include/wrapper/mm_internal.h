@@ -88,6 +88,62 @@ static inline void spf_fault_around_bytes_read(unsigned long *bytes,
 	}
 }
 
+/* The calls through the pointers above, typed as the 6.1 originals. */
+static inline void spf_page_add_new_anon_rmap(struct page *page,
+					      struct vm_area_struct *vma,
+					      unsigned long address)
+{
+	spf_mm.page_add_new_anon_rmap(page, vma, address);
+}
+
+static inline void
+spf_lru_cache_add_inactive_or_unevictable(struct page *page,
+					  struct vm_area_struct *vma)
+{
+	spf_mm.lru_cache_add_inactive_or_unevictable(page, vma);
+}
+
+static inline int spf_ptep_set_access_flags(struct vm_area_struct *vma,
+					    unsigned long address, pte_t *ptep,
+					    pte_t entry, int dirty)
+{
+	return spf_mm.ptep_set_access_flags(vma, address, ptep, entry, dirty);
+}
+
+static inline pte_t spf_ptep_clear_flush(struct vm_area_struct *vma,
+					 unsigned long address, pte_t *ptep)
+{
+	return spf_mm.ptep_clear_flush(vma, address, ptep);
+}
+
+static inline void spf_page_move_anon_rmap(struct page *page,
+					   struct vm_area_struct *vma)
+{
+	spf_mm.page_move_anon_rmap(page, vma);
+}
+
+static inline void spf_page_remove_rmap(struct page *page,
+					struct vm_area_struct *vma,
+					bool compound)
+{
+	spf_mm.page_remove_rmap(page, vma, compound);
+}
+
+static inline void spf_page_add_file_rmap(struct page *page,
+					  struct vm_area_struct *vma,
+					  bool compound)
+{
+	spf_mm.page_add_file_rmap(page, vma, compound);
+}
+
+static inline bool spf_hugepage_vma_check(struct vm_area_struct *vma,
+					  unsigned long vm_flags, bool smaps,
+					  bool in_pf, bool enforce_sysfs)
+{
+	return spf_mm.hugepage_vma_check(vma, vm_flags, smaps, in_pf,
+					 enforce_sysfs);
+}
+
 static inline int spf_mem_cgroup_charge(struct folio *folio,
 					struct mm_struct *mm, gfp_t gfp)
 {

@@ -55,7 +55,7 @@ TOP := $(CURDIR)
 BROKEN ?=
 BUILD := $(TOP)/build/$(ARCH)-$(FLAVOUR)$(if $(BROKEN),-broken-$(BROKEN))
 KDIR ?= $(shell $(TOP)/tools/kdir $(ARCH) $(FLAVOUR))
-MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu include)
+MODULE_SRCS := Kbuild $(wildcard spf vma_lookup pgtable_rcu wrapper include)
 
 export ARCH CROSS_COMPILE
 

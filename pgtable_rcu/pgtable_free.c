@@ -79,7 +79,7 @@
 #include <spf/hooks.h>
 #include <spf/pgtable_free.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
+#include <wrapper/pgalloc.h>
 #include <wrapper/tlb.h>
 
 static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);
@@ -143,7 +143,7 @@ int spf_pgtable_pv_resolve(struct spf_hook *hook)
 #if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
 	unsigned long target = (unsigned long)pv_ops.mmu.tlb_remove_table;
 
-	if (target != spf_symbol_lookup("tlb_remove_table"))
+	if (target != spf_wrapper_tlb_remove_table())
 		hook->addr = target;
 #endif
 	return 0;
@@ -190,8 +190,7 @@ void spf_ptlock_free(struct page *page)
 
 int spf_ptlock_free_resolve(struct spf_hook *hook)
 {
-	int ret = spf_resolve(hook->addr, "ptlock_free",
-			      "to defer freeing split page-table locks");
+	int ret = spf_wrapper_ptlock_free_hook(&hook->addr);
 
 	spf_orig_ptlock_free = (void *)hook->addr;
 	return ret;

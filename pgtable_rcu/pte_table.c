@@ -62,11 +62,7 @@
 #include <spf/broken.h>
 #include <spf/pte_table.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
-
-static pgtable_t (*spf_kernel_pte_alloc_one)(struct mm_struct *mm);
-static bool (*spf_kernel_ptlock_alloc)(struct page *page);
-static void (*spf_kernel_ptlock_free)(struct page *page);
+#include <wrapper/pgalloc.h>
 
 /* Can spf install tables on this kernel?  Set at init. */
 static bool spf_pte_tables_ok;
@@ -165,22 +161,8 @@ void spf_pte_table_publish(struct mm_struct *mm, pmd_t *pmdp,
 
 void spf_pte_table_init(struct dentry *debugfs_dir)
 {
-	bool ok = true;
+	bool ok = spf_wrapper_pgalloc_init();
 
-	if (IS_ENABLED(CONFIG_LOCKDEP)) {
-		spf_kernel_pte_alloc_one =
-			(void *)spf_symbol_lookup("pte_alloc_one");
-		ok = spf_kernel_pte_alloc_one;
-	} else if (ALLOC_SPLIT_PTLOCKS) {
-		spf_kernel_ptlock_alloc =
-			(void *)spf_symbol_lookup("ptlock_alloc");
-		ok = spf_kernel_ptlock_alloc;
-	}
-	if (ALLOC_SPLIT_PTLOCKS) {
-		spf_kernel_ptlock_free =
-			(void *)spf_symbol_lookup("ptlock_free");
-		ok = ok && spf_kernel_ptlock_free;
-	}
 	if (!ok)
 		pr_info("PTE tables are left to the stock path on this kernel\n");
 	WRITE_ONCE(spf_pte_tables_ok, ok);

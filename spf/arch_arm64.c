@@ -71,7 +71,9 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
+#include <wrapper/mte.h>
+#include <wrapper/ftrace.h>
+#include <wrapper/kallsyms.h>
 #include "trace.h"
 
 /* Private to arch/arm64/mm/fault.c. */
@@ -301,14 +303,9 @@ asm("	.pushsection .text, \"ax\", %progbits\n"
  */
 static unsigned long spf_arm64_resume_at(unsigned long addr)
 {
-	unsigned long (*location)(unsigned long ip);
+	unsigned long loc = spf_ftrace_location(addr);
 	u32 before, at;
-	unsigned long loc;
 
-	location = (void *)spf_symbol_lookup("ftrace_location");
-	if (!location)
-		return 0;
-	loc = location(addr);
 	if (!loc || loc - addr > 16 ||
 	    get_kernel_nofault(before, (u32 *)(loc - AARCH64_INSN_SIZE)) ||
 	    get_kernel_nofault(at, (u32 *)loc))
@@ -324,7 +321,7 @@ static unsigned long spf_arm64_resume_at(unsigned long addr)
 int spf_arch_fault_resolve(struct spf_hook *hook)
 {
 	/* Static, so it may be missing (inlined): then the two hooks. */
-	hook->addr = spf_symbol_lookup(hook->symbol);
+	hook->addr = spf_hook_target_find(hook->symbol);
 	hook->replacement = spf_do_page_fault;
 	spf_orig_do_page_fault = (void *)hook->addr;
 	if (!hook->addr || SPF_BROKEN_HOLD_ACROSS_STOCK)
@@ -339,30 +336,10 @@ int spf_arch_fault_resolve(struct spf_hook *hook)
 	return 0;
 }
 
-#ifdef CONFIG_ARM64_MTE
-/*
- * set_pte_at() calls mte_sync_tags(), which 6.1 does not export.  spf
- * never maps a tagged page (VM_MTE VMAs stay stock) over a swap entry,
- * so the call is not expected, but if made it goes to the kernel's own.
- */
-static void (*spf_mte_sync_tags)(pte_t old_pte, pte_t pte);
-
-void mte_sync_tags(pte_t old_pte, pte_t pte)
-{
-	spf_mte_sync_tags(old_pte, pte);
-}
-
 int spf_arch_init(void)
 {
-	return spf_resolve(spf_mte_sync_tags, "mte_sync_tags",
-			   "by set_pte_at() on MTE kernels");
+	return spf_wrapper_mte_init();
 }
-#else
-int spf_arch_init(void)
-{
-	return 0;
-}
-#endif
 
 void spf_arch_exit(void)
 {

@@ -43,7 +43,8 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <spf/compat.h>
-#include <wrapper/symbols.h>
+#include <wrapper/ftrace.h>
+#include <wrapper/kprobes.h>
 
 /* Test aid: the release string the version check sees instead. */
 static char *spf_debug_kernel_release;
@@ -120,13 +121,12 @@ int spf_compat_check(void)
 	}
 
 	/* First: with it off, an ftrace-based kprobe does not fire either. */
-	ftrace_on = (const int *)spf_symbol_lookup("ftrace_enabled");
+	ftrace_on = spf_wrapper_ftrace_enabled();
 	if (ftrace_on && !READ_ONCE(*ftrace_on)) {
 		pr_err("function tracing is off (sysctl kernel.ftrace_enabled=0); refusing to load\n");
 		return -EOPNOTSUPP;
 	}
 
-	spf_kprobes_all_disarmed =
-		(const bool *)spf_symbol_lookup("kprobes_all_disarmed");
+	spf_kprobes_all_disarmed = spf_wrapper_kprobes_all_disarmed();
 	return spf_compat_kprobes_work();
 }

@@ -55,19 +55,10 @@
 #include <spf/file_write.h>
 #include <spf/pte_table.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
 
 #ifndef arch_wants_old_prefaulted_pte
 #define arch_wants_old_prefaulted_pte()	false	/* mm/memory.c's default */
 #endif
-
-/*
- * mm/memory.c's fault_around_bytes, a data symbol found only with
- * KALLSYMS_ALL; without it (Debian's arm64), the getter of its debugfs
- * file, a function, which kallsyms always lists.  Neither: 64 KiB.
- */
-static unsigned long *spf_fault_around_bytes;
-static int (*spf_fault_around_bytes_get)(void *data, u64 *val);
 
 /*
  * debugfs inject_file_delay_us (test aid): a pause between taking a
@@ -107,20 +98,16 @@ enum spf_abort spf_file_suitable(struct vm_area_struct *vma,
 	return SPF_ABORT_NONE;
 }
 
+/*
+ * mm/memory.c's fault_around_bytes (include/wrapper/mm_internal.h);
+ * found neither as a variable nor through its getter: 64 KiB.
+ */
 static unsigned long spf_fault_around_pages(void)
 {
 	unsigned long bytes = 65536;
 
-	if (spf_fault_around_bytes) {
-		bytes = READ_ONCE(*spf_fault_around_bytes);
-	} else if (spf_fault_around_bytes_get &&
-		   !SPF_BROKEN_NO_FAULT_AROUND_GETTER) {
-		u64 val;
-
-		/* A single read of the variable, as stock makes it. */
-		spf_fault_around_bytes_get(NULL, &val);
-		bytes = val;
-	}
+	spf_fault_around_bytes_read(&bytes,
+				    !SPF_BROKEN_NO_FAULT_AROUND_GETTER);
 	return bytes >> PAGE_SHIFT;
 }
 
@@ -204,7 +191,7 @@ static bool spf_file_set_pte(struct spf_file_map *m, struct page *page,
 	else
 		entry = pte_sw_mkyoung(entry);
 	spf_inc_mm_counter_fast(vma->vm_mm, mm_counter_file(page));
-	spf_mm.page_add_file_rmap(page, vma, false);
+	spf_page_add_file_rmap(page, vma, false);
 	set_pte_at(vma->vm_mm, addr, ptep, entry);
 	/* No need to invalidate: a not-present page is not cached. */
 	update_mmu_cache(vma, addr, ptep);
@@ -376,11 +363,7 @@ out:
 
 void spf_file_fault_init(struct dentry *debugfs_dir)
 {
-	spf_fault_around_bytes =
-		(unsigned long *)spf_symbol_lookup("fault_around_bytes");
-	if (!spf_fault_around_bytes)
-		spf_fault_around_bytes_get =
-			(void *)spf_symbol_lookup("fault_around_bytes_get");
+	spf_fault_around_init();
 	debugfs_create_u32("inject_file_delay_us", 0600, debugfs_dir,
 			   &spf_inject_file_delay_us);
 }

@@ -62,26 +62,21 @@
 #include <spf/file_fault.h>
 #include <spf/file_write.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
-
-/* mm/shmem.c's shmem_fault(), static: found by name. */
-static vm_fault_t (*spf_shmem_fault)(struct vm_fault *vmf);
+#include <wrapper/shmem_fs.h>
 
 int spf_file_write_init(void)
 {
-	return spf_resolve(spf_shmem_fault, "shmem_fault",
-			   "for the speculative tmpfs write fault");
+	return spf_wrapper_shmem_fs_init();
 }
 
 /* A write fault in this file VMA: one spf_file_write_try() handles? */
 enum spf_abort spf_file_write_suitable(struct vm_area_struct *vma)
 {
-	vm_fault_t (*fault)(struct vm_fault *vmf) = vma->vm_ops->fault;
-
 	if (vma->vm_flags & VM_SHARED) {
-		if (fault != spf_shmem_fault || vma->vm_ops->page_mkwrite)
+		if (!spf_vma_fault_is_shmem(vma) || vma->vm_ops->page_mkwrite)
 			return SPF_ABORT_NOT_ANON;
-	} else if (fault != spf_shmem_fault && fault != filemap_fault) {
+	} else if (!spf_vma_fault_is_shmem(vma) &&
+		   vma->vm_ops->fault != filemap_fault) {
 		return SPF_ABORT_NOT_ANON;
 	}
 	if (!vma->vm_file)
@@ -98,7 +93,7 @@ enum spf_abort spf_file_write_suitable(struct vm_area_struct *vma)
 static enum spf_abort spf_file_write_fault_side(struct vm_area_struct *vma,
 						struct file *file)
 {
-	if (vma->vm_ops->fault == spf_shmem_fault &&
+	if (spf_vma_fault_is_shmem(vma) &&
 	    READ_ONCE(file_inode(file)->i_private))
 		return SPF_ABORT_PAGECACHE;
 	return SPF_ABORT_NONE;
@@ -116,7 +111,7 @@ static void spf_file_write_ra_hit(struct vm_area_struct *vma,
 	struct file_ra_state *ra = &file->f_ra;
 	unsigned int miss;
 
-	if (vma->vm_ops->fault == spf_shmem_fault ||
+	if (spf_vma_fault_is_shmem(vma) ||
 	    (vma->vm_flags & VM_RAND_READ) || !ra->ra_pages)
 		return;
 	miss = READ_ONCE(ra->mmap_miss);
@@ -141,11 +136,11 @@ static void spf_file_write_set_pte(struct vm_area_struct *vma,
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	if (copy) {
 		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
-		spf_mm.page_add_new_anon_rmap(page, vma, addr);
-		spf_mm.lru_cache_add_inactive_or_unevictable(page, vma);
+		spf_page_add_new_anon_rmap(page, vma, addr);
+		spf_lru_cache_add_inactive_or_unevictable(page, vma);
 	} else {
 		spf_inc_mm_counter_fast(mm, mm_counter_file(page));
-		spf_mm.page_add_file_rmap(page, vma, false);
+		spf_page_add_file_rmap(page, vma, false);
 	}
 	set_pte_at(mm, addr, walk->ptep, entry);
 	/* It was none before: nothing to invalidate. */

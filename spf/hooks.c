@@ -106,7 +106,10 @@
 #include <spf/speculate.h>
 #include <spf/stats.h>
 #include <spf/vma_free.h>
-#include <wrapper/symbols.h>
+#include <wrapper/ftrace.h>
+#include <wrapper/kallsyms.h>
+#include <wrapper/kprobes.h>
+#include <wrapper/stacktrace.h>
 #include "trace.h"
 
 bool spf_enabled = true;
@@ -440,11 +443,8 @@ static inline bool spf_return_trampoline(unsigned long caller)
 
 static void spf_ret_trampolines_init(void)
 {
-	spf_ret_trampolines[0] = spf_symbol_lookup("return_to_handler");
-	spf_ret_trampolines[1] =
-		spf_symbol_lookup(IS_ENABLED(CONFIG_KRETPROBE_ON_RETHOOK) ?
-				  "arch_rethook_trampoline" :
-				  "__kretprobe_trampoline");
+	spf_ret_trampolines[0] = spf_wrapper_return_to_handler();
+	spf_ret_trampolines[1] = spf_wrapper_kretprobe_trampoline();
 }
 
 static void spf_count_declined(unsigned long addr, enum spf_abort reason)
@@ -587,11 +587,8 @@ static void spf_inflight_release(struct percpu_ref *ref)
 	complete(&spf_drained);
 }
 
-/* Optional, for the report below (not exported). */
-static unsigned int (*spf_stack_trace_save_tsk)(struct task_struct *task,
-						unsigned long *store,
-						unsigned int size,
-						unsigned int skip);
+/* Optional, for the report below (include/wrapper/stacktrace.h). */
+static bool spf_stack_trace_ok;
 
 #define SPF_DRAIN_WARN_S	10
 #define SPF_DRAIN_DEPTH		32
@@ -623,7 +620,7 @@ static void spf_drain_report(void)
 	char comm[TASK_COMM_LEN] = "";
 	pid_t pid = 0;
 
-	if (spf_stack_trace_save_tsk) {
+	if (spf_stack_trace_ok) {
 		rcu_read_lock();
 		for_each_process_thread(g, t) {
 			if (t == current)
@@ -689,8 +686,7 @@ static int spf_hook_resolve(struct spf_hook *hook)
 {
 	if (hook->resolve)
 		return hook->resolve(hook);
-	return spf_resolve(hook->addr, hook->symbol,
-			   "to hook the arch fault path");
+	return spf_hook_target_resolve(&hook->addr, hook->symbol);
 }
 
 int spf_hooks_init(void)
@@ -707,8 +703,7 @@ int spf_hooks_init(void)
 	spf_orig_lock_mm_and_find_vma =
 		(void *)spf_hooks[SPF_HOOK_LOCK_MM].addr;
 	spf_ret_trampolines_init();
-	spf_stack_trace_save_tsk =
-		(void *)spf_symbol_lookup("stack_trace_save_tsk");
+	spf_stack_trace_ok = spf_wrapper_stacktrace_init();
 	spf_vma_free_init((void *)spf_hooks[SPF_HOOK_VM_AREA_FREE].addr);
 	spf_pgtable_free_init((void *)spf_hooks[SPF_HOOK_TLB_REMOVE_TABLE].addr,
 			      (void *)spf_hooks[SPF_HOOK_TLB_SYNC_ONE].addr);

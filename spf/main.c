@@ -2,12 +2,13 @@
 /*
  * spf: a speculative page-fault path for stock Linux 6.1 kernels.
  *
- * Module entry.  Load order: check parameters, resolve symbols and check
- * the running kernel (spf/compat.c; refuse to load if anything is
- * missing), create the debugfs counters, start the per-mm write
- * sequence counts, resolve what the speculative fault calls, attach the
- * arch's fault-entry probes, and install the fault-path hooks last, so
- * that a fault never reaches a half-built module.  Unload reverses it.
+ * Module entry.  Load order: check parameters, find the symbol lookup
+ * (wrapper/kallsyms.c) and check the running kernel (spf/compat.c;
+ * refuse to load if anything is missing), create the debugfs counters,
+ * start the per-mm write sequence counts, resolve what the speculative
+ * fault calls (each wrapper/ file's init), attach the arch's
+ * fault-entry probes, and install the fault-path hooks last, so that a
+ * fault never reaches a half-built module.  Unload reverses it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,11 +21,10 @@
 #include <spf/params.h>
 #include <spf/speculate.h>
 #include <spf/stats.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 static int __init spf_init(void)
 {
-	unsigned long addr;
 	int ret;
 
 	ret = spf_params_check();
@@ -44,12 +44,9 @@ static int __init spf_init(void)
 		return ret;
 
 	if (spf_debug_require_symbol) {
-		addr = spf_symbol_lookup(spf_debug_require_symbol);
-		if (!addr) {
-			pr_err("kernel lacks symbol %s, required by debug_require_symbol; refusing to load\n",
-			       spf_debug_require_symbol);
-			return -ENOENT;
-		}
+		ret = spf_symbol_require(spf_debug_require_symbol);
+		if (ret)
+			return ret;
 	}
 
 	ret = spf_debugfs_init();

@@ -241,8 +241,8 @@ static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
 		if (vma->vm_flags & VM_WRITE)
 			entry = pte_mkwrite(pte_mkdirty(entry));
 		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
-		spf_mm.page_add_new_anon_rmap(&folio->page, vma, addr);
-		spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page, vma);
+		spf_page_add_new_anon_rmap(&folio->page, vma, addr);
+		spf_lru_cache_add_inactive_or_unevictable(&folio->page, vma);
 	}
 	set_pte_at(mm, addr, walk->ptep, entry);
 	/* It was none before: nothing to invalidate. */
@@ -366,8 +366,8 @@ static enum spf_abort spf_check_vma(struct mm_struct *mm,
 static bool spf_thp_would_map(struct vm_area_struct *vma, unsigned long addr)
 {
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
-	return spf_mm.hugepage_vma_check(vma, vma->vm_flags, false, true,
-					 true) &&
+	return spf_hugepage_vma_check(vma, vma->vm_flags, false, true,
+				      true) &&
 	       transhuge_vma_suitable(vma, addr & HPAGE_PMD_MASK);
 #else
 	return false;

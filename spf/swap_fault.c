@@ -61,21 +61,7 @@
 #include <spf/pte_table.h>
 #include <spf/swap_fault.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
-
-static struct {
-	struct swap_info_struct *(*get_swap_device)(swp_entry_t entry);
-	struct folio *(*swap_cache_get_folio)(swp_entry_t entry,
-					      struct vm_area_struct *vma,
-					      unsigned long addr);
-	void (*swap_free)(swp_entry_t entry);
-	bool (*folio_free_swap)(struct folio *folio);
-	void (*page_add_anon_rmap)(struct page *page,
-				   struct vm_area_struct *vma,
-				   unsigned long address, rmap_t flags);
-	bool (*mem_cgroup_swap_full)(struct folio *folio);
-	void (*lru_add_drain)(void);
-} spf_swap_mm;
+#include <wrapper/swap.h>
 
 /*
  * debugfs inject_swap_delay_us (test aid): a pause between taking the
@@ -85,41 +71,11 @@ static struct {
  */
 static u32 spf_inject_swap_delay_us;
 
-#define SPF_WHY_SWAP "for the speculative swap-cache fault"
-
 int spf_swap_fault_init(struct dentry *debugfs_dir)
 {
-	int ret = 0;
-
 	debugfs_create_u32("inject_swap_delay_us", 0600, debugfs_dir,
 			   &spf_inject_swap_delay_us);
-
-	ret = ret ?: spf_resolve(spf_swap_mm.get_swap_device,
-				 "get_swap_device", SPF_WHY_SWAP);
-	ret = ret ?: spf_resolve(spf_swap_mm.swap_cache_get_folio,
-				 "swap_cache_get_folio", SPF_WHY_SWAP);
-	ret = ret ?: spf_resolve(spf_swap_mm.swap_free, "swap_free",
-				 SPF_WHY_SWAP);
-	ret = ret ?: spf_resolve(spf_swap_mm.folio_free_swap,
-				 "folio_free_swap", SPF_WHY_SWAP);
-	ret = ret ?: spf_resolve(spf_swap_mm.page_add_anon_rmap,
-				 "page_add_anon_rmap", SPF_WHY_SWAP);
-	ret = ret ?: spf_resolve(spf_swap_mm.lru_add_drain, "lru_add_drain",
-				 SPF_WHY_SWAP);
-#ifdef CONFIG_MEMCG
-	ret = ret ?: spf_resolve(spf_swap_mm.mem_cgroup_swap_full,
-				 "mem_cgroup_swap_full", SPF_WHY_SWAP);
-#endif
-	return ret;
-}
-
-static bool spf_swap_full(struct folio *folio)
-{
-#ifdef CONFIG_MEMCG
-	return spf_swap_mm.mem_cgroup_swap_full(folio);
-#else
-	return vm_swap_full();
-#endif
+	return spf_wrapper_swap_init();
 }
 
 /* The page's anon_vma, as folio_anon_vma() reads it; NULL if none. */
@@ -169,7 +125,7 @@ static enum spf_abort spf_swap_lock_page(struct vm_area_struct *vma,
 	if (!spf_swap_page_fits(vma, folio, page, addr))
 		return SPF_ABORT_OTHER;
 	if (write && !folio_test_lru(folio))
-		spf_swap_mm.lru_add_drain();
+		spf_lru_add_drain();
 	return SPF_ABORT_NONE;
 }
 
@@ -179,7 +135,7 @@ static bool spf_swap_should_free(struct vm_area_struct *vma,
 {
 	if (!folio_test_swapcache(folio))
 		return false;
-	if (spf_swap_full(folio) || (vma->vm_flags & VM_LOCKED) ||
+	if (spf_mem_cgroup_swap_full(folio) || (vma->vm_flags & VM_LOCKED) ||
 	    folio_test_mlocked(folio))
 		return true;
 	return write && folio_ref_count(folio) == 2;
@@ -200,9 +156,9 @@ static void spf_swap_commit(struct vm_area_struct *vma,
 	rmap_t rmap_flags = RMAP_NONE;
 	pte_t pte;
 
-	spf_swap_mm.swap_free(entry);
+	spf_swap_free(entry);
 	if (spf_swap_should_free(vma, folio, swap->write))
-		spf_swap_mm.folio_free_swap(folio);
+		spf_folio_free_swap(folio);
 	spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
 	spf_dec_mm_counter_fast(mm, MM_SWAPENTS);
 	pte = mk_pte(page, vma->vm_page_prot);
@@ -214,7 +170,7 @@ static void spf_swap_commit(struct vm_area_struct *vma,
 	flush_icache_page(vma, page);
 	if (pte_swp_soft_dirty(walk->pte))
 		pte = pte_mksoft_dirty(pte);
-	spf_swap_mm.page_add_anon_rmap(page, vma, addr, rmap_flags);
+	spf_page_add_anon_rmap(page, vma, addr, rmap_flags);
 	set_pte_at(mm, addr, walk->ptep, pte);
 	/* It was not present before: nothing to invalidate. */
 	update_mmu_cache(vma, addr, walk->ptep);
@@ -281,10 +237,10 @@ enum spf_abort spf_swap_try(struct spf_snapshot *snap,
 		return SPF_ABORT_OTHER;	/* arch_swap_restore() has work */
 #endif
 
-	swap->si = spf_swap_mm.get_swap_device(entry);
+	swap->si = spf_get_swap_device(entry);
 	if (!swap->si)
 		return SPF_ABORT_PTE;	/* swapoff: stock sees it done */
-	folio = spf_swap_mm.swap_cache_get_folio(entry, snap->live, addr);
+	folio = spf_swap_cache_get_folio(entry, snap->live, addr);
 	if (!folio)
 		return SPF_ABORT_SWAPCACHE;	/* I/O: stock reads it */
 	swap->folio = folio;

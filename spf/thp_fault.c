@@ -33,7 +33,8 @@
  * Reads stay stock (the huge zero page is refcounted per mm), as do an
  * allocation or charge that fails (stock counts the fallback and maps
  * small pages), a VMA without its anon_vma, and kernels where a symbol
- * below is missing (the path is then off, not the module).
+ * wrapper/huge_mm.c looks up is missing (the path is then off, not the
+ * module).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,29 +45,8 @@
 #include <spf/mm_seq.h>
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
+#include <wrapper/huge_mm.h>
 #include <wrapper/mm_internal.h>
-#include <wrapper/symbols.h>
-
-static struct {
-	gfp_t (*vma_thp_gfp_mask)(struct vm_area_struct *vma);
-	void (*clear_huge_page)(struct page *page, unsigned long addr_hint,
-				unsigned int pages_per_huge_page);
-	void (*pgtable_trans_huge_deposit)(struct mm_struct *mm, pmd_t *pmdp,
-					   pgtable_t pgtable);
-	void (*khugepaged_enter_vma)(struct vm_area_struct *vma,
-				     unsigned long vm_flags);
-	void (*mm_trace_rss_stat)(struct mm_struct *mm, int member,
-				  long count);
-} spf_thp;
-
-/* add_mm_counter(), whose tracepoint call is not exported. */
-static void spf_add_mm_counter(struct mm_struct *mm, int member, long value)
-{
-	long count = atomic_long_add_return(value,
-					    &mm->rss_stat.count[member]);
-
-	spf_thp.mm_trace_rss_stat(mm, member, count);
-}
 
 static bool spf_thp_ok;
 
@@ -88,8 +68,8 @@ static void spf_thp_commit(struct vm_area_struct *vma, pmd_t *pmdp,
 	entry = pmd_mkdirty(entry);
 	if (vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(entry);
-	spf_mm.page_add_new_anon_rmap(&folio->page, vma, haddr);
-	spf_thp.pgtable_trans_huge_deposit(mm, pmdp, table);
+	spf_page_add_new_anon_rmap(&folio->page, vma, haddr);
+	spf_pgtable_trans_huge_deposit(mm, pmdp, table);
 	spf_inject_install_delay();
 	set_pmd_at(mm, haddr, pmdp, entry);
 	update_mmu_cache_pmd(vma, addr, pmdp);
@@ -116,13 +96,13 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 
 	spf_assert_rcu();
 	rcu_read_unlock();
-	spf_thp.khugepaged_enter_vma(vma, vma->vm_flags);
+	spf_khugepaged_enter_vma(vma, vma->vm_flags);
 	/*
 	 * Without direct reclaim and compaction, whatever defrag says: if
 	 * the huge page is not there for the taking, stock's own attempt
 	 * reclaims and compacts as defrag says, once (spf_alloc_page()).
 	 */
-	gfp = spf_thp.vma_thp_gfp_mask(vma);
+	gfp = spf_vma_thp_gfp_mask(vma);
 	if (!SPF_BROKEN_RECLAIM_TWICE)
 		gfp &= ~__GFP_DIRECT_RECLAIM;
 	folio = vma_alloc_folio(gfp, HPAGE_PMD_ORDER, vma, haddr, true);
@@ -140,7 +120,7 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 		rcu_read_lock();
 		return SPF_ABORT_ALLOC;	/* stock counts its own fallback */
 	}
-	spf_thp.clear_huge_page(&folio->page, addr, HPAGE_PMD_NR);
+	spf_clear_huge_page(&folio->page, addr, HPAGE_PMD_NR);
 	/* The clearing before the pmd store, as stock does. */
 	__folio_mark_uptodate(folio);
 	rcu_read_lock();
@@ -158,8 +138,7 @@ enum spf_abort spf_thp_try(struct spf_snapshot *snap,
 		spf_thp_commit(vma, walk->pmdp, addr, folio, table);
 	spf_mm_seq_install_unlock(mm);
 	if (ret == SPF_ABORT_NONE) {
-		spf_mm.lru_cache_add_inactive_or_unevictable(&folio->page,
-							     vma);
+		spf_lru_cache_add_inactive_or_unevictable(&folio->page, vma);
 		folio = NULL;
 		table = NULL;
 	}
@@ -179,17 +158,7 @@ out:
 
 void spf_thp_fault_init(void)
 {
-	spf_thp.vma_thp_gfp_mask = (void *)spf_symbol_lookup("vma_thp_gfp_mask");
-	spf_thp.clear_huge_page = (void *)spf_symbol_lookup("clear_huge_page");
-	spf_thp.pgtable_trans_huge_deposit =
-		(void *)spf_symbol_lookup("pgtable_trans_huge_deposit");
-	spf_thp.khugepaged_enter_vma =
-		(void *)spf_symbol_lookup("khugepaged_enter_vma");
-	spf_thp.mm_trace_rss_stat =
-		(void *)spf_symbol_lookup("mm_trace_rss_stat");
-	spf_thp_ok = spf_thp.vma_thp_gfp_mask && spf_thp.clear_huge_page &&
-		     spf_thp.pgtable_trans_huge_deposit &&
-		     spf_thp.khugepaged_enter_vma && spf_thp.mm_trace_rss_stat;
+	spf_thp_ok = spf_wrapper_huge_mm_init();
 	if (!spf_thp_ok)
 		pr_info("huge-page faults are left to the stock path on this kernel\n");
 }

@@ -115,7 +115,7 @@ static enum spf_abort spf_wp_may_reuse(struct vm_area_struct *vma,
 		return SPF_ABORT_NONE;
 	if (!folio_test_ksm(folio) && folio_ref_count(folio) == 1) {
 		/* Ours alone, and locked: becomes exclusive to this VMA. */
-		spf_mm.page_move_anon_rmap(page, vma);
+		spf_page_move_anon_rmap(page, vma);
 		*reuse = true;
 	}
 	folio_unlock(folio);
@@ -133,7 +133,7 @@ static void spf_wp_reuse(struct vm_area_struct *vma,
 	flush_cache_page(vma, addr, pte_pfn(walk->pte));
 	entry = pte_mkyoung(walk->pte);
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
-	if (spf_mm.ptep_set_access_flags(vma, addr, walk->ptep, entry, 1))
+	if (spf_ptep_set_access_flags(vma, addr, walk->ptep, entry, 1))
 		update_mmu_cache(vma, addr, walk->ptep);
 	count_vm_event(PGREUSE);
 }
@@ -200,16 +200,16 @@ static void spf_wp_replace(struct vm_area_struct *vma,
 	entry = pte_sw_mkyoung(entry);
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	/* No CPU may keep the old translation once the new one is seen. */
-	spf_mm.ptep_clear_flush(vma, addr, walk->ptep);
-	spf_mm.page_add_new_anon_rmap(new, vma, addr);
-	spf_mm.lru_cache_add_inactive_or_unevictable(new, vma);
+	spf_ptep_clear_flush(vma, addr, walk->ptep);
+	spf_page_add_new_anon_rmap(new, vma, addr);
+	spf_lru_cache_add_inactive_or_unevictable(new, vma);
 	set_pte_at(mm, addr, walk->ptep, entry);
 	update_mmu_cache(vma, addr, walk->ptep);
 	wp->new = NULL;			/* the PTE's now */
 	wp->replaced = true;
 	if (wp->old) {
 		/* After the flush: see wp_page_copy() on the mapcount. */
-		spf_mm.page_remove_rmap(wp->old, vma, false);
+		spf_page_remove_rmap(wp->old, vma, false);
 		put_page(wp->old);	/* the old PTE's reference */
 	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel mm internals the speculative fault calls that 6.1 does not
- * export to modules, resolved at load (spf/mm_internal.c), and the
+ * export to modules, resolved at load (wrapper/mm_internal.c), and the
  * header inlines that refer to them, rewritten to call through the
  * resolved pointers.  Each mirrors the 6.1 function of the same name
  * without the spf_ prefix; keep them in step with mm/memory.c's
@@ -55,11 +55,94 @@ struct spf_mm_internal {
 	/* The file read fault (spf/file_fault.c). */
 	void (*page_add_file_rmap)(struct page *page,
 				   struct vm_area_struct *vma, bool compound);
+	/*
+	 * mm/memory.c's fault_around_bytes, a data symbol found only with
+	 * KALLSYMS_ALL; without it (Debian's arm64), the getter of its
+	 * debugfs file, a function, which kallsyms always lists.
+	 */
+	unsigned long *fault_around_bytes;		/* may be NULL */
+	int (*fault_around_bytes_get)(void *data, u64 *val); /* may be NULL */
 };
 
 extern struct spf_mm_internal spf_mm;
 
 int spf_mm_internal_init(void);
+/* Looks up fault_around_bytes or its getter, both optional. */
+void spf_fault_around_init(void);
+
+/*
+ * fault_around_bytes into *BYTES, through its getter if GETTER allows;
+ * *BYTES is left alone if neither is found.
+ */
+static inline void spf_fault_around_bytes_read(unsigned long *bytes,
+					       bool getter)
+{
+	if (spf_mm.fault_around_bytes) {
+		*bytes = READ_ONCE(*spf_mm.fault_around_bytes);
+	} else if (spf_mm.fault_around_bytes_get && getter) {
+		u64 val;
+
+		/* A single read of the variable, as stock makes it. */
+		spf_mm.fault_around_bytes_get(NULL, &val);
+		*bytes = val;
+	}
+}
+
+/* The calls through the pointers above, typed as the 6.1 originals. */
+static inline void spf_page_add_new_anon_rmap(struct page *page,
+					      struct vm_area_struct *vma,
+					      unsigned long address)
+{
+	spf_mm.page_add_new_anon_rmap(page, vma, address);
+}
+
+static inline void
+spf_lru_cache_add_inactive_or_unevictable(struct page *page,
+					  struct vm_area_struct *vma)
+{
+	spf_mm.lru_cache_add_inactive_or_unevictable(page, vma);
+}
+
+static inline int spf_ptep_set_access_flags(struct vm_area_struct *vma,
+					    unsigned long address, pte_t *ptep,
+					    pte_t entry, int dirty)
+{
+	return spf_mm.ptep_set_access_flags(vma, address, ptep, entry, dirty);
+}
+
+static inline pte_t spf_ptep_clear_flush(struct vm_area_struct *vma,
+					 unsigned long address, pte_t *ptep)
+{
+	return spf_mm.ptep_clear_flush(vma, address, ptep);
+}
+
+static inline void spf_page_move_anon_rmap(struct page *page,
+					   struct vm_area_struct *vma)
+{
+	spf_mm.page_move_anon_rmap(page, vma);
+}
+
+static inline void spf_page_remove_rmap(struct page *page,
+					struct vm_area_struct *vma,
+					bool compound)
+{
+	spf_mm.page_remove_rmap(page, vma, compound);
+}
+
+static inline void spf_page_add_file_rmap(struct page *page,
+					  struct vm_area_struct *vma,
+					  bool compound)
+{
+	spf_mm.page_add_file_rmap(page, vma, compound);
+}
+
+static inline bool spf_hugepage_vma_check(struct vm_area_struct *vma,
+					  unsigned long vm_flags, bool smaps,
+					  bool in_pf, bool enforce_sysfs)
+{
+	return spf_mm.hugepage_vma_check(vma, vm_flags, smaps, in_pf,
+					 enforce_sysfs);
+}
 
 static inline int spf_mem_cgroup_charge(struct folio *folio,
 					struct mm_struct *mm, gfp_t gfp)

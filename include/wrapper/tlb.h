@@ -4,7 +4,8 @@
  * (asm/tlbflush.h is "#ifndef MODULE"), so its asm/tlb.h does not
  * compile in a module.  spf never flushes through a gather; it only
  * reads and fills tlb->batch, so on x86 it takes the generic layout
- * with a tlb_flush() that is never called.
+ * with a tlb_flush() that is never called.  wrapper/tlb.c finds
+ * tlb_remove_table() itself, for the hook on it.
  */
 #ifndef _SPF_WRAPPER_TLB_H
 #define _SPF_WRAPPER_TLB_H
@@ -20,5 +21,11 @@ static inline void tlb_flush(struct mmu_gather *tlb)
 #else
 #include <asm/tlb.h>
 #endif
+
+/*
+ * The address of the kernel's tlb_remove_table() (wrapper/tlb.c), 0 if
+ * kallsyms does not know it: x86's paravirt op may point elsewhere.
+ */
+unsigned long spf_wrapper_tlb_remove_table(void);
 
 #endif

@@ -267,7 +267,7 @@ TEST_F(spf, perf_counts_tracepoints)
 	/*
 	 * Each speculative fault raised both software events, which spf
 	 * skips when perf_swevent_enabled[] says none is open
-	 * (spf/perf_keys.c): a wrong key would lose them.
+	 * (wrapper/perf_event.c): a wrong key would lose them.
 	 */
 	EXPECT_LE(tp_spec, minflt);
 	EXPECT_LE(minflt, pf);

@@ -54,7 +54,7 @@
 #include <spf/hook.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mmap_lock.h>
-#include <wrapper/symbols.h>
+#include <wrapper/pgalloc.h>
 #include <asm/tlb.h>
 #include "sim.h"
 
@@ -298,10 +298,9 @@ void spf_hook_leave(void)
 
 static void sim_ptlock_free(struct page *page);
 
-unsigned long spf_symbol_lookup(const char *name)
+int spf_wrapper_ptlock_free_hook(unsigned long *addr)
 {
-	if (!strcmp(name, "ptlock_free"))
-		return (unsigned long)sim_ptlock_free;
+	*addr = (unsigned long)sim_ptlock_free;
 	return 0;
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * perf_event.h internals (the perf-key decoder).
+ *
  * Finding perf_swevent_enabled[], the static keys that say whether any
  * software perf event of a kind is open.  Stock faults test them before
  * calling into perf; without them every speculative fault calls
@@ -34,8 +36,8 @@
 #include <linux/perf_event.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <spf/perf_keys.h>
-#include <wrapper/symbols.h>
+#include <wrapper/perf_event.h>
+#include <wrapper/kallsyms.h>
 
 #ifdef CONFIG_ARM64
 #define SPF_A64_INSNS	48

@@ -6,10 +6,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <spf/perf_keys.h>
+#include <wrapper/perf_event.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mm_wp.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 struct spf_mm_internal spf_mm;
 
@@ -44,7 +44,7 @@ static int spf_mm_internal_wp_init(void)
 				 "hugepage_vma_check",
 				 "to leave huge-page faults to the stock path");
 #endif
-	/* A data symbol, like perf_swevent_enabled (spf/perf_keys.c). */
+	/* A data symbol, like perf_swevent_enabled (wrapper/perf_event.c). */
 	spf_mm.delayacct_key = (void *)spf_symbol_lookup("delayacct_key");
 	return ret;
 }
@@ -74,4 +74,13 @@ int spf_mm_internal_init(void)
 				 "__cgroup_throttle_swaprate", SPF_WHY);
 #endif
 	return ret;
+}
+
+void spf_fault_around_init(void)
+{
+	spf_mm.fault_around_bytes =
+		(unsigned long *)spf_symbol_lookup("fault_around_bytes");
+	if (!spf_mm.fault_around_bytes)
+		spf_mm.fault_around_bytes_get =
+			(void *)spf_symbol_lookup("fault_around_bytes_get");
 }

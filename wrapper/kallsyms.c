@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Non-exported symbol resolution.
+ * Non-exported symbol resolution: the lookup every wrapper/ file uses.
  *
  * kallsyms_lookup_name() stopped being exported in 5.7.  Its address is
  * still reachable: registering a kprobe on it makes the kprobe core look
@@ -14,7 +14,7 @@
 
 #include <linux/kprobes.h>
 #include <linux/module.h>
-#include <wrapper/symbols.h>
+#include <wrapper/kallsyms.h>
 
 typedef unsigned long (*kallsyms_lookup_name_t)(const char *name);
 static kallsyms_lookup_name_t spf_kallsyms_lookup_name;
@@ -46,4 +46,24 @@ int spf_symbols_init(void)
 unsigned long spf_symbol_lookup(const char *name)
 {
 	return spf_kallsyms_lookup_name(name);
+}
+
+int spf_hook_target_resolve(unsigned long *addr, const char *symbol)
+{
+	return spf_resolve(*addr, symbol, "to hook the arch fault path");
+}
+
+unsigned long spf_hook_target_find(const char *symbol)
+{
+	return spf_symbol_lookup(symbol);
+}
+
+int spf_symbol_require(const char *name)
+{
+	if (!spf_symbol_lookup(name)) {
+		pr_err("kernel lacks symbol %s, required by debug_require_symbol; refusing to load\n",
+		       name);
+		return -ENOENT;
+	}
+	return 0;
 }

@@ -39,10 +39,10 @@
  * visit (a new table), shared writes (tmpfs only: a disk file's are
  * stock) and private writes of a word of the reader's own, read back
  * through the mapping and checked with pread(): the shared one must be
- * in the file, the private one must not.  A new-table or shared-write
- * visit first reads the last visit's page again through the PTE that
- * visit's fault set: a PTE left mapping a page the writer took out of
- * the file shows an older round.  Readers are idle between phases, so
+ * in the file, the private one must not.  A read, new-table or
+ * shared-write visit first reads the last visit's page again through
+ * the PTE that visit's fault set: a PTE left mapping a page the writer
+ * took out of the file shows an older round.  Readers are idle between phases, so
  * that the counters read there say which kinds were speculated.
  *
  * The anonymous rows' writers race the file kinds too, in variants of
@@ -574,10 +574,19 @@ static void *file_reader(void *arg)
 		punch_seen = atomic_load(&S->punch_seq);
 		switch (ph) {
 		case F_READ:
+			/*
+			 * The last visit's page again, before a zap: a page
+			 * its fault mapped after the writer took it out of
+			 * the file shows an older round than the file's.
+			 */
+			if (prev >= 0)
+				check_file_page(q, prev,
+						atomic_load(&S->published[prev]));
 			if (rand_r(&seed) % 4 == 0)
 				madvise(q, S->file_np * ps, MADV_DONTNEED);
 			r = atomic_load(&S->published[i]);
 			check_file_page(q, i, r);
+			prev = i;
 			break;
 		case F_TABLE:
 			/*

@@ -501,7 +501,14 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
  *    and zapped each round (spf pauses between a page's reference and
  *    its lock, inject_file_delay_us);
  *  - swap: reads of pages paged out and read back into the swap cache
- *    (inject_swap_delay_us).
+ *    (inject_swap_delay_us);
+ *  - file_table: the file reads again, through a mapping alone in its
+ *    PMDs and mapped anew each round, so that the first fault of each
+ *    PMD adds its PTE table (inject_table_delay_us);
+ *  - file_shared, file_private: a byte stored into each page through a
+ *    shared or a private map of the memfd (inject_file_delay_us), read
+ *    back, and checked with pread() to be in the file (shared) or not
+ *    (private: a copy of the round's page-cache page).
  * Each case logs how many of its pages changed frame during a round and
  * the kernel's pgmigrate_success count over the case.  Compaction picks
  * its pages by where they lie, not by whose they are: after the first
@@ -518,7 +525,14 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
 #define MIG_NP 1024		/* more than the per-CPU free lists hold */
 #define MIG_WRITE_OFF 8		/* the byte a write stores, after the tag */
 
-enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP };
+enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP,
+		MIG_FILE_TABLE, MIG_FILE_SHARED, MIG_FILE_PRIVATE };
+
+static bool mig_file(enum mig_kind k)
+{
+	return k == MIG_FILE || k == MIG_FILE_TABLE || k == MIG_FILE_SHARED ||
+	       k == MIG_FILE_PRIVATE;
+}
 
 struct mig_case {
 	enum mig_kind kind;
@@ -589,6 +603,9 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 	case MIG_ANON:
 		return madvise(p, len, MADV_DONTNEED);
 	case MIG_FILE:
+	case MIG_FILE_TABLE:
+	case MIG_FILE_SHARED:
+	case MIG_FILE_PRIVATE:
 		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			      0, len))
 			return -1;
@@ -597,6 +614,10 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 			if (pwrite(fd, &t, sizeof(t), i * ps) != sizeof(t))
 				return -1;
 		}
+		/* Mapped anew: the PMDs' tables are freed with the VMA. */
+		if (c->kind == MIG_FILE_TABLE)
+			return mmap(p, len, PROT_READ, MAP_SHARED | MAP_FIXED,
+				    fd, 0) == p ? no_thp(p, len) : -1;
 		return madvise(p, len, MADV_DONTNEED);
 	default:
 		break;
@@ -642,6 +663,25 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 	return 0;
 }
 
+/*
+ * The byte a shared or private file write stored into page I: read back
+ * through the map, and in the file (shared) or not (private).
+ */
+static void mig_check_store(const struct mig_case *c, int fd, char *pg,
+			    long r, long i, long *bad)
+{
+	bool shared = c->kind == MIG_FILE_SHARED;
+	char f = 0;
+
+	if (pread(fd, &f, 1, i * page_size() + MIG_WRITE_OFF) != 1)
+		f = -1;
+	if ((READ_ONCE(pg[MIG_WRITE_OFF]) != 1 || f != shared) &&
+	    (*bad)++ == 0)
+		fprintf(stderr, "# round %ld page %ld: the %s store reads back %d, the file holds %d\n",
+			r, i, shared ? "shared" : "private",
+			READ_ONCE(pg[MIG_WRITE_OFF]), f);
+}
+
 static void mig_race(struct __test_metadata *_metadata,
 		     const struct mig_case *c)
 {
@@ -663,11 +703,20 @@ static void mig_race(struct __test_metadata *_metadata,
 	e = getenv("SPF_RACE_SECS");
 	if (e && atof(e) > 0)
 		secs = atof(e);
-	if (c->kind == MIG_FILE) {
+	if (mig_file(c->kind)) {
 		fd = memfd_create("spf-migrate", MFD_CLOEXEC);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ftruncate(fd, len));
-		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		/* PMD-aligned, alone in its PMDs: mapped anew, no table. */
+		p = mmap(NULL, len + 2 * pmd_bytes(), PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		p = (char *)(((uintptr_t)p + pmd_bytes()) &
+			     ~(uintptr_t)(pmd_bytes() - 1));
+		p = mmap(p, len, c->kind == MIG_FILE_SHARED ||
+			 c->kind == MIG_FILE_PRIVATE ? PROT_READ | PROT_WRITE :
+			 PROT_READ, (c->kind == MIG_FILE_PRIVATE ? MAP_PRIVATE :
+				     MAP_SHARED) | MAP_FIXED, fd, 0);
 	} else {
 		p = map_fresh(MIG_NP);
 	}
@@ -677,7 +726,7 @@ static void mig_race(struct __test_metadata *_metadata,
 	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, pm);
 	/* The first write of a private mapping gives it its anon_vma. */
-	if (c->kind != MIG_FILE)
+	if (!mig_file(c->kind) || c->kind == MIG_FILE_PRIVATE)
 		p[0] = 1;
 	if (c->knob)
 		ASSERT_EQ(0, spf_write_file(c->knob, c->knob_us));
@@ -695,7 +744,9 @@ static void mig_race(struct __test_metadata *_metadata,
 			if (c->kind == MIG_ANON)
 				WRITE_ONCE(*(uint64_t *)pg, want);
 			else if (c->kind == MIG_WP_COPY ||
-				 c->kind == MIG_WP_REUSE)
+				 c->kind == MIG_WP_REUSE ||
+				 c->kind == MIG_FILE_SHARED ||
+				 c->kind == MIG_FILE_PRIVATE)
 				WRITE_ONCE(pg[MIG_WRITE_OFF], 1);
 			v = READ_ONCE(*(uint64_t *)pg);
 			if (v != want && bad++ == 0)
@@ -711,6 +762,9 @@ static void mig_race(struct __test_metadata *_metadata,
 			if (v != tag(r, i) && bad++ == 0)
 				TH_LOG("round %ld page %ld: %#llx at the round's end",
 				       r, i, (unsigned long long)v);
+			if (c->kind == MIG_FILE_SHARED ||
+			    c->kind == MIG_FILE_PRIVATE)
+				mig_check_store(c, fd, pg, r, i, &bad);
 			moved += pfn[i] && mig_pfn(pm, pg) != pfn[i];
 		}
 		if (child > 0) {
@@ -765,6 +819,36 @@ TEST_F_TIMEOUT(swap, migration_race_file_read, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = {
 		MIG_FILE, "spec_file", SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F_TIMEOUT(swap, migration_race_file_new_table, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_TABLE, "pte_tables", SPF_DEBUGFS "/inject_table_delay_us",
+		"20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F_TIMEOUT(swap, migration_race_shared_file_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_SHARED, "spec_file_write",
+		SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F_TIMEOUT(swap, migration_race_private_file_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_PRIVATE, "spec_file_write",
+		SPF_DEBUGFS "/inject_file_delay_us", "20"
 	};
 
 	mig_race(_metadata, &c);

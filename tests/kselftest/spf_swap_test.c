@@ -26,6 +26,10 @@
  * faults, and spf pauses between taking the page and locking it
  * (debugfs inject_swap_delay_us), where the page can leave the swap
  * cache and its entry be reused.
+ *
+ * Then compaction (migration) against each fault kind, anonymous and
+ * file, and reclaim of tmpfs pages (MADV_PAGEOUT, MADV_COLD) against
+ * the four file kinds, with swapoff bringing the pages back in.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -878,18 +882,56 @@ TEST_F_TIMEOUT(swap, migration_race_swap_cache_hit, SPF_SOAK_TIMEOUT)
  * only mappings, with spf pausing between a page's reference and its
  * lock (inject_file_delay_us), and check every value is a round no
  * older than the one published before the read began.
+ *
+ * A third thread turns swap off and on again, so that shmem_unuse()
+ * brings the swapped tmpfs pages back into the cache under the faults
+ * (row 43).  The other file kinds race the same pager (paging out one
+ * round in four: a swapped tmpfs page is a stock fault), one case each:
+ *  - new table: the reader's map alone in its PMDs is mapped anew
+ *    before each read (inject_table_delay_us);
+ *  - shared and private write: the page zapped, a word of the reader's
+ *    own stored through a shared or a private writable map, read back
+ *    and checked with pread() to be in the file (shared) or not
+ *    (private), the page's tag no older than the round published.
  */
 #define RCL_NP 64
 #define RCL_READERS 2
+#define RCL_OFF 256		/* a writer's word: RCL_OFF + 8 * reader */
+
+enum rcl_kind { RCL_READ, RCL_TABLE, RCL_SHARED, RCL_PRIVATE };
 
 static struct {
 	int fd;
+	enum rcl_kind kind;
 	char *pager_map, *reader_map[RCL_READERS];
 	atomic_long published[RCL_NP];
 	atomic_bool stop;
-	atomic_long rounds, reads, stale, paged;
+	atomic_long rounds, reads, stale, paged, swapoffs, swapoff_fail;
 	char detail[160];
 } rcl;
+
+static void rcl_stale(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&rcl.stale, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rcl.detail, sizeof(rcl.detail), fmt, ap);
+	va_end(ap);
+}
+
+static void *rcl_swapoff(void *arg)
+{
+	while (!atomic_load(&rcl.stop)) {
+		usleep(150000);
+		if (swapoff(SWAP_DEV) || swapon(SWAP_DEV, 0))
+			atomic_fetch_add(&rcl.swapoff_fail, 1);
+		else
+			atomic_fetch_add(&rcl.swapoffs, 1);
+	}
+	return NULL;
+}
 
 static void *rcl_pager(void *arg)
 {
@@ -906,8 +948,13 @@ static void *rcl_pager(void *arg)
 		}
 		for (i = 0; i < RCL_NP; i++)
 			keep(READ_ONCE(rcl.pager_map[i * ps]));
+		/*
+		 * A swapped tmpfs page is a stock fault: the kinds that
+		 * are not reads leave the pages in for three rounds of four.
+		 */
 		madvise(rcl.pager_map, RCL_NP * ps,
-			k % 2 ? MADV_PAGEOUT : MADV_COLD);
+			k % (rcl.kind == RCL_READ ? 2 : 4) == 1 ?
+			MADV_PAGEOUT : MADV_COLD);
 		atomic_fetch_add(&rcl.paged, RCL_NP -
 				 count_pages(rcl.pager_map, RCL_NP, PM_PRESENT));
 		atomic_store(&rcl.rounds, k);
@@ -915,37 +962,85 @@ static void *rcl_pager(void *arg)
 	return NULL;
 }
 
+/* A store of reader ID's own word into page I (shared or private). */
+static void rcl_store(int id, char *q, long i, uint64_t val)
+{
+	size_t off = i * page_size() + RCL_OFF + 8 * id;
+	bool shared = rcl.kind == RCL_SHARED;
+	uint64_t back, f = 0;
+
+	madvise(q + i * page_size(), page_size(), MADV_DONTNEED);
+	WRITE_ONCE(*(uint64_t *)(q + off), val);
+	back = READ_ONCE(*(uint64_t *)(q + off));
+	if (pread(rcl.fd, &f, sizeof(f), off) != sizeof(f))
+		rcl_stale("page %ld: pread: %s", i, strerror(errno));
+	else if (back != val || f != (shared ? val : 0))
+		rcl_stale("page %ld: reader %d's %s store %#llx reads back %#llx, the file holds %#llx",
+			  i, id, shared ? "shared" : "private",
+			  (unsigned long long)val, (unsigned long long)back,
+			  (unsigned long long)f);
+}
+
 static void *rcl_reader(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
-	char *q = rcl.reader_map[seed - 1];
-	size_t ps = page_size();
-	uint64_t v;
+	int id = seed - 1;
+	char *q = rcl.reader_map[id];
+	size_t ps = page_size(), len = RCL_NP * ps;
+	uint64_t v, n = 0;
 	long i, r;
 
 	while (!atomic_load(&rcl.stop)) {
 		i = rand_r(&seed) % RCL_NP;
-		if (rand_r(&seed) % 8 == 0)
-			madvise(q, RCL_NP * ps, MADV_DONTNEED);
+		if (rcl.kind == RCL_READ && rand_r(&seed) % 8 == 0)
+			madvise(q, len, MADV_DONTNEED);
+		if (rcl.kind == RCL_TABLE &&
+		    mmap(q, len, PROT_READ, MAP_SHARED | MAP_FIXED, rcl.fd,
+			 0) != q)
+			rcl_stale("reader %d cannot map anew: %s", id,
+				  strerror(errno));
 		r = atomic_load(&rcl.published[i]);
+		if (rcl.kind == RCL_SHARED || rcl.kind == RCL_PRIVATE)
+			rcl_store(id, q, i, (uint64_t)(id + 1) << 56 | ++n);
 		v = READ_ONCE(*(uint64_t *)(q + i * ps));
 		atomic_fetch_add(&rcl.reads, 1);
 		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
-		    (long)(v >> 32) - 1 < r) {
-			if (atomic_fetch_add(&rcl.stale, 1) == 0)
-				snprintf(rcl.detail, sizeof(rcl.detail),
-					 "page %ld: read %#llx, round %ld published before",
-					 i, (unsigned long long)v, r);
-		}
+		    (long)(v >> 32) - 1 < r)
+			rcl_stale("page %ld: read %#llx, round %ld published before",
+				  i, (unsigned long long)v, r);
 	}
 	return NULL;
 }
 
-TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
+/*
+ * A map of the file alone in its PMD: the rest of the PMD is left
+ * unmapped, so that the table goes with the map when it is mapped anew.
+ */
+static char *rcl_map(size_t len, int prot, int flags)
 {
+	size_t pmd = pmd_bytes();
+	char *raw, *p;
+
+	raw = mmap(NULL, 3 * pmd, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
+	if (mmap(p, len, prot, flags | MAP_FIXED, rcl.fd, 0) != p ||
+	    munmap(p + len, pmd - len))
+		return MAP_FAILED;
+	return p;
+}
+
+static void rcl_race(struct __test_metadata *_metadata, enum rcl_kind kind)
+{
+	static const char *const ctr[] = {
+		"spec_file", "pte_tables", "spec_file_write", "spec_file_write"
+	};
+	const char *knob = SPF_DEBUGFS "/inject_file_delay_us";
 	size_t ps = page_size(), len = RCL_NP * ps;
-	pthread_t pager, readers[RCL_READERS];
-	double secs = 3, t0;
+	pthread_t pager, off, readers[RCL_READERS];
+	double secs = kind == RCL_READ ? 3 : 2, t0;
 	long spec, i;
 	const char *e;
 	uint64_t t;
@@ -956,6 +1051,9 @@ TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
 	if (e && atof(e) > 0)
 		secs = atof(e);
 	memset(&rcl, 0, sizeof(rcl));
+	rcl.kind = kind;
+	if (kind == RCL_TABLE)
+		knob = SPF_DEBUGFS "/inject_table_delay_us";
 	rcl.fd = memfd_create("spf-reclaim", MFD_CLOEXEC);
 	ASSERT_LE(0, rcl.fd);
 	ASSERT_EQ(0, ftruncate(rcl.fd, len));
@@ -966,35 +1064,70 @@ TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
 	rcl.pager_map = mmap(NULL, len, PROT_READ, MAP_SHARED, rcl.fd, 0);
 	ASSERT_NE(MAP_FAILED, rcl.pager_map);
 	for (i = 0; i < RCL_READERS; i++) {
-		rcl.reader_map[i] = mmap(NULL, len, PROT_READ, MAP_SHARED,
-					 rcl.fd, 0);
+		if (kind == RCL_READ)
+			rcl.reader_map[i] = mmap(NULL, len, PROT_READ,
+						 MAP_SHARED, rcl.fd, 0);
+		else
+			rcl.reader_map[i] = rcl_map(len, kind == RCL_TABLE ?
+				PROT_READ : PROT_READ | PROT_WRITE,
+				kind == RCL_PRIVATE ? MAP_PRIVATE : MAP_SHARED);
 		ASSERT_NE(MAP_FAILED, rcl.reader_map[i]);
+		ASSERT_EQ(0, no_thp(rcl.reader_map[i], len));
+		/* The first write of a private map gives it its anon_vma. */
+		if (kind == RCL_PRIVATE)
+			rcl.reader_map[i][RCL_OFF] = 0;
 	}
-	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "20"));
-	spec = spf_stat("spec_file");
+	ASSERT_EQ(0, spf_write_file(knob, "20"));
+	spec = spf_stat(ctr[kind]);
 	t0 = now_s();
 	ASSERT_EQ(0, start_thread(&pager, rcl_pager, NULL));
 	for (i = 0; i < RCL_READERS; i++)
 		ASSERT_EQ(0, start_thread(&readers[i], rcl_reader,
 					  (void *)(uintptr_t)(i + 1)));
+	ASSERT_EQ(0, start_thread(&off, rcl_swapoff, NULL));
 	usleep(secs * 1e6);
 	atomic_store(&rcl.stop, true);
 	pthread_join(pager, NULL);
 	for (i = 0; i < RCL_READERS; i++)
 		pthread_join(readers[i], NULL);
-	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "0");
-	spec = spf_stat("spec_file") - spec;
-	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld stale; spec_file %ld",
+	pthread_join(off, NULL);
+	spf_write_file(knob, "0");
+	spec = spf_stat(ctr[kind]) - spec;
+	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld swapoffs (%ld failed), %ld stale; %s %ld",
 	       now_s() - t0, atomic_load(&rcl.rounds), atomic_load(&rcl.reads),
-	       atomic_load(&rcl.paged), atomic_load(&rcl.stale), spec);
+	       atomic_load(&rcl.paged), atomic_load(&rcl.swapoffs),
+	       atomic_load(&rcl.swapoff_fail), atomic_load(&rcl.stale),
+	       ctr[kind], spec);
 	EXPECT_EQ(0, atomic_load(&rcl.stale)) TH_LOG("%s", rcl.detail);
 	EXPECT_LT(10, atomic_load(&rcl.rounds));
 	EXPECT_LT(0, atomic_load(&rcl.paged)) TH_LOG("nothing was reclaimed");
-	EXPECT_LT(0, spec) TH_LOG("no read fault was speculative");
+	EXPECT_LT(0, spec) TH_LOG("no such fault was speculative");
+	EXPECT_LT(0, atomic_load(&rcl.swapoffs));
+	EXPECT_EQ(0, atomic_load(&rcl.swapoff_fail));
 	munmap(rcl.pager_map, len);
 	for (i = 0; i < RCL_READERS; i++)
 		munmap(rcl.reader_map[i], len);
 	close(rcl.fd);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_READ);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_file_new_table, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_TABLE);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_shared_file_write, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_SHARED);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_private_file_write, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_PRIVATE);
 }
 
 TEST_HARNESS_MAIN

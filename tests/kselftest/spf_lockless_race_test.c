@@ -57,7 +57,11 @@
  * process read each reader's maps and write its shared map through
  * process_vm_readv/writev (GUP), a write checked with pread(); rows 45
  * and 46 run the readers in the child the memcg rows move or limit.
- * Rows 24, 25, 40, 42 and 45 publish a new round every few steps.
+ * Rows 37 and 38 race shared writes, which only tmpfs speculates, on a
+ * memfd: row 37's invalidation finds its folios dirty and only locks
+ * and skips them; row 38 punches single pages and writes them again
+ * (tmpfs has no readahead), each fill a new folio in the cache.  Rows
+ * 24, 25, 37, 38, 40, 42 and 45 publish new rounds every few steps.
  *
  * Every case also checks that its writer did something (an event
  * counter of the kernel's) and that spf speculated each kind raced
@@ -447,7 +451,7 @@ static void lr_bad_unless_punched(long i, long r, const char *what)
 	long now = atomic_load(&S->punch_seq);
 
 	if ((S->w == W_COLLAPSE || S->w == W_EXT4_PUNCH ||
-	     (S->fmode && S->w == W_THP_SPLIT)) &&
+	     (S->fmode && (S->w == W_THP_SPLIT || S->w == W_FILL))) &&
 	    ((punch_seen & 1) || now != punch_seen))
 		return;
 	lr_bad("file page %ld %s: a hole, round %ld published before", i,
@@ -765,6 +769,36 @@ static void file_mode_op(long k, unsigned int *seed)
 		}
 		usleep(1000);
 		break;
+	case W_DROP:
+		/*
+		 * Row 37 on tmpfs: its folios are dirty, so invalidation
+		 * only locks and skips them, under the shared writes.
+		 */
+		if (k % 8 == 0)
+			spf_write_file("/proc/sys/vm/drop_caches", "1");
+		else
+			posix_fadvise(S->fd, 0, flen, POSIX_FADV_DONTNEED);
+		atomic_fetch_add(&S->ops, 1);
+		usleep(1000);
+		break;
+	case W_FILL:
+		/*
+		 * Row 38 on tmpfs: pages punched out and written again, a
+		 * new folio added to the cache each time (readahead is for
+		 * files with ->read_folio).
+		 */
+		if (k % 4 == 0 && publish(16 * k))
+			lr_bad("publish: %s", strerror(errno));
+		for (j = 0; j < 8; j++) {
+			n = rand_r(seed) % S->file_np;
+			if (punch_page(n, 16 * k + 1 + j))
+				lr_bad("punch of page %ld: %s", n,
+				       strerror(errno));
+			else
+				atomic_fetch_add(&S->ops, 1);
+			usleep(100);
+		}
+		return;
 	default:
 		/* Rows 42, 45, 46: the writer is elsewhere. */
 		usleep(2000);
@@ -1271,6 +1305,16 @@ FIXTURE_VARIANT_ADD(lockless, memcg_move_file) {
 	.evidence = "cgroup moves", .fkinds = FK_ALL,
 };
 
+FIXTURE_VARIANT_ADD(lockless, drop_caches_shmem) {
+	.w = W_DROP, .row = 37, .counter = "spec_file_write",
+	.evidence = "invalidations", .fkinds = FK(F_SHARED),
+};
+
+FIXTURE_VARIANT_ADD(lockless, pagecache_fill_shmem) {
+	.w = W_FILL, .row = 38, .counter = "spec_file_write",
+	.evidence = "pages punched and filled", .fkinds = FK(F_SHARED),
+};
+
 FIXTURE_VARIANT_ADD(lockless, memcg_limit_file) {
 	.w = W_MEMCG_LIMIT, .row = 46, .counter = "spec_file",
 	.evidence = "memory.events max",
@@ -1662,6 +1706,15 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 		break;
 	case W_DROP:
 	case W_FILL:
+		if (S->fmode) {
+			S->fd = memfd_create("spf-lockless", MFD_CLOEXEC);
+			ASSERT_LE(0, S->fd);
+			ASSERT_EQ(0, ftruncate(S->fd,
+					       S->file_np * page_size()));
+			ASSERT_EQ(0, publish(0));
+			break;
+		}
+		/* fall through */
 	case W_MEMCG_LIMIT:
 		if (variant->w == W_MEMCG_LIMIT && !memcg_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
@@ -1750,8 +1803,9 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	}
 	ASSERT_EQ(0, spf_counts_read(&c1));
 	spf_counts_sub(&c1, &c0, &d);
-	spec = d.c[strcmp(variant->counter, "spec_file") ?
-		   SPF_C_SPEC_WRITE : SPF_C_SPEC_FILE];
+	spec = d.c[!strcmp(variant->counter, "spec_file") ? SPF_C_SPEC_FILE :
+		   !strcmp(variant->counter, "spec_file_write") ?
+		   SPF_C_SPEC_FILE_WRITE : SPF_C_SPEC_WRITE];
 
 	switch (variant->w) {
 	case W_THP_SPLIT:

@@ -51,7 +51,7 @@
  * reader's read and private maps with MADV_DONTNEED (MADV_FREE refuses
  * a file VMA; a private store zapped before it is read back reads the
  * file's 0); row 25 collapses the file into a huge folio and splits it
- * again, punching one page at a time out of it and refilling it, with
+ * again, punching 64 KiB at a time out of it and refilling it, with
  * a 4 KiB zap of the writer's PMD mapping before each; row 40
  * soft-offlines page-cache pages (migrates them); row 42 has another
  * process read each reader's maps and write its shared map through
@@ -59,7 +59,7 @@
  * and 46 run the readers in the child the memcg rows move or limit.
  * Rows 37 and 38 race shared writes, which only tmpfs speculates, on a
  * memfd: row 37's invalidation finds its folios dirty and only locks
- * and skips them; row 38 punches single pages and writes them again
+ * and skips them; row 38 punches 64 KiB and writes it again
  * (tmpfs has no readahead), each fill a new folio in the cache.  Rows
  * 24, 25, 37, 38, 40, 42 and 45 publish new rounds every few steps.
  *
@@ -678,26 +678,33 @@ static long resident(char *p, size_t np)
 /* ---- the writers ---- */
 
 /*
- * Punch page N alone out of the file and fill it with round K's tags,
- * a round newer than the page had, so that a PTE left on the punched
- * page shows an older one (punch_seq odd around both).
+ * Punch the PUNCH_SPAN pages from N (a fault-around window) out of the
+ * file and fill them with round K's tags, a round newer than the pages
+ * had, so that a PTE left on a punched page shows an older one
+ * (punch_seq odd around both).
  */
+#define PUNCH_SPAN 16
 static int punch_page(long n, long k)
 {
 	size_t ps = page_size();
-	uint64_t t = tag(k, n);
+	uint64_t t;
+	long i;
 	int ret;
 
+	n &= ~(long)(PUNCH_SPAN - 1);
 	atomic_fetch_add(&S->punch_seq, 1);
 	ret = fallocate(S->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			n * ps, ps);
-	if (!ret && pwrite(S->fd, &t, 8, n * ps) != 8)
-		ret = -1;
-	t = ~t;
-	if (!ret && pwrite(S->fd, &t, 8, n * ps + ps - 8) != 8)
-		ret = -1;
-	if (!ret)
-		atomic_store(&S->published[n], k);
+			n * ps, PUNCH_SPAN * ps);
+	for (i = n; !ret && i < n + PUNCH_SPAN; i++) {
+		t = tag(k, i);
+		if (pwrite(S->fd, &t, 8, i * ps) != 8)
+			ret = -1;
+		t = ~t;
+		if (!ret && pwrite(S->fd, &t, 8, i * ps + ps - 8) != 8)
+			ret = -1;
+		if (!ret)
+			atomic_store(&S->published[i], k);
+	}
 	atomic_fetch_add(&S->punch_seq, 1);
 	return ret;
 }
@@ -746,12 +753,12 @@ static void file_mode_op(long k, unsigned int *seed)
 		atomic_fetch_add(&S->punch_seq, 1);
 		for (n = 0; n < (long)S->file_np; n++)
 			keep(READ_ONCE(S->wmap[n * ps]));
-		for (n = 0; n < 10; n++)
+		for (n = 0; n < 3; n++)
 			if (!madvise(S->wmap, flen, MADV_COLLAPSE))
 				break;
 		if (publish(32 * k + 1))
 			lr_bad("publish: %s", strerror(errno));
-		for (j = 0; j < 16; j++) {
+		for (j = 0; j < 8; j++) {
 			n = rand_r(seed) % S->file_np;
 			madvise(S->wmap + n * ps, ps, MADV_DONTNEED);
 			if (punch_page(n, 32 * k + 2 + j))
@@ -783,20 +790,20 @@ static void file_mode_op(long k, unsigned int *seed)
 		break;
 	case W_FILL:
 		/*
-		 * Row 38 on tmpfs: pages punched out and written again, a
+		 * Row 38 on tmpfs: 64 KiB punched out and written again, a
 		 * new folio added to the cache each time (readahead is for
 		 * files with ->read_folio).
 		 */
 		if (k % 4 == 0 && publish(16 * k))
 			lr_bad("publish: %s", strerror(errno));
-		for (j = 0; j < 8; j++) {
+		for (j = 0; j < 4; j++) {
 			n = rand_r(seed) % S->file_np;
 			if (punch_page(n, 16 * k + 1 + j))
 				lr_bad("punch of page %ld: %s", n,
 				       strerror(errno));
 			else
-				atomic_fetch_add(&S->ops, 1);
-			usleep(100);
+				atomic_fetch_add(&S->ops, PUNCH_SPAN);
+			usleep(200);
 		}
 		return;
 	default:

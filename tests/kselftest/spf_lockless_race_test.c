@@ -1418,17 +1418,7 @@ static int map_anon(enum lr_writer w)
 /* LEN of the file at a PMD-aligned slot of its own, or NULL. */
 static char *map_slot(size_t len, int prot, int flags)
 {
-	size_t pmd = pmd_bytes();
-	char *raw, *p;
-
-	raw = mmap(NULL, len + 2 * pmd, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
-	if (mmap(p, len, prot, flags | MAP_FIXED, S->fd, 0) != p)
-		return NULL;
-	return p;
+	return map_file_chunks(S->fd, len, prot, flags);
 }
 
 /*

@@ -711,16 +711,12 @@ static void mig_race(struct __test_metadata *_metadata,
 		fd = memfd_create("spf-migrate", MFD_CLOEXEC);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ftruncate(fd, len));
-		/* PMD-aligned, alone in its PMDs: mapped anew, no table. */
-		p = mmap(NULL, len + 2 * pmd_bytes(), PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		ASSERT_NE(MAP_FAILED, p);
-		p = (char *)(((uintptr_t)p + pmd_bytes()) &
-			     ~(uintptr_t)(pmd_bytes() - 1));
-		p = mmap(p, len, c->kind == MIG_FILE_SHARED ||
-			 c->kind == MIG_FILE_PRIVATE ? PROT_READ | PROT_WRITE :
-			 PROT_READ, (c->kind == MIG_FILE_PRIVATE ? MAP_PRIVATE :
-				     MAP_SHARED) | MAP_FIXED, fd, 0);
+		/* Alone in its PMDs: mapped anew, it has no table. */
+		p = map_file_chunks(fd, len, c->kind == MIG_FILE_SHARED ||
+				    c->kind == MIG_FILE_PRIVATE ?
+				    PROT_READ | PROT_WRITE : PROT_READ,
+				    c->kind == MIG_FILE_PRIVATE ? MAP_PRIVATE :
+				    MAP_SHARED);
 	} else {
 		p = map_fresh(MIG_NP);
 	}
@@ -1012,25 +1008,6 @@ static void *rcl_reader(void *arg)
 	return NULL;
 }
 
-/*
- * A map of the file alone in its PMD: the rest of the PMD is left
- * unmapped, so that the table goes with the map when it is mapped anew.
- */
-static char *rcl_map(size_t len, int prot, int flags)
-{
-	size_t pmd = pmd_bytes();
-	char *raw, *p;
-
-	raw = mmap(NULL, 3 * pmd, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
-		return MAP_FAILED;
-	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
-	if (mmap(p, len, prot, flags | MAP_FIXED, rcl.fd, 0) != p ||
-	    munmap(p + len, pmd - len))
-		return MAP_FAILED;
-	return p;
-}
 
 static void rcl_race(struct __test_metadata *_metadata, enum rcl_kind kind)
 {
@@ -1068,10 +1045,12 @@ static void rcl_race(struct __test_metadata *_metadata, enum rcl_kind kind)
 			rcl.reader_map[i] = mmap(NULL, len, PROT_READ,
 						 MAP_SHARED, rcl.fd, 0);
 		else
-			rcl.reader_map[i] = rcl_map(len, kind == RCL_TABLE ?
-				PROT_READ : PROT_READ | PROT_WRITE,
+			rcl.reader_map[i] = map_file_chunks(rcl.fd, len,
+				kind == RCL_TABLE ? PROT_READ :
+				PROT_READ | PROT_WRITE,
 				kind == RCL_PRIVATE ? MAP_PRIVATE : MAP_SHARED);
 		ASSERT_NE(MAP_FAILED, rcl.reader_map[i]);
+		ASSERT_NE(NULL, rcl.reader_map[i]);
 		ASSERT_EQ(0, no_thp(rcl.reader_map[i], len));
 		/* The first write of a private map gives it its anon_vma. */
 		if (kind == RCL_PRIVATE)

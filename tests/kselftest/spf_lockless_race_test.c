@@ -3,8 +3,8 @@
  * Writers that change what a speculative fault relies on without
  * mmap_lock for write (docs/audit-writers.md rows 24, 25, 26, 27, 35,
  * 36, 37, 38, 40, 41, 42, 45, 46), raced against faults: one variant
- * per writer, one faulter/verify loop, each fault kind the writer can
- * meet made in turn.
+ * per writer and memory (anonymous or file), one faulter/verify loop,
+ * each fault kind the writer can meet made in turn.
  *
  * Anonymous kinds: two faulter threads each own a PMD of one region
  * (its first NPT pages; a THP split uses all of it).  Round r writes
@@ -39,11 +39,29 @@
  * visit (a new table), shared writes (tmpfs only: a disk file's are
  * stock) and private writes of a word of the reader's own, read back
  * through the mapping and checked with pread(): the shared one must be
- * in the file, the private one must not.  A new-table or shared-write
- * visit first reads the last visit's page again through the PTE that
- * visit's fault set: a PTE left mapping a page the writer took out of
- * the file shows an older round.  Readers are idle between phases, so
+ * in the file, the private one must not.  A read, new-table or
+ * shared-write visit first reads the last visit's page again through
+ * the PTE that visit's fault set: a PTE left mapping a page the writer
+ * took out of the file shows an older round.  Readers are idle between phases, so
  * that the counters read there say which kinds were speculated.
+ *
+ * The anonymous rows' writers race the file kinds too, in variants of
+ * their own (*_file), with the same readers and pauses on a memfd (row
+ * 46: the disk file it streams, so no shared writes): row 24 zaps a
+ * reader's read and private maps with MADV_DONTNEED (MADV_FREE refuses
+ * a file VMA; a private store zapped before it is read back reads the
+ * file's 0); row 25 collapses the file into a huge folio and splits it
+ * again, punching 64 KiB at a time out of it and refilling it, with
+ * a 4 KiB zap of the writer's PMD mapping before each; row 40
+ * soft-offlines page-cache pages (migrates them); row 42 has another
+ * process read each reader's maps and write its shared map through
+ * process_vm_readv/writev (GUP), a write checked with pread(); rows 45
+ * and 46 run the readers in the child the memcg rows move or limit.
+ * Rows 37 and 38 race shared writes, which only tmpfs speculates, on a
+ * memfd: row 37's invalidation finds its folios dirty and only locks
+ * and skips them; row 38 punches 64 KiB and writes it again
+ * (tmpfs has no readahead), each fill a new folio in the cache.  Rows
+ * 24, 25, 37, 38, 40, 42 and 45 publish new rounds every few steps.
  *
  * Every case also checks that its writer did something (an event
  * counter of the kernel's) and that spf speculated each kind raced
@@ -93,6 +111,7 @@
 #define FILE_DELAY SPF_DEBUGFS "/inject_file_delay_us"
 #define SW_OFF 256		/* a shared writer's word: 256 + 8 * reader */
 #define PW_OFF 512		/* a private writer's word */
+#define RW_OFF 128		/* the remote's word, shared mapping */
 
 enum lr_writer {
 	W_MADV_FREE, W_THP_SPLIT, W_ANON_COLLAPSE, W_COLLAPSE, W_EXT4_PUNCH,
@@ -124,6 +143,7 @@ static const char *const fkind_name[NFKINDS] = {
 struct lr_state {
 	enum lr_writer w;
 	bool may_zero, file_kind;
+	bool fmode;			/* an anonymous row's writer on a file */
 	size_t per, file_np;
 	char *anon, *rmap[NREADERS], *smap[NREADERS], *pmap[NREADERS], *wmap;
 	int fd, dfd;			/* dfd: the file opened O_DIRECT */
@@ -136,6 +156,7 @@ struct lr_state {
 	atomic_long published[LIMIT_FILE_NP];
 	atomic_long rounds, checked, zeros, bad, ops, reads;
 	atomic_long punch_seq;		/* odd while a punched file refills */
+	atomic_long fzap_seq;		/* odd while the readers' maps are zapped */
 	atomic_long fails[3];		/* the writer's EAGAIN, EINVAL, other */
 	atomic_long seen[NKINDS];	/* speculated during the race, per kind */
 	atomic_long fseen[NFKINDS];
@@ -429,7 +450,8 @@ static void lr_bad_unless_punched(long i, long r, const char *what)
 {
 	long now = atomic_load(&S->punch_seq);
 
-	if ((S->w == W_COLLAPSE || S->w == W_EXT4_PUNCH) &&
+	if ((S->w == W_COLLAPSE || S->w == W_EXT4_PUNCH ||
+	     (S->fmode && (S->w == W_THP_SPLIT || S->w == W_FILL))) &&
 	    ((punch_seen & 1) || now != punch_seen))
 		return;
 	lr_bad("file page %ld %s: a hole, round %ld published before", i,
@@ -494,8 +516,10 @@ static void write_visit(int id, long i, long r, bool shared, uint64_t val)
 	size_t ps = page_size(), off = (shared ? SW_OFF : PW_OFF) + 8 * id;
 	char *q = shared ? S->smap[id] : S->pmap[id];
 	uint64_t back, f;
+	long z;
 
 	madvise(q + i * ps, ps, MADV_DONTNEED);
+	z = atomic_load(&S->fzap_seq);
 	WRITE_ONCE(*(uint64_t *)(q + i * ps + off), val);
 	check_file_page(q, i, r);
 	back = READ_ONCE(*(uint64_t *)(q + i * ps + off));
@@ -503,6 +527,9 @@ static void write_visit(int id, long i, long r, bool shared, uint64_t val)
 	/* A store lost to a hole: only a punch since then explains it. */
 	if (back != val && shared && !back)
 		lr_bad_unless_punched(i, r, "shared store read back");
+	else if (back != val && !back &&
+		 ((z & 1) || atomic_load(&S->fzap_seq) != z))
+		atomic_fetch_add(&S->zeros, 1);	/* zapped: the file's 0 */
 	else if (back != val)
 		lr_bad("file page %ld: reader %d's %s store read back %#llx, not %#llx",
 		       i, id, shared ? "shared" : "private",
@@ -551,10 +578,19 @@ static void *file_reader(void *arg)
 		punch_seen = atomic_load(&S->punch_seq);
 		switch (ph) {
 		case F_READ:
+			/*
+			 * The last visit's page again, before a zap: a page
+			 * its fault mapped after the writer took it out of
+			 * the file shows an older round than the file's.
+			 */
+			if (prev >= 0)
+				check_file_page(q, prev,
+						atomic_load(&S->published[prev]));
 			if (rand_r(&seed) % 4 == 0)
 				madvise(q, S->file_np * ps, MADV_DONTNEED);
 			r = atomic_load(&S->published[i]);
 			check_file_page(q, i, r);
+			prev = i;
 			break;
 		case F_TABLE:
 			/*
@@ -599,7 +635,7 @@ static void *file_reader(void *arg)
 		 * A reference a fault holds makes the collapse's refcount
 		 * freeze fail: leave it gaps to succeed in.
 		 */
-		if (S->w == W_COLLAPSE)
+		if (S->w == W_COLLAPSE || (S->fmode && S->w == W_THP_SPLIT))
 			usleep(50);
 	}
 	if (idle)
@@ -641,6 +677,147 @@ static long resident(char *p, size_t np)
 
 /* ---- the writers ---- */
 
+/*
+ * Punch the PUNCH_SPAN pages from N (a fault-around window) out of the
+ * file and fill them with round K's tags, a round newer than the pages
+ * had, so that a PTE left on a punched page shows an older one
+ * (punch_seq odd around both).
+ */
+#define PUNCH_SPAN 16
+static int punch_page(long n, long k)
+{
+	size_t ps = page_size();
+	uint64_t t;
+	long i;
+	int ret;
+
+	n &= ~(long)(PUNCH_SPAN - 1);
+	atomic_fetch_add(&S->punch_seq, 1);
+	ret = fallocate(S->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			n * ps, PUNCH_SPAN * ps);
+	for (i = n; !ret && i < n + PUNCH_SPAN; i++) {
+		t = tag(k, i);
+		if (pwrite(S->fd, &t, 8, i * ps) != 8)
+			ret = -1;
+		t = ~t;
+		if (!ret && pwrite(S->fd, &t, 8, i * ps + ps - 8) != 8)
+			ret = -1;
+		if (!ret)
+			atomic_store(&S->published[i], k);
+	}
+	atomic_fetch_add(&S->punch_seq, 1);
+	return ret;
+}
+
+/*
+ * Round K of an anonymous row's writer against the file kinds (the
+ * readers' file, tmpfs but for row 46).  Each publishes new rounds now
+ * and then, so that a PTE left on a page the writer took out of the
+ * file shows an older round.
+ */
+static void file_mode_op(long k, unsigned int *seed)
+{
+	size_t ps = page_size(), flen = S->file_np * ps;
+	long n, j, split;
+
+	switch (S->w) {
+	case W_MADV_FREE:
+		/*
+		 * Row 24 on a file: MADV_FREE is for anonymous VMAs only,
+		 * so MADV_DONTNEED over a reader's read and private maps.
+		 */
+		j = k % NREADERS;
+		atomic_fetch_add(&S->fzap_seq, 1);
+		if (!madvise(S->rmap[j], flen, MADV_DONTNEED))
+			atomic_fetch_add(&S->ops, 1);
+		if (!madvise(S->pmap[j], flen, MADV_DONTNEED))
+			atomic_fetch_add(&S->ops, 1);
+		atomic_fetch_add(&S->fzap_seq, 1);
+		usleep(300);
+		break;
+	case W_THP_SPLIT:
+		/*
+		 * Row 25 on tmpfs: the file in small folios (punched and
+		 * refilled), collapsed into a huge one, then split by a
+		 * punch of one page (split_huge_page() of a page-cache
+		 * folio, which unmaps it from every reader's PTEs) and a
+		 * 4 KiB zap of the writer's PMD mapping.
+		 */
+		atomic_fetch_add(&S->punch_seq, 1);
+		if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
+			      FALLOC_FL_KEEP_SIZE, 0, flen) ||
+		    publish(32 * k)) {
+			lr_bad("punch or refill: %s", strerror(errno));
+			atomic_store(&S->stop, true);
+		}
+		atomic_fetch_add(&S->punch_seq, 1);
+		for (n = 0; n < (long)S->file_np; n++)
+			keep(READ_ONCE(S->wmap[n * ps]));
+		for (n = 0; n < 3; n++)
+			if (!madvise(S->wmap, flen, MADV_COLLAPSE))
+				break;
+		if (publish(32 * k + 1))
+			lr_bad("publish: %s", strerror(errno));
+		split = vmstat_of("thp_split_page");
+		for (j = 0; j < 8; j++) {
+			n = rand_r(seed) % S->file_np;
+			madvise(S->wmap + n * ps, ps, MADV_DONTNEED);
+			if (punch_page(n, 32 * k + 2 + j))
+				lr_bad("punch of page %ld: %s", n,
+				       strerror(errno));
+			usleep(200);
+		}
+		/* The race runs on until a split was seen. */
+		atomic_fetch_add(&S->ops, vmstat_of("thp_split_page") - split);
+		return;
+	case W_SOFT_OFFLINE:
+		/* Row 40: a page-cache page migrated to a new frame. */
+		if (atomic_load(&S->ops) < SOFT_OFFLINE_MAX) {
+			n = rand_r(seed) % S->file_np;
+			if (!madvise(S->wmap + n * ps, ps, MADV_SOFT_OFFLINE))
+				atomic_fetch_add(&S->ops, 1);
+		}
+		usleep(1000);
+		break;
+	case W_DROP:
+		/*
+		 * Row 37 on tmpfs: its folios are dirty, so invalidation
+		 * only locks and skips them, under the shared writes.
+		 */
+		if (k % 8 == 0)
+			spf_write_file("/proc/sys/vm/drop_caches", "1");
+		else
+			posix_fadvise(S->fd, 0, flen, POSIX_FADV_DONTNEED);
+		atomic_fetch_add(&S->ops, 1);
+		usleep(1000);
+		break;
+	case W_FILL:
+		/*
+		 * Row 38 on tmpfs: 64 KiB punched out and written again, a
+		 * new folio added to the cache each time (readahead is for
+		 * files with ->read_folio).
+		 */
+		if (k % 4 == 0 && publish(16 * k))
+			lr_bad("publish: %s", strerror(errno));
+		for (j = 0; j < 4; j++) {
+			n = rand_r(seed) % S->file_np;
+			if (punch_page(n, 16 * k + 1 + j))
+				lr_bad("punch of page %ld: %s", n,
+				       strerror(errno));
+			else
+				atomic_fetch_add(&S->ops, PUNCH_SPAN);
+			usleep(200);
+		}
+		return;
+	default:
+		/* Rows 42, 45, 46: the writer is elsewhere. */
+		usleep(2000);
+		break;
+	}
+	if (S->w != W_MEMCG_LIMIT && k % 4 == 0 && publish(k))
+		lr_bad("publish: %s", strerror(errno));
+}
+
 static void *writer(void *arg)
 {
 	unsigned int seed = 7;
@@ -649,6 +826,10 @@ static void *writer(void *arg)
 	long k, n;
 
 	for (k = 1; !atomic_load(&S->stop); k++) {
+		if (S->fmode && S->w != W_MEMCG_LIMIT) {
+			file_mode_op(k, &seed);
+			continue;
+		}
 		switch (S->w) {
 		case W_MADV_FREE:
 			madvise(S->anon, alen, MADV_FREE);
@@ -828,6 +1009,63 @@ static void remote_child(pid_t parent)
 	_exit(0);
 }
 
+/*
+ * Row 42 on a file: another process reads each reader's read, shared
+ * and private mapping and writes the shared one through GUP, while the
+ * readers fault them.  A read must show the page's tag (no older than
+ * the round published before it, but through the private map, whose
+ * page may be a copy), a write must reach the file.
+ */
+static void remote_file_child(pid_t parent)
+{
+	unsigned int seed = 13;
+	size_t ps = page_size();
+	struct iovec l, rm;
+	uint64_t v, val;
+	long i, r, j, n = 0;
+	char *m;
+
+	while (!atomic_load(&S->stop)) {
+		i = rand_r(&seed) % S->file_np;
+		j = rand_r(&seed) % NREADERS;
+		r = atomic_load(&S->published[i]);
+		switch (rand_r(&seed) % 3) {
+		case 0:
+			m = S->rmap[j];
+			break;
+		case 1:
+			m = S->pmap[j];
+			r = -1;
+			break;
+		default:
+			m = S->smap[j];
+			break;
+		}
+		l.iov_base = &v;
+		l.iov_len = 8;
+		rm.iov_base = m + i * ps;
+		rm.iov_len = 8;
+		/* A read mapping mapped anew is gone for an instant. */
+		if (process_vm_readv(parent, &l, 1, &rm, 1, 0) != 8)
+			continue;
+		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
+		    (r >= 0 && (long)(v >> 32) - 1 < r))
+			lr_bad("file page %ld: remote read %#llx through map %p, round %ld published before",
+			       i, (unsigned long long)v, m, r);
+		val = 0x5300000000000000ULL | ++n;
+		l.iov_base = &val;
+		rm.iov_base = S->smap[j] + i * ps + RW_OFF;
+		if (process_vm_writev(parent, &l, 1, &rm, 1, 0) != 8)
+			continue;
+		if (pread(S->fd, &v, 8, i * ps + RW_OFF) != 8 || v != val)
+			lr_bad("file page %ld: the remote's shared write %#llx, the file holds %#llx",
+			       i, (unsigned long long)val,
+			       (unsigned long long)v);
+		atomic_fetch_add(&S->ops, 1);
+	}
+	_exit(0);
+}
+
 /* ---- set-up per kind ---- */
 
 static bool memcg_ok(char *why, size_t n)
@@ -979,7 +1217,11 @@ FIXTURE_VARIANT(lockless) {
 	const char *counter;	/* the spf counter of the fault kind raced */
 	const char *evidence;	/* what the writer's ops count */
 	bool may_zero;
+	unsigned int fkinds;	/* an anonymous row's writer: file kinds */
 };
+
+#define FK(k) (1u << (k))
+#define FK_ALL (FK(F_READ) | FK(F_TABLE) | FK(F_SHARED) | FK(F_PRIVATE))
 
 FIXTURE_VARIANT_ADD(lockless, madv_free) {
 	.w = W_MADV_FREE, .row = 24, .counter = "spec_write",
@@ -1044,6 +1286,49 @@ FIXTURE_VARIANT_ADD(lockless, memcg_move) {
 FIXTURE_VARIANT_ADD(lockless, memcg_limit) {
 	.w = W_MEMCG_LIMIT, .row = 46, .counter = "spec_write",
 	.evidence = "memory.events max",
+};
+
+/* The same writers against the file kinds: tmpfs, but row 46. */
+FIXTURE_VARIANT_ADD(lockless, madv_dontneed_file) {
+	.w = W_MADV_FREE, .row = 24, .counter = "spec_file",
+	.evidence = "MADV_DONTNEEDs of the readers' maps",
+	.fkinds = FK(F_TABLE) | FK(F_PRIVATE),
+};
+
+FIXTURE_VARIANT_ADD(lockless, thp_split_file) {
+	.w = W_THP_SPLIT, .row = 25, .counter = "spec_file",
+	.evidence = "thp_split_page", .fkinds = FK_ALL,
+};
+
+FIXTURE_VARIANT_ADD(lockless, soft_offline_file) {
+	.w = W_SOFT_OFFLINE, .row = 40, .counter = "spec_file",
+	.evidence = "page-cache pages soft-offlined", .fkinds = FK_ALL,
+};
+
+FIXTURE_VARIANT_ADD(lockless, remote_vm_file) {
+	.w = W_REMOTE, .row = 42, .counter = "spec_file",
+	.evidence = "remote read+write pairs", .fkinds = FK_ALL,
+};
+
+FIXTURE_VARIANT_ADD(lockless, memcg_move_file) {
+	.w = W_MEMCG_MOVE, .row = 45, .counter = "spec_file",
+	.evidence = "cgroup moves", .fkinds = FK_ALL,
+};
+
+FIXTURE_VARIANT_ADD(lockless, drop_caches_shmem) {
+	.w = W_DROP, .row = 37, .counter = "spec_file_write",
+	.evidence = "invalidations", .fkinds = FK(F_SHARED),
+};
+
+FIXTURE_VARIANT_ADD(lockless, pagecache_fill_shmem) {
+	.w = W_FILL, .row = 38, .counter = "spec_file_write",
+	.evidence = "pages punched and filled", .fkinds = FK(F_SHARED),
+};
+
+FIXTURE_VARIANT_ADD(lockless, memcg_limit_file) {
+	.w = W_MEMCG_LIMIT, .row = 46, .counter = "spec_file",
+	.evidence = "memory.events max",
+	.fkinds = FK(F_TABLE) | FK(F_PRIVATE),
 };
 
 FIXTURE_SETUP(lockless)
@@ -1136,17 +1421,7 @@ static int map_anon(enum lr_writer w)
 /* LEN of the file at a PMD-aligned slot of its own, or NULL. */
 static char *map_slot(size_t len, int prot, int flags)
 {
-	size_t pmd = pmd_bytes();
-	char *raw, *p;
-
-	raw = mmap(NULL, len + 2 * pmd, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
-	if (mmap(p, len, prot, flags | MAP_FIXED, S->fd, 0) != p)
-		return NULL;
-	return p;
+	return map_file_chunks(S->fd, len, prot, flags);
 }
 
 /*
@@ -1254,7 +1529,9 @@ static void race_phases(double secs)
 	for (;;) {
 		if (now_s() - t0 > 8 * secs ||
 		    (now_s() - t0 > secs &&
-		     all_seen(S->fkinds, S->fseen, NFKINDS)))
+		     all_seen(S->fkinds, S->fseen, NFKINDS) &&
+		     (!S->fmode || S->w != W_THP_SPLIT ||
+		      atomic_load(&S->ops) > 0)))
 			break;
 		readers_idle();
 		/*
@@ -1282,7 +1559,8 @@ static void race_phases(double secs)
 static void run_threads(double secs, bool readers)
 {
 	pthread_t f[NFAULTERS], rd[NREADERS], wr;
-	bool has_writer = S->w != W_REMOTE && S->w != W_MEMCG_MOVE;
+	bool has_writer = S->fmode ||
+			  (S->w != W_REMOTE && S->w != W_MEMCG_MOVE);
 	long i;
 
 	if (readers) {
@@ -1316,7 +1594,7 @@ static void memcg_child(void)
 	 */
 	if (map_anon(S->w))
 		_exit(3);
-	run_threads(race_secs(), false);
+	run_threads(race_secs(), S->fmode);
 	_exit(0);
 }
 
@@ -1328,7 +1606,7 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	char why[160] = "";
 	bool file_kind = variant->w == W_COLLAPSE || variant->w == W_DROP ||
 			 variant->w == W_FILL || variant->w == W_EXT4_PUNCH ||
-			 variant->w == W_EXT4_ODIRECT;
+			 variant->w == W_EXT4_ODIRECT || variant->fkinds;
 	pid_t child = -1;
 	int status;
 	long i;
@@ -1338,8 +1616,11 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	S->w = variant->w;
 	S->may_zero = variant->may_zero;
 	S->file_np = variant->w == W_MEMCG_LIMIT ? LIMIT_FILE_NP : FILE_NP;
+	S->fmode = variant->fkinds;
 	atomic_store(&S->fphase, -1);
-	if (file_kind) {
+	if (variant->fkinds) {
+		S->fkinds = variant->fkinds;
+	} else if (file_kind) {
 		S->fkinds = 1u << F_READ | 1u << F_TABLE | 1u << F_PRIVATE;
 		/* A disk file's shared writes are stock (->page_mkwrite()). */
 		if (variant->w == W_COLLAPSE)
@@ -1376,8 +1657,14 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	case W_THP_SPLIT:
 		if (!thp_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
-		ev0 = vmstat_of("thp_split_pmd");
+		ev0 = vmstat_of(S->fmode ? "thp_split_page" : "thp_split_pmd");
 		ev1 = vmstat_of("thp_fault_alloc");
+		if (!S->fmode)
+			break;
+		S->fd = memfd_create("spf-split", MFD_CLOEXEC);
+		ASSERT_LE(0, S->fd);
+		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
+		ASSERT_EQ(0, publish(0));
 		break;
 	case W_COLLAPSE:
 		if (!thp_ok(why, sizeof(why)))
@@ -1409,8 +1696,27 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 			memset(S->dbuf, 0, S->file_np * page_size());
 		}
 		break;
+	case W_MADV_FREE:
+	case W_SOFT_OFFLINE:
+	case W_REMOTE:
+		if (!S->fmode)
+			break;
+		S->fd = memfd_create("spf-lockless", MFD_CLOEXEC);
+		ASSERT_LE(0, S->fd);
+		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
+		ASSERT_EQ(0, publish(0));
+		break;
 	case W_DROP:
 	case W_FILL:
+		if (S->fmode) {
+			S->fd = memfd_create("spf-lockless", MFD_CLOEXEC);
+			ASSERT_LE(0, S->fd);
+			ASSERT_EQ(0, ftruncate(S->fd,
+					       S->file_np * page_size()));
+			ASSERT_EQ(0, publish(0));
+			break;
+		}
+		/* fall through */
 	case W_MEMCG_LIMIT:
 		if (variant->w == W_MEMCG_LIMIT && !memcg_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
@@ -1426,6 +1732,12 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	case W_MEMCG_MOVE:
 		if (!memcg_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
+		if (!S->fmode)
+			break;
+		S->fd = memfd_create("spf-lockless", MFD_CLOEXEC);
+		ASSERT_LE(0, S->fd);
+		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
+		ASSERT_EQ(0, publish(0));
 		break;
 	default:
 		break;
@@ -1440,7 +1752,8 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 			     strerror(errno));
 		ev0 = file_field("/proc/meminfo", "HardwareCorrupted");
 	}
-	if (variant->w == W_COLLAPSE) {
+	if (variant->w == W_COLLAPSE ||
+	    (S->fmode && variant->w == W_THP_SPLIT)) {
 		for (i = 0; i < (long)S->file_np; i++)
 			keep(READ_ONCE(S->wmap[i * page_size()]));
 		if (madvise(S->wmap, S->file_np * page_size(), MADV_COLLAPSE))
@@ -1465,9 +1778,11 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 
 		child = fork();
 		ASSERT_LE(0, child);
+		if (!child && S->fmode)
+			remote_file_child(parent);
 		if (!child)
 			remote_child(parent);
-		run_threads(secs, false);
+		run_threads(secs, S->fmode);
 		ASSERT_EQ(child, waitpid(child, &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	} else if (variant->w == W_MEMCG_MOVE ||
@@ -1490,15 +1805,18 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	}
 	ASSERT_EQ(0, spf_counts_read(&c1));
 	spf_counts_sub(&c1, &c0, &d);
-	spec = d.c[strcmp(variant->counter, "spec_file") ?
-		   SPF_C_SPEC_WRITE : SPF_C_SPEC_FILE];
+	spec = d.c[!strcmp(variant->counter, "spec_file") ? SPF_C_SPEC_FILE :
+		   !strcmp(variant->counter, "spec_file_write") ?
+		   SPF_C_SPEC_FILE_WRITE : SPF_C_SPEC_WRITE];
 
 	switch (variant->w) {
 	case W_THP_SPLIT:
-		ev0 = vmstat_of("thp_split_pmd") - ev0;
-		TH_LOG("thp_split_pmd %ld, thp_fault_alloc %ld", ev0,
+		ev0 = vmstat_of(S->fmode ? "thp_split_page" :
+				"thp_split_pmd") - ev0;
+		TH_LOG("%s %ld, thp_fault_alloc %ld",
+		       S->fmode ? "thp_split_page" : "thp_split_pmd", ev0,
 		       vmstat_of("thp_fault_alloc") - ev1);
-		EXPECT_LT(0, ev0) TH_LOG("no huge pmd was split");
+		EXPECT_LT(0, ev0) TH_LOG("no huge pmd or page was split");
 		break;
 	case W_SOFT_OFFLINE:
 		TH_LOG("HardwareCorrupted %ld kB more",

@@ -26,6 +26,10 @@
  * faults, and spf pauses between taking the page and locking it
  * (debugfs inject_swap_delay_us), where the page can leave the swap
  * cache and its entry be reused.
+ *
+ * Then compaction (migration) against each fault kind, anonymous and
+ * file, and reclaim of tmpfs pages (MADV_PAGEOUT, MADV_COLD) against
+ * the four file kinds, with swapoff bringing the pages back in.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -501,7 +505,14 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
  *    and zapped each round (spf pauses between a page's reference and
  *    its lock, inject_file_delay_us);
  *  - swap: reads of pages paged out and read back into the swap cache
- *    (inject_swap_delay_us).
+ *    (inject_swap_delay_us);
+ *  - file_table: the file reads again, through a mapping alone in its
+ *    PMDs and mapped anew each round, so that the first fault of each
+ *    PMD adds its PTE table (inject_table_delay_us);
+ *  - file_shared, file_private: a byte stored into each page through a
+ *    shared or a private map of the memfd (inject_file_delay_us), read
+ *    back, and checked with pread() to be in the file (shared) or not
+ *    (private: a copy of the round's page-cache page).
  * Each case logs how many of its pages changed frame during a round and
  * the kernel's pgmigrate_success count over the case.  Compaction picks
  * its pages by where they lie, not by whose they are: after the first
@@ -518,7 +529,14 @@ TEST_F(swap, race_against_entry_reuse_and_swapoff)
 #define MIG_NP 1024		/* more than the per-CPU free lists hold */
 #define MIG_WRITE_OFF 8		/* the byte a write stores, after the tag */
 
-enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP };
+enum mig_kind { MIG_ANON, MIG_WP_COPY, MIG_WP_REUSE, MIG_FILE, MIG_SWAP,
+		MIG_FILE_TABLE, MIG_FILE_SHARED, MIG_FILE_PRIVATE };
+
+static bool mig_file(enum mig_kind k)
+{
+	return k == MIG_FILE || k == MIG_FILE_TABLE || k == MIG_FILE_SHARED ||
+	       k == MIG_FILE_PRIVATE;
+}
 
 struct mig_case {
 	enum mig_kind kind;
@@ -589,6 +607,9 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 	case MIG_ANON:
 		return madvise(p, len, MADV_DONTNEED);
 	case MIG_FILE:
+	case MIG_FILE_TABLE:
+	case MIG_FILE_SHARED:
+	case MIG_FILE_PRIVATE:
 		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			      0, len))
 			return -1;
@@ -597,6 +618,10 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 			if (pwrite(fd, &t, sizeof(t), i * ps) != sizeof(t))
 				return -1;
 		}
+		/* Mapped anew: the PMDs' tables are freed with the VMA. */
+		if (c->kind == MIG_FILE_TABLE)
+			return mmap(p, len, PROT_READ, MAP_SHARED | MAP_FIXED,
+				    fd, 0) == p ? no_thp(p, len) : -1;
 		return madvise(p, len, MADV_DONTNEED);
 	default:
 		break;
@@ -642,6 +667,25 @@ static int mig_prepare(const struct mig_case *c, char *p, int fd, long r,
 	return 0;
 }
 
+/*
+ * The byte a shared or private file write stored into page I: read back
+ * through the map, and in the file (shared) or not (private).
+ */
+static void mig_check_store(const struct mig_case *c, int fd, char *pg,
+			    long r, long i, long *bad)
+{
+	bool shared = c->kind == MIG_FILE_SHARED;
+	char f = 0;
+
+	if (pread(fd, &f, 1, i * page_size() + MIG_WRITE_OFF) != 1)
+		f = -1;
+	if ((READ_ONCE(pg[MIG_WRITE_OFF]) != 1 || f != shared) &&
+	    (*bad)++ == 0)
+		fprintf(stderr, "# round %ld page %ld: the %s store reads back %d, the file holds %d\n",
+			r, i, shared ? "shared" : "private",
+			READ_ONCE(pg[MIG_WRITE_OFF]), f);
+}
+
 static void mig_race(struct __test_metadata *_metadata,
 		     const struct mig_case *c)
 {
@@ -663,11 +707,16 @@ static void mig_race(struct __test_metadata *_metadata,
 	e = getenv("SPF_RACE_SECS");
 	if (e && atof(e) > 0)
 		secs = atof(e);
-	if (c->kind == MIG_FILE) {
+	if (mig_file(c->kind)) {
 		fd = memfd_create("spf-migrate", MFD_CLOEXEC);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ftruncate(fd, len));
-		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		/* Alone in its PMDs: mapped anew, it has no table. */
+		p = map_file_chunks(fd, len, c->kind == MIG_FILE_SHARED ||
+				    c->kind == MIG_FILE_PRIVATE ?
+				    PROT_READ | PROT_WRITE : PROT_READ,
+				    c->kind == MIG_FILE_PRIVATE ? MAP_PRIVATE :
+				    MAP_SHARED);
 	} else {
 		p = map_fresh(MIG_NP);
 	}
@@ -677,7 +726,7 @@ static void mig_race(struct __test_metadata *_metadata,
 	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, pm);
 	/* The first write of a private mapping gives it its anon_vma. */
-	if (c->kind != MIG_FILE)
+	if (!mig_file(c->kind) || c->kind == MIG_FILE_PRIVATE)
 		p[0] = 1;
 	if (c->knob)
 		ASSERT_EQ(0, spf_write_file(c->knob, c->knob_us));
@@ -695,7 +744,9 @@ static void mig_race(struct __test_metadata *_metadata,
 			if (c->kind == MIG_ANON)
 				WRITE_ONCE(*(uint64_t *)pg, want);
 			else if (c->kind == MIG_WP_COPY ||
-				 c->kind == MIG_WP_REUSE)
+				 c->kind == MIG_WP_REUSE ||
+				 c->kind == MIG_FILE_SHARED ||
+				 c->kind == MIG_FILE_PRIVATE)
 				WRITE_ONCE(pg[MIG_WRITE_OFF], 1);
 			v = READ_ONCE(*(uint64_t *)pg);
 			if (v != want && bad++ == 0)
@@ -711,6 +762,9 @@ static void mig_race(struct __test_metadata *_metadata,
 			if (v != tag(r, i) && bad++ == 0)
 				TH_LOG("round %ld page %ld: %#llx at the round's end",
 				       r, i, (unsigned long long)v);
+			if (c->kind == MIG_FILE_SHARED ||
+			    c->kind == MIG_FILE_PRIVATE)
+				mig_check_store(c, fd, pg, r, i, &bad);
 			moved += pfn[i] && mig_pfn(pm, pg) != pfn[i];
 		}
 		if (child > 0) {
@@ -770,6 +824,36 @@ TEST_F_TIMEOUT(swap, migration_race_file_read, SPF_SOAK_TIMEOUT)
 	mig_race(_metadata, &c);
 }
 
+TEST_F_TIMEOUT(swap, migration_race_file_new_table, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_TABLE, "pte_tables", SPF_DEBUGFS "/inject_table_delay_us",
+		"20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F_TIMEOUT(swap, migration_race_shared_file_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_SHARED, "spec_file_write",
+		SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
+TEST_F_TIMEOUT(swap, migration_race_private_file_write, SPF_SOAK_TIMEOUT)
+{
+	static const struct mig_case c = {
+		MIG_FILE_PRIVATE, "spec_file_write",
+		SPF_DEBUGFS "/inject_file_delay_us", "20"
+	};
+
+	mig_race(_metadata, &c);
+}
+
 TEST_F_TIMEOUT(swap, migration_race_swap_cache_hit, SPF_SOAK_TIMEOUT)
 {
 	static const struct mig_case c = {
@@ -794,18 +878,56 @@ TEST_F_TIMEOUT(swap, migration_race_swap_cache_hit, SPF_SOAK_TIMEOUT)
  * only mappings, with spf pausing between a page's reference and its
  * lock (inject_file_delay_us), and check every value is a round no
  * older than the one published before the read began.
+ *
+ * A third thread turns swap off and on again, so that shmem_unuse()
+ * brings the swapped tmpfs pages back into the cache under the faults
+ * (row 43).  The other file kinds race the same pager (paging out one
+ * round in four: a swapped tmpfs page is a stock fault), one case each:
+ *  - new table: the reader's map alone in its PMDs is mapped anew
+ *    before each read (inject_table_delay_us);
+ *  - shared and private write: the page zapped, a word of the reader's
+ *    own stored through a shared or a private writable map, read back
+ *    and checked with pread() to be in the file (shared) or not
+ *    (private), the page's tag no older than the round published.
  */
 #define RCL_NP 64
 #define RCL_READERS 2
+#define RCL_OFF 256		/* a writer's word: RCL_OFF + 8 * reader */
+
+enum rcl_kind { RCL_READ, RCL_TABLE, RCL_SHARED, RCL_PRIVATE };
 
 static struct {
 	int fd;
+	enum rcl_kind kind;
 	char *pager_map, *reader_map[RCL_READERS];
 	atomic_long published[RCL_NP];
 	atomic_bool stop;
-	atomic_long rounds, reads, stale, paged;
+	atomic_long rounds, reads, stale, paged, swapoffs, swapoff_fail;
 	char detail[160];
 } rcl;
+
+static void rcl_stale(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&rcl.stale, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rcl.detail, sizeof(rcl.detail), fmt, ap);
+	va_end(ap);
+}
+
+static void *rcl_swapoff(void *arg)
+{
+	while (!atomic_load(&rcl.stop)) {
+		usleep(150000);
+		if (swapoff(SWAP_DEV) || swapon(SWAP_DEV, 0))
+			atomic_fetch_add(&rcl.swapoff_fail, 1);
+		else
+			atomic_fetch_add(&rcl.swapoffs, 1);
+	}
+	return NULL;
+}
 
 static void *rcl_pager(void *arg)
 {
@@ -822,8 +944,13 @@ static void *rcl_pager(void *arg)
 		}
 		for (i = 0; i < RCL_NP; i++)
 			keep(READ_ONCE(rcl.pager_map[i * ps]));
+		/*
+		 * A swapped tmpfs page is a stock fault: the kinds that
+		 * are not reads leave the pages in for three rounds of four.
+		 */
 		madvise(rcl.pager_map, RCL_NP * ps,
-			k % 2 ? MADV_PAGEOUT : MADV_COLD);
+			k % (rcl.kind == RCL_READ ? 2 : 4) == 1 ?
+			MADV_PAGEOUT : MADV_COLD);
 		atomic_fetch_add(&rcl.paged, RCL_NP -
 				 count_pages(rcl.pager_map, RCL_NP, PM_PRESENT));
 		atomic_store(&rcl.rounds, k);
@@ -831,37 +958,66 @@ static void *rcl_pager(void *arg)
 	return NULL;
 }
 
+/* A store of reader ID's own word into page I (shared or private). */
+static void rcl_store(int id, char *q, long i, uint64_t val)
+{
+	size_t off = i * page_size() + RCL_OFF + 8 * id;
+	bool shared = rcl.kind == RCL_SHARED;
+	uint64_t back, f = 0;
+
+	madvise(q + i * page_size(), page_size(), MADV_DONTNEED);
+	WRITE_ONCE(*(uint64_t *)(q + off), val);
+	back = READ_ONCE(*(uint64_t *)(q + off));
+	if (pread(rcl.fd, &f, sizeof(f), off) != sizeof(f))
+		rcl_stale("page %ld: pread: %s", i, strerror(errno));
+	else if (back != val || f != (shared ? val : 0))
+		rcl_stale("page %ld: reader %d's %s store %#llx reads back %#llx, the file holds %#llx",
+			  i, id, shared ? "shared" : "private",
+			  (unsigned long long)val, (unsigned long long)back,
+			  (unsigned long long)f);
+}
+
 static void *rcl_reader(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
-	char *q = rcl.reader_map[seed - 1];
-	size_t ps = page_size();
-	uint64_t v;
+	int id = seed - 1;
+	char *q = rcl.reader_map[id];
+	size_t ps = page_size(), len = RCL_NP * ps;
+	uint64_t v, n = 0;
 	long i, r;
 
 	while (!atomic_load(&rcl.stop)) {
 		i = rand_r(&seed) % RCL_NP;
-		if (rand_r(&seed) % 8 == 0)
-			madvise(q, RCL_NP * ps, MADV_DONTNEED);
+		if (rcl.kind == RCL_READ && rand_r(&seed) % 8 == 0)
+			madvise(q, len, MADV_DONTNEED);
+		if (rcl.kind == RCL_TABLE &&
+		    mmap(q, len, PROT_READ, MAP_SHARED | MAP_FIXED, rcl.fd,
+			 0) != q)
+			rcl_stale("reader %d cannot map anew: %s", id,
+				  strerror(errno));
 		r = atomic_load(&rcl.published[i]);
+		if (rcl.kind == RCL_SHARED || rcl.kind == RCL_PRIVATE)
+			rcl_store(id, q, i, (uint64_t)(id + 1) << 56 | ++n);
 		v = READ_ONCE(*(uint64_t *)(q + i * ps));
 		atomic_fetch_add(&rcl.reads, 1);
 		if ((v & 0xffffffff) != (uint64_t)i + 1 ||
-		    (long)(v >> 32) - 1 < r) {
-			if (atomic_fetch_add(&rcl.stale, 1) == 0)
-				snprintf(rcl.detail, sizeof(rcl.detail),
-					 "page %ld: read %#llx, round %ld published before",
-					 i, (unsigned long long)v, r);
-		}
+		    (long)(v >> 32) - 1 < r)
+			rcl_stale("page %ld: read %#llx, round %ld published before",
+				  i, (unsigned long long)v, r);
 	}
 	return NULL;
 }
 
-TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
+
+static void rcl_race(struct __test_metadata *_metadata, enum rcl_kind kind)
 {
+	static const char *const ctr[] = {
+		"spec_file", "pte_tables", "spec_file_write", "spec_file_write"
+	};
+	const char *knob = SPF_DEBUGFS "/inject_file_delay_us";
 	size_t ps = page_size(), len = RCL_NP * ps;
-	pthread_t pager, readers[RCL_READERS];
-	double secs = 3, t0;
+	pthread_t pager, off, readers[RCL_READERS];
+	double secs = kind == RCL_READ ? 3 : 2, t0;
 	long spec, i;
 	const char *e;
 	uint64_t t;
@@ -872,6 +1028,9 @@ TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
 	if (e && atof(e) > 0)
 		secs = atof(e);
 	memset(&rcl, 0, sizeof(rcl));
+	rcl.kind = kind;
+	if (kind == RCL_TABLE)
+		knob = SPF_DEBUGFS "/inject_table_delay_us";
 	rcl.fd = memfd_create("spf-reclaim", MFD_CLOEXEC);
 	ASSERT_LE(0, rcl.fd);
 	ASSERT_EQ(0, ftruncate(rcl.fd, len));
@@ -882,35 +1041,72 @@ TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
 	rcl.pager_map = mmap(NULL, len, PROT_READ, MAP_SHARED, rcl.fd, 0);
 	ASSERT_NE(MAP_FAILED, rcl.pager_map);
 	for (i = 0; i < RCL_READERS; i++) {
-		rcl.reader_map[i] = mmap(NULL, len, PROT_READ, MAP_SHARED,
-					 rcl.fd, 0);
+		if (kind == RCL_READ)
+			rcl.reader_map[i] = mmap(NULL, len, PROT_READ,
+						 MAP_SHARED, rcl.fd, 0);
+		else
+			rcl.reader_map[i] = map_file_chunks(rcl.fd, len,
+				kind == RCL_TABLE ? PROT_READ :
+				PROT_READ | PROT_WRITE,
+				kind == RCL_PRIVATE ? MAP_PRIVATE : MAP_SHARED);
 		ASSERT_NE(MAP_FAILED, rcl.reader_map[i]);
+		ASSERT_NE(NULL, rcl.reader_map[i]);
+		ASSERT_EQ(0, no_thp(rcl.reader_map[i], len));
+		/* The first write of a private map gives it its anon_vma. */
+		if (kind == RCL_PRIVATE)
+			rcl.reader_map[i][RCL_OFF] = 0;
 	}
-	ASSERT_EQ(0, spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "20"));
-	spec = spf_stat("spec_file");
+	ASSERT_EQ(0, spf_write_file(knob, "20"));
+	spec = spf_stat(ctr[kind]);
 	t0 = now_s();
 	ASSERT_EQ(0, start_thread(&pager, rcl_pager, NULL));
 	for (i = 0; i < RCL_READERS; i++)
 		ASSERT_EQ(0, start_thread(&readers[i], rcl_reader,
 					  (void *)(uintptr_t)(i + 1)));
+	ASSERT_EQ(0, start_thread(&off, rcl_swapoff, NULL));
 	usleep(secs * 1e6);
 	atomic_store(&rcl.stop, true);
 	pthread_join(pager, NULL);
 	for (i = 0; i < RCL_READERS; i++)
 		pthread_join(readers[i], NULL);
-	spf_write_file(SPF_DEBUGFS "/inject_file_delay_us", "0");
-	spec = spf_stat("spec_file") - spec;
-	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld stale; spec_file %ld",
+	pthread_join(off, NULL);
+	spf_write_file(knob, "0");
+	spec = spf_stat(ctr[kind]) - spec;
+	TH_LOG("%.1f s: %ld rounds, %ld reads, %ld pages reclaimed, %ld swapoffs (%ld failed), %ld stale; %s %ld",
 	       now_s() - t0, atomic_load(&rcl.rounds), atomic_load(&rcl.reads),
-	       atomic_load(&rcl.paged), atomic_load(&rcl.stale), spec);
+	       atomic_load(&rcl.paged), atomic_load(&rcl.swapoffs),
+	       atomic_load(&rcl.swapoff_fail), atomic_load(&rcl.stale),
+	       ctr[kind], spec);
 	EXPECT_EQ(0, atomic_load(&rcl.stale)) TH_LOG("%s", rcl.detail);
 	EXPECT_LT(10, atomic_load(&rcl.rounds));
 	EXPECT_LT(0, atomic_load(&rcl.paged)) TH_LOG("nothing was reclaimed");
-	EXPECT_LT(0, spec) TH_LOG("no read fault was speculative");
+	EXPECT_LT(0, spec) TH_LOG("no such fault was speculative");
+	EXPECT_LT(0, atomic_load(&rcl.swapoffs));
+	EXPECT_EQ(0, atomic_load(&rcl.swapoff_fail));
 	munmap(rcl.pager_map, len);
 	for (i = 0; i < RCL_READERS; i++)
 		munmap(rcl.reader_map[i], len);
 	close(rcl.fd);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_file_read_faults, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_READ);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_file_new_table, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_TABLE);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_shared_file_write, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_SHARED);
+}
+
+TEST_F_TIMEOUT(swap, reclaim_race_private_file_write, SPF_SOAK_TIMEOUT)
+{
+	rcl_race(_metadata, RCL_PRIVATE);
 }
 
 TEST_HARNESS_MAIN

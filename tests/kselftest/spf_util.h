@@ -680,6 +680,30 @@ static inline char *map_chunks(size_t nchunks)
 	return p;
 }
 
+/*
+ * LEN bytes of file FD from offset 0, PMD-aligned and alone in its PMDs:
+ * PROT_NONE guards beyond them, and the rest of its last PMD left
+ * unmapped, so that mapping it anew (MAP_FIXED) frees its PTE tables
+ * and the next fault in each PMD adds one.  NULL on failure.
+ */
+static inline char *map_file_chunks(int fd, size_t len, int prot,
+				    int flags)
+{
+	size_t pmd = pmd_bytes(), span = (len + pmd - 1) & ~(pmd - 1);
+	char *raw, *p;
+
+	raw = mmap(NULL, span + 2 * pmd, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
+	if (mmap(p, len, prot, flags | MAP_FIXED, fd, 0) != p)
+		return NULL;
+	if (span > len && munmap(p + len, span - len))
+		return NULL;
+	return p;
+}
+
 static inline void unmap_chunks(char *p, size_t nchunks)
 {
 	munmap(p, nchunks * pmd_bytes());

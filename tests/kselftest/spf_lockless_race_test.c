@@ -678,6 +678,21 @@ static long resident(char *p, size_t np)
 /* ---- the writers ---- */
 
 /*
+ * The whole file (FLEN bytes) punched out and refilled with round K's
+ * tags, punch_seq odd around both, so that readers wait for the refill.
+ */
+static int punch_all(size_t flen, long k)
+{
+	int ret;
+
+	atomic_fetch_add(&S->punch_seq, 1);
+	ret = fallocate(S->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			0, flen) || publish(k) ? -1 : 0;
+	atomic_fetch_add(&S->punch_seq, 1);
+	return ret;
+}
+
+/*
  * Punch the PUNCH_SPAN pages from N (a fault-around window) out of the
  * file and fill them with round K's tags, a round newer than the pages
  * had, so that a PTE left on a punched page shows an older one
@@ -743,14 +758,10 @@ static void file_mode_op(long k, unsigned int *seed)
 		 * folio, which unmaps it from every reader's PTEs) and a
 		 * 4 KiB zap of the writer's PMD mapping.
 		 */
-		atomic_fetch_add(&S->punch_seq, 1);
-		if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
-			      FALLOC_FL_KEEP_SIZE, 0, flen) ||
-		    publish(32 * k)) {
+		if (punch_all(flen, 32 * k)) {
 			lr_bad("punch or refill: %s", strerror(errno));
 			atomic_store(&S->stop, true);
 		}
-		atomic_fetch_add(&S->punch_seq, 1);
 		for (n = 0; n < (long)S->file_np; n++)
 			keep(READ_ONCE(S->wmap[n * ps]));
 		for (n = 0; n < 3; n++)
@@ -873,12 +884,8 @@ static void *writer(void *arg)
 			break;
 		case W_COLLAPSE:
 			/* Small folios again, round k in them, then one. */
-			atomic_fetch_add(&S->punch_seq, 1);
-			if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
-				      FALLOC_FL_KEEP_SIZE, 0, flen) ||
-			    publish(2 * k))
+			if (punch_all(flen, 2 * k))
 				return NULL;
-			atomic_fetch_add(&S->punch_seq, 1);
 			for (n = 0; n < (long)S->file_np; n++)
 				keep(READ_ONCE(S->wmap[n * ps]));
 			for (n = 0; n < 10; n++) {
@@ -898,14 +905,10 @@ static void *writer(void *arg)
 			break;
 		case W_EXT4_PUNCH:
 			/* Row 35: ext4_punch_hole(), then round k refilled. */
-			atomic_fetch_add(&S->punch_seq, 1);
-			if (fallocate(S->fd, FALLOC_FL_PUNCH_HOLE |
-				      FALLOC_FL_KEEP_SIZE, 0, flen) ||
-			    publish(k)) {
+			if (punch_all(flen, k)) {
 				lr_bad("punch or refill: %s", strerror(errno));
 				return NULL;
 			}
-			atomic_fetch_add(&S->punch_seq, 1);
 			atomic_fetch_add(&S->ops, 1);
 			usleep(500);
 			break;

@@ -29,7 +29,7 @@
  *    The other EL1 faults stock would look up (permission faults of
  *    uaccess on copy-on-write pages, say) are counted as entering spf
  *    and aborted (abort_other), as the lock_mm hook counted them.
- * What the ESR and the last VMA turned down (spf/decline.c) settle is
+ * What the ESR and the last VMA turned down (vma_lookup/decline.c) settle is
  * settled in spf_hook_take(), before the call is redirected
  * (spf_arch_fault_decline()), so those faults run stock holding nothing.
  * A completed fault raises the page-faults perf event that stock raises

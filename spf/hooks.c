@@ -458,7 +458,7 @@ static void spf_count_declined(unsigned long addr, enum spf_abort reason)
 /*
  * lock_mm_and_find_vma(mm, addr, regs): is the abort already certain,
  * from the arch's record of the fault or from the last VMA turned down
- * (spf/decline.c)?  Then the fault goes stock without a redirection,
+ * (vma_lookup/decline.c)?  Then the fault goes stock without a redirection,
  * counted and traced as the abort it would have been.
  */
 static bool spf_hook_decline(unsigned long *args)

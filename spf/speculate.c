@@ -339,7 +339,7 @@ static enum spf_abort spf_check_vma(struct mm_struct *mm,
 		/*
 		 * Writes spf/file_write.c cannot take (->page_mkwrite(),
 		 * another ->fault()) come in runs, and go stock: let the next
-		 * ones go before the redirection (spf/decline.c).  The copy's
+		 * ones go before the redirection (vma_lookup/decline.c).  The copy's
 		 * range is one state of the tree, as the count said.
 		 */
 		if (ret == SPF_ABORT_NOT_ANON)

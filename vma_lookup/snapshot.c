@@ -80,7 +80,7 @@ static void spf_vma_copy(struct vm_area_struct *dst,
 /*
  * Remember a VMA turned down, once its range is known to be one state
  * of the tree, so the next faults in it go stock before any of this
- * (spf/decline.c).
+ * (vma_lookup/decline.c).
  */
 static void spf_vma_declined(struct mm_struct *mm, struct vm_area_struct *vma,
 			     unsigned long addr, unsigned long seq)

@@ -42,7 +42,7 @@ bool spf_arch_at_lock_mm(struct mm_struct *mm, unsigned long addr,
 
 /*
  * When spf_hook_take() turns a lock_mm call down without redirecting it
- * (spf/decline.c): drop what the arch keeps for the fault's hook, if
+ * (vma_lookup/decline.c): drop what the arch keeps for the fault's hook, if
  * INFO (from spf_arch_decline(), or 0) says it was not taken yet.
  */
 void spf_arch_declined(unsigned long addr, struct pt_regs *regs,

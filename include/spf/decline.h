@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The last VMA this CPU's faults found spf cannot handle: lets the next
- * fault in it go stock without a redirection (spf/decline.c).
+ * fault in it go stock without a redirection (vma_lookup/decline.c).
  */
 #ifndef _SPF_DECLINE_H
 #define _SPF_DECLINE_H

@@ -20,7 +20,7 @@ void spf_hook_unpin(bool pinned);
 bool spf_hook_abandon(void);
 
 /*
- * A fault in the last VMA turned down (spf/decline.c): counted and
+ * A fault in the last VMA turned down (vma_lookup/decline.c): counted and
  * traced as the abort it would have been; it goes stock.
  */
 bool spf_fault_declined(struct mm_struct *mm, unsigned long addr);

@@ -286,7 +286,7 @@ void mempool_destroy(mempool_t *pool)
 
 /* ---- what spf resolves and hooks ---- */
 
-/* spf/decline.c is kernel-only: the harness never declines early. */
+/* vma_lookup/decline.c is kernel-only: the harness never declines early. */
 void spf_decline_note(struct mm_struct *mm, unsigned long start,
 		      unsigned long end, unsigned long seq)
 {

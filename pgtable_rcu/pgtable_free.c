@@ -75,10 +75,7 @@
 #include <asm/paravirt_types.h>
 #endif
 #include <spf/broken.h>
-#include <spf/hook.h>
-#include <spf/hooks.h>
 #include <spf/pgtable_free.h>
-#include <spf/stats.h>
 #include <wrapper/pgalloc.h>
 #include <wrapper/tlb.h>
 
@@ -86,9 +83,24 @@ static void (*spf_orig_tlb_remove_table)(struct mmu_gather *tlb, void *table);
 static void (*spf_orig_sync_one)(void);
 
 DEFINE_PER_CPU(unsigned long, spf_passthrough);
+DEFINE_PER_CPU(struct spf_free_stats, spf_free_stats);
 
-/* Path 1: never let tlb_remove_table() free without a grace period. */
-static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
+unsigned long spf_free_stat_read(enum spf_free_stat stat)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu(spf_free_stats, cpu).count[stat]);
+	return sum;
+}
+
+/*
+ * Path 1: never let tlb_remove_table() free without a grace period.
+ * For the replacements of tlb_remove_table() and of x86's pv_ops
+ * target; the caller may sleep (an mmu_gather).
+ */
+void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
 {
 	struct mmu_table_batch *batch;
 	unsigned long prev;
@@ -103,48 +115,39 @@ static void spf_pgtable_defer(struct mmu_gather *tlb, void *table)
 			tlb->batch = batch;
 		} else {
 			synchronize_rcu();
-			spf_count(SPF_STAT_PGTABLE_SYNC);
+			spf_free_count(SPF_FREE_PGTABLE_SYNC);
 		}
 	}
 	prev = spf_passthrough_begin(table);
 	spf_orig_tlb_remove_table(tlb, table);
 	spf_passthrough_end(prev);
-	spf_count(SPF_STAT_PGTABLE_DEFERRED);
+	spf_free_count(SPF_FREE_PGTABLE_DEFERRED);
 }
 
-/* Replacement for tlb_remove_table(). */
-void spf_tlb_remove_table(struct mmu_gather *tlb, void *table)
-{
-	spf_pgtable_defer(tlb, table);
-	spf_hook_leave();
-}
-
-/* Path 2: replacement for x86's pv_ops.mmu.tlb_remove_table target. */
-void spf_pv_tlb_remove_table(struct mmu_gather *tlb, void *table)
-{
-	spf_pgtable_defer(tlb, table);
-	spf_hook_leave();
-}
-
-/* Path 3: replacement for tlb_remove_table_sync_one(). */
-void spf_tlb_remove_table_sync_one(void)
+/* Path 3: for the replacement of tlb_remove_table_sync_one(). */
+void spf_pgtable_sync_one(void)
 {
 	unsigned long prev = spf_passthrough_begin(spf_orig_sync_one);
 
+	might_sleep();
 	spf_orig_sync_one();
 	spf_passthrough_end(prev);
 	synchronize_rcu();
-	spf_count(SPF_STAT_PGTABLE_SYNC);
-	spf_hook_leave();
+	spf_free_count(SPF_FREE_PGTABLE_SYNC);
 }
 
-int spf_pgtable_pv_resolve(struct spf_hook *hook)
+/*
+ * Path 2: where x86's pv_ops.mmu.tlb_remove_table sends tables, when
+ * that is not tlb_remove_table() itself (then path 1 covers it); 0 if
+ * there is nothing to hook.
+ */
+unsigned long spf_pgtable_pv_target(void)
 {
 #if defined(CONFIG_X86) && defined(CONFIG_PARAVIRT)
 	unsigned long target = (unsigned long)pv_ops.mmu.tlb_remove_table;
 
 	if (target != spf_wrapper_tlb_remove_table())
-		hook->addr = target;
+		return target;
 #endif
 	return 0;
 }
@@ -170,29 +173,29 @@ static void spf_ptl_free_rcu(struct rcu_head *head)
 	spf_orig_ptlock_free(&stand_in);
 	spf_passthrough_end(prev);
 	mempool_free(d, spf_ptl_pool);
-	spf_count(SPF_STAT_PTL_FREED);
+	spf_free_count(SPF_FREE_PTL_FREED);
 }
 
-/* Replacement for ptlock_free(). */
-void spf_ptlock_free(struct page *page)
+/* For the replacement of ptlock_free(); may run in atomic context. */
+void spf_ptl_defer(struct page *page)
 {
 	struct spf_ptl_defer *d = mempool_alloc(spf_ptl_pool, GFP_ATOMIC);
 
 	if (d) {
 		d->ptl = page->ptl;
 		call_rcu(&d->rcu, spf_ptl_free_rcu);
-		spf_count(SPF_STAT_PTL_DEFERRED);
+		spf_free_count(SPF_FREE_PTL_DEFERRED);
 	} else {
-		spf_count(SPF_STAT_PTL_LEAKED);
+		spf_free_count(SPF_FREE_PTL_LEAKED);
 	}
-	spf_hook_leave();
 }
 
-int spf_ptlock_free_resolve(struct spf_hook *hook)
+/* Finds ptlock_free() (0: nothing to defer on this kernel). */
+int spf_ptl_defer_find(unsigned long *addr)
 {
-	int ret = spf_wrapper_ptlock_free_hook(&hook->addr);
+	int ret = spf_wrapper_ptlock_free_hook(addr);
 
-	spf_orig_ptlock_free = (void *)hook->addr;
+	spf_orig_ptlock_free = (void *)*addr;
 	return ret;
 }
 
@@ -209,13 +212,12 @@ static void spf_ptl_pool_destroy(void)
 	spf_ptl_pool = NULL;
 }
 #else
-void spf_ptlock_free(struct page *page)
+void spf_ptl_defer(struct page *page)
 {
-	/* Never armed: the locks live in struct page. */
-	spf_hook_leave();
+	/* Never called: the locks live in struct page. */
 }
 
-int spf_ptlock_free_resolve(struct spf_hook *hook)
+int spf_ptl_defer_find(unsigned long *addr)
 {
 	return 0;
 }

@@ -61,7 +61,6 @@
 #include <asm/pgalloc.h>
 #include <spf/broken.h>
 #include <spf/pte_table.h>
-#include <spf/stats.h>
 #include <wrapper/pgalloc.h>
 
 /* Can spf install tables on this kernel?  Set at init. */

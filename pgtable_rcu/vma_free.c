@@ -26,9 +26,7 @@
  */
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
-#include <spf/hooks.h>
 #include <spf/pgtable_free.h>
-#include <spf/stats.h>
 #include <spf/vma_free.h>
 
 static_assert(sizeof(struct rcu_head) <= sizeof(struct list_head),
@@ -45,15 +43,14 @@ static void spf_vma_free_rcu(struct rcu_head *head)
 
 	spf_orig_vm_area_free(vma);
 	spf_passthrough_end(prev);
-	spf_count(SPF_STAT_VMA_FREED);
+	spf_free_count(SPF_FREE_VMA_FREED);
 }
 
-/* Replacement for vm_area_free(). */
-void spf_vm_area_free(struct vm_area_struct *vma)
+/* For the replacement of vm_area_free(). */
+void spf_vma_defer(struct vm_area_struct *vma)
 {
 	call_rcu((struct rcu_head *)&vma->anon_vma_chain, spf_vma_free_rcu);
-	spf_count(SPF_STAT_VMA_DEFERRED);
-	spf_hook_leave();
+	spf_free_count(SPF_FREE_VMA_DEFERRED);
 }
 
 void spf_vma_free_init(void *orig)

@@ -356,7 +356,7 @@ enum {
 
 static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_VM_AREA_FREE] = {
-		/* pgtable_rcu/vma_free.c: VMAs outlive lockless readers */
+		/* spf/free_hooks.c, pgtable_rcu/vma_free.c: VMAs outlive lockless readers */
 		.symbol = "vm_area_free",
 		.replacement = spf_vm_area_free,
 		.nonnull_arg = -1,
@@ -397,7 +397,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 		.passthrough_arg = 0,
 	},
 	[SPF_HOOK_MMAP_LOCK_TRACED] = {
-		/* vma_lookup/mm_seq_traced.c: the count without a memcg path */
+		/* spf/mm_seq_traced.c: the count without a memcg path */
 		.symbol = "__mmap_lock_do_trace_acquire_returned",
 		.resolve = spf_mm_seq_traced_resolve,
 		.replacement = spf_mm_seq_traced,

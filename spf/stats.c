@@ -23,13 +23,13 @@ static const char *const spf_stat_names[NR_SPF_STATS] = {
 	[SPF_STAT_RETRY]	= "retry",
 	[SPF_STAT_DISABLED]	= "disabled",
 	[SPF_STAT_DECLINED]	= "declined",
-	[SPF_STAT_VMA_DEFERRED]	= "vma_deferred",
-	[SPF_STAT_VMA_FREED]	= "vma_freed",
-	[SPF_STAT_PGTABLE_DEFERRED] = "pgtable_deferred",
-	[SPF_STAT_PGTABLE_SYNC]	= "pgtable_sync",
-	[SPF_STAT_PTL_DEFERRED]	= "ptl_deferred",
-	[SPF_STAT_PTL_FREED]	= "ptl_freed",
-	[SPF_STAT_PTL_LEAKED]	= "ptl_leaked",
+	[SPF_STAT_FREE + SPF_FREE_VMA_DEFERRED] = "vma_deferred",
+	[SPF_STAT_FREE + SPF_FREE_VMA_FREED] = "vma_freed",
+	[SPF_STAT_FREE + SPF_FREE_PGTABLE_DEFERRED] = "pgtable_deferred",
+	[SPF_STAT_FREE + SPF_FREE_PGTABLE_SYNC] = "pgtable_sync",
+	[SPF_STAT_FREE + SPF_FREE_PTL_DEFERRED] = "ptl_deferred",
+	[SPF_STAT_FREE + SPF_FREE_PTL_FREED] = "ptl_freed",
+	[SPF_STAT_FREE + SPF_FREE_PTL_LEAKED] = "ptl_leaked",
 	[SPF_STAT_SPEC_READ]	= "spec_read",
 	[SPF_STAT_SPEC_WRITE]	= "spec_write",
 	[SPF_STAT_SPEC_WP_REUSE] = "spec_wp_reuse",
@@ -64,6 +64,8 @@ unsigned long spf_stat_read(enum spf_stat stat)
 	unsigned long sum = 0;
 	int cpu;
 
+	if (stat >= SPF_STAT_FREE && stat < SPF_STAT_FREE + NR_SPF_FREE_STATS)
+		return spf_free_stat_read(stat - SPF_STAT_FREE);
 	for_each_possible_cpu(cpu)
 		sum += READ_ONCE(per_cpu(spf_stats, cpu).count[stat]);
 	return sum;

@@ -77,7 +77,7 @@
  * count check and the pmd store with what must precede it.
  *
  * Attaching this probe makes 6.1 format a memcg path on every
- * acquisition; vma_lookup/mm_seq_traced.c keeps stock faults from
+ * acquisition; spf/mm_seq_traced.c keeps stock faults from
  * paying for it, calling the probe's body itself.
  *
  * tests/userspace builds this file against liburcu and, to prove that

@@ -5,8 +5,12 @@
 #include <linux/mm_types.h>
 #include <linux/types.h>
 
+struct dentry;
+struct mmu_gather;
+struct page;
 struct pt_regs;
 struct seq_file;
+struct spf_hook;
 
 extern bool spf_enabled;
 extern struct vm_area_struct spf_marker_vma;
@@ -32,6 +36,22 @@ struct vm_area_struct *spf_stock_lock_mm(struct mm_struct *mm,
 vm_fault_t spf_stock_handle_mm_fault(struct vm_area_struct *vma,
 				     unsigned long addr, unsigned int flags,
 				     struct pt_regs *regs);
+
+/*
+ * The replacements of the always hooks: the freeing functions, sent to
+ * pgtable_rcu/'s deferred frees (spf/free_hooks.c), and the function
+ * that fires mmap_lock_acquire_returned (spf/mm_seq_traced.c).
+ */
+void spf_vm_area_free(struct vm_area_struct *vma);
+void spf_tlb_remove_table(struct mmu_gather *tlb, void *table);
+void spf_pv_tlb_remove_table(struct mmu_gather *tlb, void *table);
+void spf_tlb_remove_table_sync_one(void);
+void spf_ptlock_free(struct page *page);
+int spf_pgtable_pv_resolve(struct spf_hook *hook);
+int spf_ptlock_free_resolve(struct spf_hook *hook);
+void spf_mm_seq_traced(struct mm_struct *mm, bool write, bool success);
+int spf_mm_seq_traced_resolve(struct spf_hook *hook);
+void spf_mm_seq_traced_init(struct dentry *debugfs_dir);
 
 void spf_hooks_show(struct seq_file *m);
 int spf_hooks_init(void);

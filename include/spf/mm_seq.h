@@ -15,7 +15,6 @@
 #include <linux/mm_types.h>
 
 struct dentry;
-struct spf_hook;
 
 bool spf_mm_seq_begin(struct mm_struct *mm, unsigned long *seq);
 bool spf_mm_seq_changed(struct mm_struct *mm, unsigned long seq);
@@ -28,10 +27,6 @@ void spf_mm_seq_install_unlock(struct mm_struct *mm);
 void spf_mm_seq_acquired(void *data, struct mm_struct *mm,
 			 const char *memcg_path, bool write, bool success);
 
-/* vma_lookup/mm_seq_traced.c: the same count without a memcg path. */
-void spf_mm_seq_traced(struct mm_struct *mm, bool write, bool success);
-int spf_mm_seq_traced_resolve(struct spf_hook *hook);
-void spf_mm_seq_traced_init(struct dentry *debugfs_dir);
 
 int spf_mm_seq_init(struct dentry *debugfs_dir);
 void spf_mm_seq_exit(void);

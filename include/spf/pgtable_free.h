@@ -8,7 +8,34 @@
 
 struct mmu_gather;
 struct page;
-struct spf_hook;
+
+/*
+ * pgtable_rcu/'s own counters (per CPU; spf/stats.c shows them in
+ * debugfs after its own, as vma_deferred ... ptl_leaked).
+ */
+enum spf_free_stat {
+	SPF_FREE_VMA_DEFERRED,	/* VMAs whose freeing waits for a grace period */
+	SPF_FREE_VMA_FREED,	/* ...and that have since been freed */
+	SPF_FREE_PGTABLE_DEFERRED, /* page tables sent to an RCU-freed batch */
+	SPF_FREE_PGTABLE_SYNC,	/* grace periods waited for before a free */
+	SPF_FREE_PTL_DEFERRED,	/* split page-table locks freed after a GP */
+	SPF_FREE_PTL_FREED,	/* ...and that have since been freed */
+	SPF_FREE_PTL_LEAKED,	/* ...no record to defer with: left allocated */
+	NR_SPF_FREE_STATS
+};
+
+struct spf_free_stats {
+	unsigned long count[NR_SPF_FREE_STATS];
+};
+
+DECLARE_PER_CPU(struct spf_free_stats, spf_free_stats);
+
+static inline void spf_free_count(enum spf_free_stat stat)
+{
+	this_cpu_inc(spf_free_stats.count[stat]);
+}
+
+unsigned long spf_free_stat_read(enum spf_free_stat stat);
 
 /*
  * A freeing replacement, or the RCU callback behind it, calls the
@@ -45,12 +72,15 @@ static inline bool spf_passthrough_is(unsigned long token)
 	       token == this_cpu_read(spf_passthrough);
 }
 
-void spf_tlb_remove_table(struct mmu_gather *tlb, void *table);
-void spf_pv_tlb_remove_table(struct mmu_gather *tlb, void *table);
-void spf_tlb_remove_table_sync_one(void);
-void spf_ptlock_free(struct page *page);
-int spf_pgtable_pv_resolve(struct spf_hook *hook);
-int spf_ptlock_free_resolve(struct spf_hook *hook);
+/*
+ * The deferred frees.  The hooks on the kernel's freeing functions
+ * (spf/free_hooks.c) call these and nothing of pgtable_rcu/ calls up.
+ */
+void spf_pgtable_defer(struct mmu_gather *tlb, void *table);
+void spf_pgtable_sync_one(void);
+void spf_ptl_defer(struct page *page);
+unsigned long spf_pgtable_pv_target(void);
+int spf_ptl_defer_find(unsigned long *addr);
 
 void spf_pgtable_free_init(void *orig_tlb_remove_table, void *orig_sync_one);
 int spf_pgtable_free_prepare(void);

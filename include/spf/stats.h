@@ -8,6 +8,7 @@
 
 #include <linux/percpu.h>
 #include <spf/outcome.h>
+#include <spf/pgtable_free.h>
 
 /* Keep spf_stat_names[] in spf/stats.c in step with this list. */
 enum spf_stat {
@@ -17,14 +18,9 @@ enum spf_stat {
 	SPF_STAT_RETRY,		/* stock attempts that were retries (TRIED) */
 	SPF_STAT_DISABLED,	/* faults seen while enabled=0, not redirected */
 	SPF_STAT_DECLINED,	/* aborts decided before redirecting */
-	SPF_STAT_VMA_DEFERRED,	/* VMAs whose freeing waits for a grace period */
-	SPF_STAT_VMA_FREED,	/* ...and that have since been freed */
-	SPF_STAT_PGTABLE_DEFERRED, /* page tables sent to an RCU-freed batch */
-	SPF_STAT_PGTABLE_SYNC,	/* grace periods waited for before a free */
-	SPF_STAT_PTL_DEFERRED,	/* split page-table locks freed after a GP */
-	SPF_STAT_PTL_FREED,	/* ...and that have since been freed */
-	SPF_STAT_PTL_LEAKED,	/* ...no record to defer with: left allocated */
-	SPF_STAT_SPEC_READ,	/* faults done speculatively: zero page mapped */
+	SPF_STAT_FREE,		/* first of NR_SPF_FREE_STATS: pgtable_rcu/'s */
+	SPF_STAT_SPEC_READ = SPF_STAT_FREE + NR_SPF_FREE_STATS,
+				/* faults done speculatively: zero page mapped */
 	SPF_STAT_SPEC_WRITE,	/* faults done speculatively: new page mapped */
 	SPF_STAT_SPEC_WP_REUSE,	/* write-protect faults: page made writable */
 	SPF_STAT_SPEC_WP_COPY,	/* ...copy-on-write of an anonymous page */

@@ -4,7 +4,7 @@
 
 struct vm_area_struct;
 
-void spf_vm_area_free(struct vm_area_struct *vma);
+void spf_vma_defer(struct vm_area_struct *vma);
 void spf_vma_free_init(void *orig_vm_area_free);
 void spf_vma_free_drain(void);
 

@@ -39,7 +39,6 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-#include <spf/hooks.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_free.h>
 #include <spf/snapshot.h>
@@ -51,7 +50,6 @@
 #include <spf/pte_table.h>
 #include <spf/thp_fault.h>
 #include <spf/wp_fault.h>
-#include <spf/hook.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mmap_lock.h>
 #include <wrapper/pgalloc.h>
@@ -289,10 +287,6 @@ void mempool_destroy(mempool_t *pool)
 /* vma_lookup/decline.c is kernel-only: the harness never declines early. */
 void spf_decline_note(struct mm_struct *mm, unsigned long start,
 		      unsigned long end, unsigned long seq)
-{
-}
-
-void spf_hook_leave(void)
 {
 }
 
@@ -568,8 +562,8 @@ void tlb_remove_table(struct mmu_gather *tlb, void *table)
 static void sim_free_table(struct mmu_gather *tlb, struct sim_table *t)
 {
 	if (t->level == 1)
-		spf_ptlock_free(&t->page);	/* the table's destructor */
-	spf_tlb_remove_table(tlb, t);
+		spf_ptl_defer(&t->page);	/* the table's destructor */
+	spf_pgtable_defer(tlb, t);
 }
 
 static unsigned long sim_level_span(int level)
@@ -1458,7 +1452,7 @@ void sim_munmap(unsigned long start, unsigned long end)
 	sim_zap(start, end);
 	sim_free_tables(start, end);
 	for (i = 0; i < ngone; i++)
-		spf_vm_area_free(gone[i]);
+		spf_vma_defer(gone[i]);
 }
 
 static void sim_mprotect(unsigned long start, unsigned long end,
@@ -1538,7 +1532,7 @@ static void sim_mremap(void)
 	sim_zap(gone[0]->vm_start, gone[0]->vm_end);
 	sim_free_tables(gone[0]->vm_start, gone[0]->vm_end);
 	for (i = 0; i < ngone; i++)
-		spf_vm_area_free(gone[i]);
+		spf_vma_defer(gone[i]);
 }
 
 void sim_locked_map(unsigned long start, unsigned long end,
@@ -1640,7 +1634,7 @@ void sim_thread_end(void)
 void sim_init(void)
 {
 	struct sim_table *pgd;
-	struct spf_hook hook = { .symbol = "ptlock_free" };
+	unsigned long ptlock_free_addr = 0;
 	int i;
 
 	sim_t0 = sim_now();
@@ -1662,7 +1656,7 @@ void sim_init(void)
 	/* spf's load order: freeing hooks, then the count, then faults */
 	spf_vma_free_init(sim_vm_area_free);
 	spf_pgtable_free_init(tlb_remove_table, tlb_remove_table_sync_one);
-	if (spf_pgtable_free_prepare() || spf_ptlock_free_resolve(&hook))
+	if (spf_pgtable_free_prepare() || spf_ptl_defer_find(&ptlock_free_addr))
 		sim_fail("sim: spf's page-table freeing did not set up");
 	if (spf_mm_seq_init(NULL) || spf_speculate_init(NULL))
 		sim_fail("sim: spf did not set up");
@@ -1714,10 +1708,10 @@ void sim_print_stats(FILE *f, struct sim_counts *c)
 			fprintf(f, " %s %lu", names[i],
 				spf_stats.count[SPF_STAT_ABORT + i]);
 	fprintf(f, "\n# freeing: vma_deferred %lu pgtable_deferred %lu pgtable_sync %lu ptl_deferred %lu\n",
-		spf_stats.count[SPF_STAT_VMA_DEFERRED],
-		spf_stats.count[SPF_STAT_PGTABLE_DEFERRED],
-		spf_stats.count[SPF_STAT_PGTABLE_SYNC],
-		spf_stats.count[SPF_STAT_PTL_DEFERRED]);
+		spf_free_stats.count[SPF_FREE_VMA_DEFERRED],
+		spf_free_stats.count[SPF_FREE_PGTABLE_DEFERRED],
+		spf_free_stats.count[SPF_FREE_PGTABLE_SYNC],
+		spf_free_stats.count[SPF_FREE_PTL_DEFERRED]);
 	fprintf(f, "# checks: %lu commits checked against the log, %lu too old; %ld pages committed, %ld zapped\n",
 		sim_n_checked, sim_n_unchecked, sim_pages_committed,
 		sim_pages_zapped);

@@ -11,6 +11,9 @@
 #define DEFINE_PER_CPU(type, name)	__typeof__(type) name
 #define this_cpu_inc(pcp)	__atomic_fetch_add(&(pcp), 1, __ATOMIC_RELAXED)
 #define this_cpu_add(pcp, n)	__atomic_fetch_add(&(pcp), (n), __ATOMIC_RELAXED)
+/* ...so a sum over every CPU reads the one shared copy once. */
+#define for_each_possible_cpu(cpu)	for ((cpu) = 0; (cpu) < 1; (cpu)++)
+#define per_cpu(var, cpu)		(*((void)(cpu), &(var)))
 
 /*
  * Per-CPU data used with preemption disabled (vma_lookup/snapshot.c's

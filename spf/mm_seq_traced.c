@@ -11,7 +11,8 @@
  *
  * So spf also redirects the function that fires the event,
  * __mmap_lock_do_trace_acquire_returned(), through the fault-path hooks
- * (spf/hooks.c).  While spf's probe is the tracepoint's only one, the
+ * (spf/hooks.c); this file is that redirection, the count itself stays
+ * in vma_lookup/mm_seq.c.  While spf's probe is the tracepoint's only one, the
  * replacement runs the probe's body itself and skips the path; with any
  * other probe attached (the trace event, perf, bpftrace) it calls the
  * original, which formats the path and calls every probe, spf's

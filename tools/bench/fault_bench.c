@@ -21,6 +21,13 @@
  *       child that writes every page of it (one copy-on-write fault per
  *       page, timed in the child) and exits, and the thread waits for
  *       it.  The fork itself is timed as the round's recycling cost.
+ *   -W PAGES: the writer's side alone, no fault at all: each thread
+ *       loops mmap of PAGES pages (anonymous, private) and munmap of
+ *       them, never touching them, so every mmap_lock write section
+ *       and every VMA freed is what spf adds to (its write count's
+ *       probe, VMAs freed after a grace period) without a fault to
+ *       gain.  Each mmap/munmap pair is timed like a fault; the output
+ *       counts pairs (ops=, ops_per_sec=) instead of faults.
  *
  * Every fault is timed with CLOCK_MONOTONIC into a log-linear histogram
  * (0.8% resolution); recycling between rounds is timed apart
@@ -55,7 +62,8 @@
  *
  * Output, one line of key=value pairs (faults are pages written: under
  * THP one fault can cover many):
- *   threads= faults= seconds= faults_per_sec=
+ *   threads= faults= seconds= faults_per_sec=  (-W: ops= ops_per_sec=
+ *                                               map_pages=)
  *   timed: mean_ns= p50_ns= p99_ns= p999_ns= max_ns=
  *          hist=FLOOR_NS:COUNT,... (16 buckets per power of two)
  *   -n:    chunk= chunk_p50_ns= chunk_mean_ns= chunk_left_out_pct=
@@ -103,7 +111,7 @@
 #define SPF_STATS "/sys/kernel/debug/spf/stats"
 #define MAX_STATS 64
 
-enum kind { ANON, FILE_PRIVATE, FILE_SHARED, FORK };
+enum kind { ANON, FILE_PRIVATE, FILE_SHARED, FORK, WRITER };
 
 /*
  * Kept in MAP_SHARED memory: a -k child records its faults here without
@@ -133,6 +141,7 @@ static enum kind kind = ANON;
 static const char *file_dir = "/tmp";
 static size_t region_bytes = 16 << 20;
 static size_t reader_bytes = 256 << 20;
+static size_t writer_pages = 4;
 static double duration = 2.0;
 static bool allow_thp, reuse, timed = true;
 static atomic_bool stop;
@@ -393,6 +402,30 @@ static void *fork_main(void *arg)
 	return NULL;
 }
 
+/*
+ * -W: mmap/munmap pairs of writer_pages pages, never touched; w->faults
+ * counts the pairs, each timed.
+ */
+static void *writer_main(void *arg)
+{
+	struct worker *w = arg;
+	size_t bytes = writer_pages * pagesz;
+
+	while (!stopped()) {
+		uint64_t t0 = now_ns();
+		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			die("mmap");
+		if (munmap(p, bytes))
+			die("munmap");
+		record(w, now_ns() - t0);
+		w->faults++;
+	}
+	return NULL;
+}
+
 /* Takes mmap_lock for write over and over, on memory nobody faults on. */
 static void *churn_main(void *arg)
 {
@@ -525,7 +558,7 @@ static void usage(const char *argv0)
 	fprintf(stderr,
 		"usage: %s [-t THREADS] [-m MIB_PER_THREAD] [-d SECONDS] [-H] [-r]\n"
 		"          [-F private|shared [-D DIR]] [-k] [-n] [-w] [-c]\n"
-		"          [-R READER_MIB] [-b] [-s]\n"
+		"          [-R READER_MIB] [-b] [-s] [-W PAGES]\n"
 		"  -t  faulting threads (default 1), each on memory of its own\n"
 		"  -m  MiB per thread (default 16)\n"
 		"  -d  seconds (default 2)\n"
@@ -540,6 +573,7 @@ static void usage(const char *argv0)
 		"      (MADV_POPULATE_READ of READER_MIB, default 256)\n"
 		"  -b  one more thread spins in user space\n"
 		"  -s  print the spf counter deltas (if the module is loaded)\n"
+		"  -W  no faults: each thread loops mmap/munmap of PAGES untouched pages\n"
 		"Output: one line of key=value pairs (see the source's header).\n",
 		argv0, CHUNK);
 	exit(2);
@@ -561,7 +595,7 @@ int main(int argc, char **argv)
 	char *reader_mem = NULL;
 	unsigned int b;
 
-	while ((opt = getopt(argc, argv, "t:m:d:HrF:D:knwcR:bsh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:d:HrF:D:knwcR:bsW:h")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = atoi(optarg);
@@ -610,13 +644,18 @@ int main(int argc, char **argv)
 		case 's':
 			stats = true;
 			break;
+		case 'W':
+			kind = WRITER;
+			writer_pages = (size_t)atol(optarg);
+			break;
 		default:
 			usage(argv[0]);
 		}
 	}
 	if (nthreads < 1 || nthreads > 1024 || !region_bytes ||
 	    !reader_bytes || duration <= 0 || optind != argc ||
-	    (kind == FORK && (!timed || reuse)))
+	    (kind == FORK && (!timed || reuse)) ||
+	    (kind == WRITER && (!timed || reuse || !writer_pages)))
 		usage(argv[0]);
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	clock_ns = clock_cost();
@@ -655,7 +694,9 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&w[i].thread, NULL,
-				   kind == FORK ? fork_main : worker_main, &w[i]))
+				   kind == FORK ? fork_main :
+				   kind == WRITER ? writer_main : worker_main,
+				   &w[i]))
 			return 1;
 	usleep((useconds_t)(duration * 1e6));
 	atomic_store(&stop, true);
@@ -695,9 +736,14 @@ int main(int argc, char **argv)
 		recycle_ns = recycle[nr_recycle / 2];
 	round_pages = region_bytes / pagesz;
 
-	printf("threads=%d faults=%llu seconds=%.3f faults_per_sec=%.0f",
-	       nthreads, (unsigned long long)faults, (t1 - t0) / 1e9,
-	       faults / ((t1 - t0) / 1e9));
+	if (kind == WRITER)
+		printf("threads=%d ops=%llu seconds=%.3f ops_per_sec=%.0f map_pages=%zu",
+		       nthreads, (unsigned long long)faults, (t1 - t0) / 1e9,
+		       faults / ((t1 - t0) / 1e9), writer_pages);
+	else
+		printf("threads=%d faults=%llu seconds=%.3f faults_per_sec=%.0f",
+		       nthreads, (unsigned long long)faults, (t1 - t0) / 1e9,
+		       faults / ((t1 - t0) / 1e9));
 	if (timed) {
 		printf(" mean_ns=%.0f",
 		       undisturbed_mean(hist, percentile(hist, 0.50, true),

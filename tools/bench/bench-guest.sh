@@ -20,8 +20,16 @@
 # booted (Debian: always), then with THP off, by writing
 # /sys/kernel/mm/transparent_hugepage/enabled in this same boot; their
 # fault_bench runs get -H, so the sysfs setting alone decides.  File
-# scenarios (tmpfs, whose huge pages are shmem_enabled's business) run
-# in the first pass only.
+# scenarios (tmpfs, whose huge pages are shmem_enabled's business) and
+# the writer's-side scenarios (kind vm: mmap/munmap, no faults) run in
+# the first pass only.
+#
+# -p: the run is in a parallel guest (tools/vm/run --parallel: the vCPUs
+# on host threads of their own): only the contended scenarios (class c
+# below: several faulting threads, a background thread, fork, the
+# writer's side) run; the uncontended single-thread ones (class u) are
+# measured in the single-threaded guest only.  The output says which
+# ("info tcg=single|parallel").
 #
 # Every run is under perf stat (software events; spf:* in spf+tp mode).
 # Events perf cannot open here are dropped, once, and said so ("info
@@ -38,43 +46,51 @@
 # so that both carry the same timing cost.
 #
 # Usage: bench-guest.sh [-m MODES] [-s SCENARIO-PATTERN] [-c CLOCKSOURCE]
-#                       REPS SECONDS
+#                       [-p] REPS SECONDS
 # Output: "info KEY=VALUE" lines, then one line per run:
-#   scenario=NAME kind=anon|file thp=VALUE mode=MODE rep=N <fault_bench
+#   scenario=NAME kind=anon|file|vm thp=VALUE mode=MODE rep=N <fault_bench
 #   output> [perf_EVENT=N...] [tp_EVENT=N...]
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 modes='stock spf spf+tp'
 only='*'
 clock=''
+tcg=single
 while [ $# -gt 2 ]; do
 	case "$1" in
 	-m) modes=$2; shift 2 ;;
 	-s) only=$2; shift 2 ;;
 	-c) clock=$2; shift 2 ;;
+	-p) tcg=parallel; shift ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 2 ] || { echo "usage: bench-guest.sh [-m MODES] [-s PATTERN] [-c CLOCKSOURCE] REPS SECONDS"; exit 2; }
+[ $# -eq 2 ] || { echo "usage: bench-guest.sh [-m MODES] [-s PATTERN] [-c CLOCKSOURCE] [-p] REPS SECONDS"; exit 2; }
 reps=$1
 secs=$2
 
-# name|kind|fault_bench arguments (anon scenarios also get -H; all get -s).
-scenarios='1t-fresh|anon|-t 1 -m 16
-2t-fresh|anon|-t 2 -m 16
-4t-fresh|anon|-t 4 -m 16
-2t-reuse|anon|-t 2 -m 16 -r
-1t-fresh-tput|anon|-t 1 -m 16 -n
-1t-reuse-tput|anon|-t 1 -m 16 -r -n
-1t-reuse|anon|-t 1 -m 16 -r
-1t+hog|anon|-t 1 -m 16 -r -b
-1t+churn|anon|-t 1 -m 16 -r -w
-1t+convoy|anon|-t 1 -m 16 -r -c -R 64
-1t-fork|anon|-t 1 -m 32 -k
-1t-file-private|file|-t 1 -m 16 -F private
-2t-file-private|file|-t 2 -m 16 -F private
-1t-file-shared|file|-t 1 -m 16 -F shared
-2t-file-shared|file|-t 2 -m 16 -F shared'
+# name|kind|class|fault_bench arguments (anon scenarios also get -H; all
+# get -s).  Class c: contended (more than one busy thread, or the
+# writer's side), run in parallel guests too; u: single-threaded only.
+scenarios='1t-fresh|anon|u|-t 1 -m 16
+2t-fresh|anon|c|-t 2 -m 16
+4t-fresh|anon|c|-t 4 -m 16
+2t-reuse|anon|c|-t 2 -m 16 -r
+1t-fresh-tput|anon|u|-t 1 -m 16 -n
+1t-reuse-tput|anon|u|-t 1 -m 16 -r -n
+1t-reuse|anon|u|-t 1 -m 16 -r
+1t+hog|anon|c|-t 1 -m 16 -r -b
+1t+churn|anon|c|-t 1 -m 16 -r -w
+1t+convoy|anon|c|-t 1 -m 16 -r -c -R 64
+1t-fork|anon|c|-t 1 -m 32 -k
+1t-file-private|file|u|-t 1 -m 16 -F private
+2t-file-private|file|c|-t 2 -m 16 -F private
+1t-file-shared|file|u|-t 1 -m 16 -F shared
+2t-file-shared|file|c|-t 2 -m 16 -F shared
+1t-mmap|vm|c|-t 1 -W 4
+2t-mmap|vm|c|-t 2 -W 4
+1t-mmap-16m|vm|c|-t 1 -W 4096
+2t-mmap-16m|vm|c|-t 2 -W 4096'
 
 fail() {
 	echo "bench-guest: FAILED: $*"
@@ -106,7 +122,7 @@ if [ -n "$clock" ] && [ "$clock" != "$cs_boot" ]; then
 fi
 echo "info clocksource=$(cat $cs/current_clocksource) clocksource_boot=$cs_boot"
 echo "info tmp=$(awk '$2 == "/tmp" {print $3}' /proc/mounts)"
-echo "info reps=$reps seconds=$secs modes=$(echo "$modes" | tr ' ' ',')"
+echo "info reps=$reps seconds=$secs modes=$(echo "$modes" | tr ' ' ',') tcg=$tcg"
 thp_passes=$thp_boot
 if [ "$thp_boot" != none ] && [ "$thp_boot" != never ]; then
 	thp_passes="$thp_boot never"
@@ -180,7 +196,7 @@ run() {
 	fi
 	rc=$?
 	head="scenario=$name kind=$kind thp=$thp mode=$mode rep=$rep"
-	if [ $rc -ne 0 ] || ! grep -q faults_per_sec= "$out"; then
+	if [ $rc -ne 0 ] || ! grep -q '_per_sec=' "$out"; then
 		echo "$head failed=status_$rc:$(cat "$err" "$out" | head -n 2 | tr ' \n' '_;')"
 		return 0
 	fi
@@ -222,10 +238,13 @@ while [ "$rep" -le "$reps" ]; do
 		if [ "$thp" != none ]; then
 			echo "$thp" > $thp_file || fail "cannot set THP to $thp"
 		fi
-		while IFS='|' read -r name kind args; do
+		while IFS='|' read -r name kind class args; do
 			# shellcheck disable=SC2254  # a pattern on purpose
 			case "$name" in $only) ;; *) continue ;; esac
-			if [ "$kind" = file ] && [ $first -eq 0 ]; then
+			if [ "$kind" != anon ] && [ $first -eq 0 ]; then
+				continue
+			fi
+			if [ "$tcg" = parallel ] && [ "$class" != c ]; then
 				continue
 			fi
 			[ "$kind" = anon ] && args="$args -H"

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the kinds of speculative fault (spf/speculate.c, spf/wp_fault.c,
- * spf/file_fault.c) share, from spf/speculate.c: the page allocation
- * and the revalidation under the PTE lock.
+ * What the kinds of speculative fault share (spf/attempt.c): the page
+ * allocation, the commit lock and the revalidation under it.
  */
 #ifndef _SPF_ATTEMPT_H
 #define _SPF_ATTEMPT_H
@@ -12,6 +11,8 @@
 #include <spf/outcome.h>
 #include <spf/pgtable_walk.h>
 #include <spf/snapshot.h>
+
+struct dentry;
 
 /* For the kinds' "Call under rcu_read_lock()": the debug kernel checks. */
 #define spf_assert_rcu()						\
@@ -25,5 +26,6 @@ enum spf_abort spf_revalidate(struct spf_snapshot *snap,
 enum spf_abort spf_commit_lock(struct spf_snapshot *snap,
 			       struct spf_pte_walk *walk);
 void spf_commit_unlock(struct spf_snapshot *snap, struct spf_pte_walk *walk);
+void spf_attempt_init(struct dentry *debugfs_dir);
 
 #endif

@@ -16,6 +16,8 @@
 #include <linux/perf_event.h>
 #include <linux/swap.h>
 
+struct pt_regs;
+
 struct spf_mm_internal {
 	void (*page_add_new_anon_rmap)(struct page *page,
 				       struct vm_area_struct *vma,

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The speculative fault attempt, and the first touch of an anonymous
- * private page, handled without mmap_lock.  The other kinds share its
- * lookup, walk and revalidation (include/spf/attempt.h) and live apart:
- * a write to a read-only PTE (spf/wp_fault.c), a file read from the
+ * The speculative fault attempt: the dispatcher, as handle_pte_fault()
+ * is stock's.  It snapshots the VMA, walks to the PTE and sends the
+ * fault to its kind, each in a file of its own: the first touch of an
+ * anonymous private page (spf/anon_fault.c), a write to a read-only
+ * PTE (spf/wp_fault.c), a file read from the
  * page cache (spf/file_fault.c), a file write to a cached page
  * (spf/file_write.c), a write where stock maps a huge page
  * (spf/thp_fault.c), a swapped page found in the swap cache
  * (spf/swap_fault.c), and a missing PTE table for a first touch or a file
  * read (pgtable_rcu/pte_table.c: the table is filled while private and
  * published under the pmd lock, which replaces the PTE lock below).
+ * What the kinds share (the page allocation, the revalidation and the
+ * commit lock) is in spf/attempt.c.
  *
  *   rcu_read_lock
  *     snapshot the VMA, validated by the per-mm count   vma_lookup/
@@ -23,25 +26,6 @@
  *     install the PTE (zero page for a read, the new page for a write)
  *   unlock, rcu_read_unlock; account the fault as stock would
  *
- * Why a commit under the PTE lock is right: once the count is found
- * unchanged under the lock, no mmap_lock write section overlapped the
- * window since the snapshot, so the copy describes the VMA as it is
- * now and the PTE slot still belongs to it.  A write section may start
- * right after the check, but everything a writer does to PTEs (zap,
- * move, change protection, free the table) takes this same lock first
- * (or clears the pmd, then waits a grace period, which our
- * rcu_read_lock holds off), so it sees the new PTE and treats it like
- * any other: spf's fault is ordered before the writer.  mmap_lock held
- * for read by others (MADV_DONTNEED, other faults, GUP) needs no count:
- * those paths change PTEs only under the PTE lock, and the revalidation
- * sees any change they made.
- *
- * Why a commit needs only the copy: page_add_new_anon_rmap() and
- * lru_cache_add_inactive_or_unevictable() read anon_vma, vm_start,
- * vm_pgoff and vm_flags; given the copy they compute what they would
- * have from the live VMA at the moment of the check, without a torn
- * read of a VMA being split or merged just after it.
- *
  * What stays stock: everything not listed above, and any fault that
  * would allocate with a VMA mempolicy (spf_vma_policy_allocates():
  * anonymous VMAs and private file writes).  Pages for
@@ -51,7 +35,6 @@
  * the context stock expects (the task's in_user_fault marking).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -65,6 +48,8 @@
 #include <spf/decline.h>
 #include <spf/file_fault.h>
 #include <spf/file_write.h>
+#include <spf/anon_fault.h>
+#include <spf/attempt.h>
 #include <spf/mm_seq.h>
 #include <spf/pgtable_walk.h>
 #include <spf/pte_table.h>
@@ -76,16 +61,6 @@
 #include <spf/wp_fault.h>
 #include <wrapper/mm_internal.h>
 #include "trace.h"
-
-/* debugfs inject_alloc_fail: the next N page allocations fail. */
-static atomic_t spf_inject_alloc_fail = ATOMIC_INIT(0);
-
-/*
- * debugfs inject_commit_delay_us (test aid): a pause, in the read
- * section, between an anonymous fault's walk and its commit lock: the
- * window a write section must be seen to overlap by the count check.
- */
-static u32 spf_inject_commit_delay_us;
 
 static void (*const spf_abort_trace[NR_SPF_ABORTS])(unsigned long addr) = {
 	[SPF_ABORT_SEQ_ODD] = trace_spf_abort_seq_odd,
@@ -147,106 +122,6 @@ static enum spf_abort spf_vma_common(struct vm_area_struct *vma)
 	if (vma->vm_flags & (VM_LOCKED | VM_MTE))
 		return SPF_ABORT_OTHER;
 	return SPF_ABORT_NONE;
-}
-
-/*
- * A page for a write fault, charged to the mm's memcg, zeroed if ZERO;
- * the caller fills it if not, then marks it up to date.
- *
- * Never with direct reclaim (callable inside the RCU read section): the
- * allocator and the charge only take what is free, waking kswapd as
- * stock's first attempt would.  Where that fails stock would reclaim
- * or compact; spf gives up (abort_alloc) and leaves all of it to stock,
- * which then does it once.  Reclaiming here first made a fault whose
- * attempt still failed reclaim twice: memory.events max, allocstall
- * and pgscan_direct counted twice.  Most first touches are served from
- * the per-CPU lists, and the walk made before stays valid.
- *
- * RECLAIM: SPF_BROKEN_RECLAIM_TWICE's retry only, outside the section.
- */
-struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
-			     bool zero, bool reclaim)
-{
-	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN;
-	gfp_t charge_gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
-	struct folio *folio;
-
-	if (reclaim)
-		might_sleep();
-	if (SPF_BROKEN_RECLAIM_TWICE && !reclaim) {
-		/* An injected failure is the reclaiming retry's to take. */
-		if (atomic_read(&spf_inject_alloc_fail))
-			return NULL;
-	} else if (atomic_add_unless(&spf_inject_alloc_fail, -1, 0)) {
-		return NULL;
-	}
-	if (!reclaim) {
-		gfp &= ~__GFP_DIRECT_RECLAIM;
-		charge_gfp &= ~__GFP_DIRECT_RECLAIM;
-	}
-	if (zero)
-		gfp |= __GFP_ZERO;
-	folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
-	if (!folio)
-		return NULL;
-	if (spf_mem_cgroup_charge(folio, snap->vma.vm_mm, charge_gfp)) {
-		folio_put(folio);
-		return NULL;
-	}
-	spf_cgroup_throttle_swaprate(&folio->page, GFP_KERNEL);
-	return folio;
-}
-
-/*
- * Under the commit lock: the pmd and PTE are as the walk found them (for
- * a table this fault adds, the pmd still none), no write section
- * overlapped since the snapshot, and the OOM reaper has not started on
- * the mm (stock sends SIGBUS then).
- */
-enum spf_abort spf_revalidate(struct spf_snapshot *snap,
-			      const struct spf_pte_walk *walk)
-{
-	struct mm_struct *mm = snap->vma.vm_mm;
-
-	/* A table this fault adds: under the pmd lock (pte_table.c asserts). */
-	if (!walk->table)
-		lockdep_assert_held(walk->ptl);
-	if (SPF_BROKEN_NO_REVALIDATE)
-		return SPF_ABORT_NONE;
-	if (walk->table ? !pmd_none(READ_ONCE(*walk->pmdp)) :
-			  !spf_walk_still_valid(walk))
-		return SPF_ABORT_PTL;
-	if (!SPF_BROKEN_NO_COMMIT_SEQ && spf_mm_seq_changed(mm, snap->seq))
-		return SPF_ABORT_SEQ_CHANGED;
-	if (unlikely(test_bit(MMF_UNSTABLE, &mm->flags)))
-		return SPF_ABORT_OTHER;
-	return SPF_ABORT_NONE;
-}
-
-/* Under the PTE lock, everything revalidated. */
-static void spf_commit(struct spf_snapshot *snap, struct spf_pte_walk *walk,
-		       unsigned long addr, struct folio *folio)
-{
-	struct vm_area_struct *vma = &snap->vma;
-	struct mm_struct *mm = vma->vm_mm;
-	pte_t entry;
-
-	lockdep_assert_held(walk->ptl);
-	if (!folio) {
-		entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr),
-					      vma->vm_page_prot));
-	} else {
-		entry = mk_pte(&folio->page, vma->vm_page_prot);
-		entry = pte_sw_mkyoung(entry);
-		if (vma->vm_flags & VM_WRITE)
-			entry = pte_mkwrite(pte_mkdirty(entry));
-		spf_inc_mm_counter_fast(mm, MM_ANONPAGES);
-		spf_page_add_new_anon_rmap(&folio->page, vma, addr);
-		spf_lru_cache_add_inactive_or_unevictable(&folio->page, vma);
-	}
-	set_pte_at(mm, addr, walk->ptep, entry);
-	/* It was none before: nothing to invalidate. */
-	update_mmu_cache(vma, addr, walk->ptep);
 }
 
 /*
@@ -409,85 +284,6 @@ static enum spf_abort spf_rewalk(struct mm_struct *mm, unsigned long addr,
 	return ret;
 }
 
-/*
- * A table this fault adds goes live empty, as pmd_install() puts it
- * (pgtable_rcu/pte_table.c says why before anything is mapped into it):
- * under the pmd lock and the install fence, the pmd still none, the
- * count unchanged, the mm not reaped.  From then on it is a table like
- * any the walk finds, and WALK says so.  If the fault gives up later,
- * the empty table stays, as stock's does after a failed fault.
- */
-static enum spf_abort spf_table_publish(struct spf_snapshot *snap,
-					struct spf_pte_walk *walk)
-{
-	struct mm_struct *mm = snap->vma.vm_mm;
-	spinlock_t *pml = spf_pmd_lock(mm, walk->pmdp);
-	enum spf_abort ret;
-
-	spf_assert_rcu();
-	spf_mm_seq_install_lock(mm);
-	ret = spf_revalidate(snap, walk);
-	if (ret == SPF_ABORT_NONE) {
-		spf_pte_table_publish(mm, walk->pmdp, walk->table);
-		walk->pmd = READ_ONCE(*walk->pmdp);
-		walk->table = NULL;
-	}
-	spf_mm_seq_install_unlock(mm);
-	spf_pmd_unlock(mm, pml);
-	if (ret != SPF_ABORT_NONE)
-		return ret;
-	spf_count(SPF_STAT_PTE_TABLES);
-	/* walk->ptep already points into the table, now the pmd's. */
-	walk->ptl = pte_lockptr(mm, &walk->pmd);
-	return SPF_ABORT_NONE;
-}
-
-/*
- * The commit's lock, the PTE table's, with a table this fault adds
- * published first.  Then the caller revalidates (spf_revalidate()),
- * commits and unlocks.  An abort: nothing is held.
- */
-enum spf_abort spf_commit_lock(struct spf_snapshot *snap,
-			       struct spf_pte_walk *walk)
-{
-	if (SPF_BROKEN_PUBLISH_LATE && walk->table) {
-		/* The old order: fill the private table, publish at unlock. */
-		walk->ptl = spf_pmd_lock(snap->vma.vm_mm, walk->pmdp);
-		spf_mm_seq_install_lock(snap->vma.vm_mm);
-		return SPF_ABORT_NONE;
-	}
-	if (walk->table) {
-		enum spf_abort ret = spf_table_publish(snap, walk);
-
-		if (ret != SPF_ABORT_NONE)
-			return ret;
-	}
-	spin_lock(walk->ptl);
-	return SPF_ABORT_NONE;
-}
-
-void spf_commit_unlock(struct spf_snapshot *snap, struct spf_pte_walk *walk)
-{
-	if (SPF_BROKEN_PUBLISH_LATE && walk->table) {
-		struct mm_struct *mm = snap->vma.vm_mm;
-		pte_t *pte = page_address(walk->table);
-		unsigned int i;
-
-		for (i = 0; i < PTRS_PER_PTE; i++)
-			if (!pte_none(ptep_get(pte + i)))
-				break;
-		if (i < PTRS_PER_PTE) {
-			spf_pte_table_publish(mm, walk->pmdp, walk->table);
-			walk->table = NULL;
-			spf_count(SPF_STAT_PTE_TABLES);
-		}
-		spf_mm_seq_install_unlock(mm);
-		spf_pmd_unlock(mm, walk->ptl);
-		return;
-	}
-	spin_unlock(walk->ptl);
-}
-
 static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 			      unsigned int flags, struct spf_done *done)
 {
@@ -579,14 +375,7 @@ static enum spf_abort spf_try(struct mm_struct *mm, unsigned long addr,
 		goto out_rcu;
 	}
 
-	spf_inject_delay(&spf_inject_commit_delay_us, 1000);
-	ret = spf_commit_lock(&snap, &walk);
-	if (ret != SPF_ABORT_NONE)
-		goto out_rcu;
-	ret = spf_revalidate(&snap, &walk);
-	if (ret == SPF_ABORT_NONE)
-		spf_commit(&snap, &walk, addr, done->folio);
-	spf_commit_unlock(&snap, &walk);
+	ret = spf_anon_try(&snap, &walk, addr, done->folio);
 out_rcu:
 	rcu_read_unlock();
 	if (walk.table)
@@ -663,22 +452,6 @@ bool spf_speculate(struct mm_struct *mm, unsigned long addr,
 	return true;
 }
 
-static int spf_inject_get(void *data, u64 *val)
-{
-	*val = atomic_read(&spf_inject_alloc_fail);
-	return 0;
-}
-
-static int spf_inject_set(void *data, u64 val)
-{
-	if (val > INT_MAX)
-		return -EINVAL;
-	atomic_set(&spf_inject_alloc_fail, val);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(spf_inject_fops, spf_inject_get, spf_inject_set,
-			 "%llu\n");
-
 int spf_speculate_init(struct dentry *debugfs_dir)
 {
 	int ret = spf_mm_internal_init();
@@ -695,9 +468,7 @@ int spf_speculate_init(struct dentry *debugfs_dir)
 	spf_wp_fault_init(debugfs_dir);
 	spf_pte_table_init(debugfs_dir);
 	spf_thp_fault_init();
-	debugfs_create_file_unsafe("inject_alloc_fail", 0600, debugfs_dir,
-				   NULL, &spf_inject_fops);
-	debugfs_create_u32("inject_commit_delay_us", 0600, debugfs_dir,
-			   &spf_inject_commit_delay_us);
+	spf_attempt_init(debugfs_dir);
+	spf_anon_fault_init(debugfs_dir);
 	return 0;
 }

@@ -75,7 +75,7 @@
 #include <asm/paravirt_types.h>
 #endif
 #include <spf/broken.h>
-#include <spf/pgtable_free.h>
+#include <spf/pgtable_rcu.h>
 #include <wrapper/pgalloc.h>
 #include <wrapper/tlb.h>
 

@@ -11,7 +11,7 @@
  * revalidation of everything the fault depends on (the pmd still none,
  * the write count unchanged, the mm not reaped), and then treats it as
  * a table the walk found: its PTE lock, the revalidation again, the
- * commit (spf/speculate.c, spf_commit_lock()).
+ * commit (spf/faults/attempt.c, spf_commit_lock()).
  *
  * Why empty first: whatever the fault maps must be reachable from the
  * pmd before the fault lets go of anything that guards it.  A file page
@@ -60,7 +60,7 @@
 #include <linux/mm.h>
 #include <asm/pgalloc.h>
 #include <spf/broken.h>
-#include <spf/pte_table.h>
+#include <spf/pgtable_rcu.h>
 #include <wrapper/pgalloc.h>
 
 /* Can spf install tables on this kernel?  Set at init. */
@@ -69,7 +69,7 @@ static bool spf_pte_tables_ok;
 /*
  * debugfs inject_table_delay_us (test aid): a pause between the count
  * check and pmd_populate() (or a huge pmd's set_pmd_at(),
- * spf/thp_fault.c), the window no write section may overlap.
+ * spf/faults/thp_fault.c), the window no write section may overlap.
  */
 static u32 spf_inject_table_delay_us;
 

@@ -26,8 +26,7 @@
  */
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
-#include <spf/pgtable_free.h>
-#include <spf/vma_free.h>
+#include <spf/pgtable_rcu.h>
 
 static_assert(sizeof(struct rcu_head) <= sizeof(struct list_head),
 	      "the rcu_head must fit in vm_area_struct.anon_vma_chain");

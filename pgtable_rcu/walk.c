@@ -27,7 +27,7 @@
  */
 #include <linux/mm.h>
 #include <linux/pgtable.h>
-#include <spf/pgtable_walk.h>
+#include <spf/pgtable_rcu.h>
 
 /* Call under rcu_read_lock(). */
 enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
@@ -67,7 +67,7 @@ enum spf_abort spf_walk_to_pte(struct mm_struct *mm, unsigned long addr,
 	walk->pte = ptep_get(walk->ptep);
 	walk->ptl = pte_lockptr(mm, &walk->pmd);
 	if (!pte_none(walk->pte) && !pte_present(walk->pte))
-		return SPF_ABORT_PTE;	/* spf/swap_fault.c may take it */
+		return SPF_ABORT_PTE;	/* spf/faults/swap_fault.c may take it */
 	return SPF_ABORT_NONE;
 }
 

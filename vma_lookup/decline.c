@@ -7,9 +7,9 @@
  * called through the hook again.  Faults on file and special mappings
  * come in runs (a process writes or reads a mapped file page after
  * page), so each CPU remembers the last such VMA the lookup met: its
- * mm, its range and the mm's write count at the time.  spf_hook_take()
- * asks before redirecting a lock_mm call; a hit goes stock at once,
- * counted and traced as the abort it would have been.
+ * mm, its range and the mm's write count at the time.  The lock_mm
+ * hook (spf/hooks/hooks.c) asks before redirecting a call; a hit goes
+ * stock at once, counted and traced as the abort it would have been.
  *
  * Why a hit is right: the entry is written only after the count was
  * re-read unchanged, so the range and the VMA's kind were one state of
@@ -25,8 +25,7 @@
  */
 #include <linux/percpu.h>
 #include <linux/preempt.h>
-#include <spf/decline.h>
-#include <spf/mm_seq.h>
+#include <spf/vma_lookup.h>
 
 struct spf_decline {
 	struct mm_struct *mm;

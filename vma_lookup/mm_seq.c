@@ -77,7 +77,7 @@
  * count check and the pmd store with what must precede it.
  *
  * Attaching this probe makes 6.1 format a memcg path on every
- * acquisition; spf/mm_seq_traced.c keeps stock faults from
+ * acquisition; spf/hooks/mm_seq_traced.c keeps stock faults from
  * paying for it, calling the probe's body itself.
  *
  * tests/userspace builds this file against liburcu and, to prove that
@@ -96,7 +96,7 @@
 #include <linux/tracepoint.h>
 #include <trace/events/mmap_lock.h>
 #include <spf/broken.h>
-#include <spf/mm_seq.h>
+#include <spf/vma_lookup.h>
 #include <wrapper/mmap_lock.h>
 
 #define SPF_MM_SEQ_BITS	10

@@ -43,7 +43,7 @@
  *  - vm_policy is copied to be tested against NULL, never to be
  *    followed: its owner frees it at once under the write lock, so a
  *    fault that would allocate with it goes stock, from a fresh copy
- *    or the cached one alike (spf/speculate.c, spf_check_vma()).
+ *    or the cached one alike (spf/faults/dispatch.c, spf_check_vma()).
  */
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -51,9 +51,7 @@
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <spf/broken.h>
-#include <spf/decline.h>
-#include <spf/mm_seq.h>
-#include <spf/snapshot.h>
+#include <spf/vma_lookup.h>
 
 static void spf_vma_copy(struct vm_area_struct *dst,
 			 const struct vm_area_struct *src,

@@ -2,7 +2,7 @@
 /*
  * Look-up of the transparent huge page internals the speculative
  * huge-page fault calls; see include/wrapper/huge_mm.h.  A kernel that
- * lacks one keeps the module but not that fault (spf/thp_fault.c says
+ * lacks one keeps the module but not that fault (spf/faults/thp_fault.c says
  * so at load).
  */
 #include <wrapper/huge_mm.h>

@@ -3,7 +3,7 @@
  * Resolution of shmem_fault(); see include/wrapper/shmem_fs.h.  A
  * kernel that lacks it is refused at load with the symbol's name.
  */
-/* No pr_fmt: the message is as spf/file_write.c printed it. */
+/* No pr_fmt: the message is as spf/faults/file_write.c printed it. */
 #include <wrapper/kallsyms.h>
 #include <wrapper/shmem_fs.h>
 

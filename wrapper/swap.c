@@ -4,7 +4,7 @@
  * calls; see include/wrapper/swap.h.  A kernel that lacks one is refused
  * at load with the symbol's name.
  */
-/* No pr_fmt: the message is as spf/swap_fault.c printed it. */
+/* No pr_fmt: the message is as spf/faults/swap_fault.c printed it. */
 #include <wrapper/kallsyms.h>
 #include <wrapper/swap.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The per-arch parts: facts the hook mechanism needs (spf/hook_kprobe.c)
+ * The per-arch parts: facts the hook mechanism needs (spf/hooks/hook_kprobe.c)
  * and where on each arch's fault path the speculative attempt runs
  * (spf/arch_<arch>.c).
  */
@@ -64,7 +64,7 @@ vm_fault_t spf_arch_at_handle_mm_fault(unsigned long addr,
 
 /*
  * The arch fault handler as a whole, where the arch can take it over
- * (arm64's do_page_fault(far, esr, regs), spf/arch_arm64.c): one hooked
+ * (arm64's do_page_fault(far, esr, regs), spf/hooks/arch_arm64.c): one hooked
  * call per fault instead of two, and no marker.  The resolve sets the
  * hook's addr, or leaves it 0 where the arch has no such hook (x86-64)
  * and the lock_mm and handle_mm_fault hooks do the job.

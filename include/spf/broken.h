@@ -8,8 +8,8 @@
  * of these set (-DSPF_BROKEN_<NAME>=1), and its torture must catch
  * every such build.
  *
- *   NO_REVALIDATE    spf/speculate.c: commit without rechecking the pmd,
- *                    the PTE and the count under the PTE lock
+ *   NO_REVALIDATE    spf/faults/attempt.c: commit without rechecking the
+ *                    pmd, the PTE and the count under the PTE lock
  *   NO_GRACE_PERIOD  pgtable_rcu/pgtable_free.c: no batch made sure of, so
  *                    a failed GFP_NOWAIT allocation frees the table at once
  *   NO_RMB           vma_lookup/mm_seq.c: the count read without smp_rmb()
@@ -48,7 +48,7 @@
  * runs, in a guest, the kselftest that must fail on it
  * (tests/broken/matrix).  Such a module says so when it loads.
  *
- *   PUBLISH_LATE     spf/speculate.c, spf/file_write.c: a PTE table
+ *   PUBLISH_LATE     spf/faults/attempt.c, file_write.c: a PTE table
  *                    the fault adds is filled while private and
  *                    published after the file pages mapped into it were
  *                    unlocked, by read and write faults (defect 1)
@@ -56,43 +56,44 @@
  *                    mm->page_table_lock, a sleeping lock on PREEMPT_RT
  *                    that the tracepoint probe takes with preemption
  *                    disabled (defect 3; split pmd locks only)
- *   NO_LRU_GEN_FAULT spf/speculate.c: the task not marked as in a fault,
- *                    so the multi-gen LRU adds its pages as old ones
- *   POLICY_ANON_ONLY spf/speculate.c: a VMA mempolicy refused for
+ *   NO_LRU_GEN_FAULT spf/faults/dispatch.c: the task not marked as in a
+ *                    fault, so the multi-gen LRU adds its pages as old ones
+ *   POLICY_ANON_ONLY spf/faults/dispatch.c: a VMA mempolicy refused for
  *                    anonymous VMAs only (defect 2)
- *   NO_RSS_FOLD      spf/speculate.c: spf_account() leaves the task's
- *                    RSS cache unfolded, so /proc shows a low RSS
- *   NO_FAULT_AROUND_GETTER spf/file_fault.c: fault_around_bytes not
+ *   NO_RSS_FOLD      spf/faults/dispatch.c: spf_account() leaves the
+ *                    task's RSS cache unfolded, so /proc shows a low RSS
+ *   NO_FAULT_AROUND_GETTER spf/faults/file_fault.c: fault_around_bytes not
  *                    read through its getter, so where the variable
  *                    is not found (arm64) windows are always 64 KiB
- *   NO_MAPPING_CHECK spf/file_fault.c: a page-cache folio mapped without
+ *   NO_MAPPING_CHECK spf/faults/file_fault.c: a page-cache folio mapped without
  *                    checking, under its lock, that it is still the
  *                    file's (truncated, reclaimed or migrated away)
- *   TRUST_RETURN_ADDRESS spf/hooks.c: a call whose return address
+ *   TRUST_RETURN_ADDRESS spf/hooks/hooks.c: a call whose return address
  *                    another tracer rewrote is taken like any other, so
  *                    a replacement's own call of the original recurses
- *   HOLD_ACROSS_STOCK spf/hooks.c, spf/arch_*.c: a stock call that may
+ *   HOLD_ACROSS_STOCK spf/hooks/hooks.c, spf/arch_*.c: a stock call that may
  *                    sleep made from C under the in-flight reference
  *                    alone, so unload waits for it (defect 5)
- *   NO_PASSTHROUGH   include/spf/pgtable_free.h: spf's own call of a
+ *   NO_PASSTHROUGH   include/spf/pgtable_rcu.h: spf's own call of a
  *                    freeing original is not recognised once a tracer
  *                    rewrote its return address, so it is deferred
  *                    again (VMAs: every grace period while it stays)
- *   NO_ABANDON       spf/hooks.c: a fault whose pin fails because
+ *   NO_ABANDON       spf/hooks/hooks.c: a fault whose pin fails because
  *                    delete_module() has begun still calls stock code
  *                    that may sleep, so unload waits for it
- *   RECLAIM_TWICE    spf/speculate.c, spf/wp_fault.c, spf/thp_fault.c,
- *                    pgtable_rcu/pte_table.c: a failed allocation or
- *                    charge retried with direct reclaim (the huge page
- *                    with its defrag gfp), so a fault that still fails
- *                    reclaims again in stock (parity difference 3)
- *   NO_COMMIT_SEQ    spf/speculate.c: the count not checked again under
- *                    the commit lock (the pmd and PTE still are), so a
+ *   RECLAIM_TWICE    spf/faults/attempt.c, dispatch.c, wp_fault.c,
+ *                    thp_fault.c, pgtable_rcu/pte_table.c: a failed
+ *                    allocation or charge retried with direct reclaim
+ *                    (the huge page with its defrag gfp), so a fault
+ *                    that still fails reclaims again in stock (parity
+ *                    difference 3)
+ *   NO_COMMIT_SEQ    spf/faults/attempt.c: the count not checked again
+ *                    under the commit lock (the pmd and PTE still are), so a
  *                    write section that began after the snapshot was
  *                    validated goes unseen: the module's form of
  *                    NO_REVALIDATE and ACCEPT_WRITER, which stay
  *                    userspace-only
- *   IGNORE_NOTIFIERS spf/wp_fault.c: a write-protect copy or zero-page
+ *   IGNORE_NOTIFIERS spf/faults/wp_fault.c: a write-protect copy or zero-page
  *                    replacement speculated in an mm with mmu
  *                    notifiers, which stock calls around the copy (a
  *                    secondary MMU keeps the old page)

@@ -13,7 +13,7 @@
 #ifndef _SPF_OUTCOME_H
 #define _SPF_OUTCOME_H
 
-/* Keep the names in spf/stats.c and the events in spf/trace.h in step. */
+/* Keep the names in spf/core/stats.c and the events in trace.h in step. */
 enum spf_abort {
 	SPF_ABORT_NONE = -1,
 	SPF_ABORT_SEQ_ODD,		/* a writer held mmap_lock at the start */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The userspace shim: what vma_lookup/, pgtable_rcu/ and spf/speculate.c
+ * The userspace shim: what vma_lookup/, pgtable_rcu/ and spf/faults/dispatch.c
  * need from the kernel, for tests/userspace, which compiles those files
  * unchanged against it and liburcu.  As in the kernel's
  * tools/testing/radix-tree, each <linux/...> and <asm/...> header here

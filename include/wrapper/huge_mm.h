@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The transparent huge page internals of 6.1 that the speculative
- * huge-page fault (spf/thp_fault.c) calls and 6.1 does not export to
+ * huge-page fault (spf/faults/thp_fault.c) calls and 6.1 does not export to
  * modules, looked up at load (wrapper/huge_mm.c).  Each mirrors the 6.1
  * function of the same name without the spf_ prefix.  They are
  * optional: without one of them the huge-page fault is off, not the

@@ -18,7 +18,7 @@ int spf_symbols_init(void);
 unsigned long spf_symbol_lookup(const char *name);
 
 /*
- * The function a hook of spf/hooks.c's table names: its address into
+ * The function a hook of spf/hooks/hooks.c's table names: its address into
  * *ADDR, or an error naming it and -ENOENT.
  */
 int spf_hook_target_resolve(unsigned long *addr, const char *symbol);

@@ -35,7 +35,7 @@ struct spf_mm_internal {
 			      u64 addr);
 	struct static_key *perf_swevent_enabled;	/* may be NULL */
 
-	/* The write-protect fault (spf/wp_fault.c). */
+	/* The write-protect fault (spf/faults/wp_fault.c). */
 	int (*ptep_set_access_flags)(struct vm_area_struct *vma,
 				     unsigned long address, pte_t *ptep,
 				     pte_t entry, int dirty);
@@ -49,12 +49,12 @@ struct spf_mm_internal {
 	int (*page_cpupid_xchg_last)(struct page *page, int cpupid);
 	struct static_key_false *delayacct_key;		/* may be NULL */
 
-	/* A missing PTE table: would stock map a THP (spf/speculate.c)? */
+	/* A missing PTE table: would stock map a THP (spf/faults/dispatch.c)? */
 	bool (*hugepage_vma_check)(struct vm_area_struct *vma,
 				   unsigned long vm_flags, bool smaps,
 				   bool in_pf, bool enforce_sysfs);
 
-	/* The file read fault (spf/file_fault.c). */
+	/* The file read fault (spf/faults/file_fault.c). */
 	void (*page_add_file_rmap)(struct page *page,
 				   struct vm_area_struct *vma, bool compound);
 	/*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The header inlines of 6.1 that the write-protect fault (spf/wp_fault.c)
- * needs, rewritten to call through the pointers of
+ * The header inlines of 6.1 that the write-protect fault
+ * (spf/faults/wp_fault.c) needs, rewritten to call through the pointers of
  * include/wrapper/mm_internal.h; keep them in step with mm/memory.c's
  * wp_page_reuse() and wp_page_copy().
  */

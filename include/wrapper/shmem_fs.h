@@ -2,7 +2,7 @@
 /*
  * The shmem internals spf needs: mm/shmem.c's shmem_fault(), static,
  * found by name at load (wrapper/shmem_fs.c) so that the speculative
- * file write fault (spf/file_write.c) can tell tmpfs, shared memory and
+ * file write fault (spf/faults/file_write.c) can tell tmpfs, shared memory and
  * memfd VMAs by their ->fault().
  */
 #ifndef _SPF_WRAPPER_SHMEM_FS_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * stack_trace_save_tsk(), which 6.1 does not export to modules, looked
- * up at load by wrapper/stacktrace.c; optional (spf/hooks.c reports
+ * up at load by wrapper/stacktrace.c; optional (spf/hooks/hooks.c reports
  * what holds up an unload with it).
  */
 #ifndef _SPF_WRAPPER_STACKTRACE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The swap internals of 6.1 that the speculative swap-cache fault
- * (spf/swap_fault.c) calls and 6.1 does not export to modules, resolved
+ * (spf/faults/swap_fault.c) calls and 6.1 does not export to modules, resolved
  * at load (wrapper/swap.c).  Each mirrors the 6.1 function of the same
  * name without the spf_ prefix.
  */

@@ -39,21 +39,14 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-#include <spf/mm_seq.h>
-#include <spf/pgtable_free.h>
-#include <spf/snapshot.h>
-#include <spf/speculate.h>
-#include <spf/stats.h>
-#include <spf/vma_free.h>
-#include <spf/file_fault.h>
-#include <spf/file_write.h>
-#include <spf/pte_table.h>
-#include <spf/thp_fault.h>
-#include <spf/wp_fault.h>
+#include <asm/tlb.h>
+#include <spf/pgtable_rcu.h>
+#include <spf/vma_lookup.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/mmap_lock.h>
 #include <wrapper/pgalloc.h>
-#include <asm/tlb.h>
+#include "../../spf/core/internal.h"
+#include "../../spf/faults/internal.h"
 #include "sim.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -1038,7 +1031,7 @@ void sim_check_pending(struct sim_counts *c)
 }
 
 /*
- * The write-protect fault (spf/wp_fault.c) is not simulated: this
+ * The write-protect fault (spf/faults/wp_fault.c) is not simulated: this
  * address space has no fork, no shared pages and no rmap.  A write to a
  * present read-only PTE goes to the locked fault, as before the module
  * had the path; the in-guest tests cover it (spf_abort_test's wp_*
@@ -1060,7 +1053,7 @@ void spf_wp_fault_init(struct dentry *debugfs_dir)
 }
 
 /*
- * Nor is the file read fault (spf/file_fault.c): the sim has no files.
+ * Nor is the file read fault (spf/faults/file_fault.c): the sim has no files.
  * Its VMAs are anonymous, so these are never reached.
  */
 enum spf_abort spf_file_suitable(struct vm_area_struct *vma,
@@ -1081,7 +1074,7 @@ void spf_file_fault_init(struct dentry *debugfs_dir)
 {
 }
 
-/* Nor is the file write fault (spf/file_write.c), for the same reason. */
+/* Nor is the file write fault (spf/faults/file_write.c), for the same reason. */
 int spf_file_write_init(void)
 {
 	return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * arm64: hooks are IPMODIFY ftrace_ops where the kernel has
- * DYNAMIC_FTRACE_WITH_REGS (spf/hook_ftrace.c), kprobes otherwise.
+ * DYNAMIC_FTRACE_WITH_REGS (spf/hooks/hook_ftrace.c), kprobes otherwise.
  * Kprobes are BRK based and independent of each other; the probe sits
  * on the function's first instruction, which traps before the prologue
  * has saved the link register, so x30 is the return address into the
@@ -25,7 +25,7 @@ static inline void spf_arch_set_info(struct pt_regs *regs, unsigned long val)
 	regs->regs[3] = val;
 }
 
-/* spf/arch_arm64.c: do_page_fault()'s entry stub and the attempt it calls. */
+/* spf/hooks/arch_arm64.c: do_page_fault()'s entry stub and its attempt. */
 void spf_arm64_fault_stub(void);
 /* Non-zero if done; a full register, which the stub tests whole. */
 unsigned long spf_arm64_fault_attempt(unsigned long far, unsigned long esr,

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How a speculative attempt ends: one of seven successes or one of the
- * abort reasons below, each with a debugfs counter (spec_read,
- * spec_write, spec_wp_reuse, spec_wp_copy, spec_wp_zero, spec_file,
- * spec_thp, abort_<reason>) and a tracepoint (spf:spf_spec,
- * spf:spf_spec_wp, spf:spf_spec_file, spf:spf_spec_thp,
- * spf:spf_abort_<reason>).
+ * How a speculative attempt ends: one success, counted by kind in
+ * debugfs (the spec_* counters of enum spf_stat, spf/core/internal.h)
+ * and traced (the spf:spf_spec* events, spf/core/trace.h), or one of
+ * the abort reasons below, each with its abort_<reason> counter and
+ * spf:spf_abort_<reason> event.
  *
  * Every arch fault that enters the lock_mm_and_find_vma hook ends in
- * exactly one of them: fault_hook == the seven spec_* + aborts.
+ * exactly one of them: fault_hook == the spec_* successes + aborts.
  */
 #ifndef _SPF_OUTCOME_H
 #define _SPF_OUTCOME_H

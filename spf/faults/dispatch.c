@@ -8,8 +8,8 @@
  * (file_fault.c), a file write to a cached page (file_write.c), a write
  * where stock maps a huge page (thp_fault.c), a swapped page found in
  * the swap cache (swap_fault.c), and a missing PTE table for a first
- * touch or a file read (pgtable_rcu/pte_table.c: the table is filled while private and
- * published under the pmd lock, which replaces the PTE lock below).
+ * touch or a file read (pgtable_rcu/pte_table.c: the table is published
+ * empty under the pmd lock, then used like any other).
  * What the kinds share (the page allocation, the revalidation and the
  * commit lock) is in spf/faults/attempt.c.
  *
@@ -18,8 +18,9 @@
  *     check the copy: anonymous, private, access allowed...
  *     walk to the PTE: every level a table, the PTE none  pgtable_rcu/
  *     for a write only: allocate and charge a zeroed page without
- *     sleeping (no reclaim); if that fails: rcu_read_unlock, allocate
- *     again (may sleep), rcu_read_lock, walk again
+ *     sleeping (no reclaim); if that fails: abort, stock reclaims
+ *     a missing table: rcu_read_unlock, allocate it (may sleep),
+ *     rcu_read_lock, walk again
  *     take the PTE lock; revalidate: pmd and PTE unchanged, count
  *     unchanged, address space stable
  *     install the PTE (zero page for a read, the new page for a write)
@@ -34,6 +35,7 @@
  * the context stock expects (the task's in_user_fault marking).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>

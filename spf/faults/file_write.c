@@ -17,9 +17,9 @@
  *
  *   rcu_read_lock; snapshot, walk (spf/faults/dispatch.c): PTE none
  *     pin the file (get_file_rcu)
- *   (private: rcu_read_unlock; allocate and charge the new page, which
- *    reads the file for its NUMA policy; rcu_read_lock; walk again)
- *     lock the page at the faulting index (spf/faults/file_fault.c: trylock,
+ *     private: allocate and charge the new page without reclaim
+ *     (spf_alloc_page(); if that fails: abort, stock reclaims)
+ *     lock the page at the faulting index (file_fault.c: trylock,
  *     then mapping, up to date and i_size checked under the lock)
  *     private: copy it into the new page
  *     a new table published empty; take the PTE lock; revalidate
@@ -29,7 +29,7 @@
  *   shared: file_update_time(), balance_dirty_pages_ratelimited(); fput
  *
  * Why it is safe: the file, truncation and hole-punching arguments are
- * the file read fault's (spf/faults/file_fault.c): the page is mapped only
+ * the file read fault's (file_fault.c): the page is mapped only
  * while locked, after its mapping and index were checked under the
  * lock, so truncation either zaps the new PTE or is seen.  A copy is
  * taken under the page lock, as stock takes it.  The new PTE is

@@ -29,12 +29,13 @@
  *    The other EL1 faults stock would look up (permission faults of
  *    uaccess on copy-on-write pages, say) are counted as entering spf
  *    and aborted (abort_other), as the lock_mm hook counted them.
- * What the ESR and the last VMA turned down (vma_lookup/decline.c) settle is
- * settled in spf_hook_take(), before the call is redirected
+ * What the ESR and the last VMA turned down (vma_lookup/decline.c)
+ * settle is settled in spf_hook_take(), before the call is redirected
  * (spf_arch_fault_decline()), so those faults run stock holding nothing.
  * A completed fault raises the page-faults perf event that stock raises
- * before its lookup (after it here: spf's handling is not observable in
- * between), and returns 0 as do_page_fault() does.
+ * before its lookup, first thing in its accounting (spf_account()):
+ * nothing between the two is observable, and it returns 0 as
+ * do_page_fault() does.
  *
  * Where do_page_fault() cannot be hooked (no ftrace; as a __kprobes
  * function it cannot be probed), lock_mm_and_find_vma() and

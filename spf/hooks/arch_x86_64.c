@@ -23,10 +23,10 @@
  * record and clears it: spf_hook_take() on this CPU, strictly, before
  * redirecting the call (spf_arch_decline()), which hands the error code
  * to the replacement in the call's unused fourth argument register;
- * the replacement searches (below) only when that found nothing.  Using another fault's error code could be
- * fatal (a PK fault handled as not-present would make the arch handler
- * unlock a lock it does not hold), so a record is used only when it is
- * certainly this fault's:
+ * the replacement searches (below) only when that found nothing.
+ * Using another fault's error code could be fatal (a PK fault handled
+ * as not-present would make the arch handler unlock a lock it does not
+ * hold), so a record is used only when it is certainly this fault's:
  *  - On this CPU with an unchanged switch count: nothing ran on this
  *    CPU between the probe and the hook but this task and interrupts,
  *    which cannot fault on user addresses (the probe ignores faults

@@ -52,9 +52,7 @@ FIXTURE(file) {
 
 FIXTURE_SETUP(file)
 {
-	spf_fixture_load(_metadata);
-	if (!_metadata->skip)
-		ASSERT_EQ(0, prefault_self());
+	spf_fixture_load_prefaulted(_metadata);
 }
 
 FIXTURE_TEARDOWN(file)

@@ -1042,10 +1042,7 @@ FIXTURE_VARIANT_ADD(file_writer, anon_vma_private) { .w = W_ANON_VMA };
 
 FIXTURE_SETUP(file_writer)
 {
-	spf_fixture_load(_metadata);
-	if (_metadata->skip)
-		return;
-	ASSERT_EQ(0, prefault_self());
+	spf_fixture_load_prefaulted(_metadata);
 }
 
 FIXTURE_TEARDOWN(file_writer)

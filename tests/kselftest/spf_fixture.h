@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fixture helpers for kselftests that run with spf freshly loaded.
- * Include after kselftest_harness.h and spf_util.h.
+ * Fixture helpers for kselftests that run with spf freshly loaded
+ * (FIXTURE(stock), spf unloaded, is in spf_fixture_stock.h).  Include
+ * after kselftest_harness.h and spf_util.h.
  */
 #ifndef _SPF_TEST_FIXTURE_H
 #define _SPF_TEST_FIXTURE_H
@@ -19,6 +20,14 @@ static inline void spf_fixture_unload(struct __test_metadata *_metadata)
 {
 	if (spf_loaded())
 		EXPECT_EQ(0, spf_unload());
+}
+
+/* spf loaded, and the process's own mappings faulted in. */
+static inline void spf_fixture_load_prefaulted(struct __test_metadata *_metadata)
+{
+	spf_fixture_load(_metadata);
+	if (!_metadata->skip)
+		ASSERT_EQ(0, prefault_self());
 }
 
 /*

@@ -1336,18 +1336,7 @@ TEST_F_TIMEOUT(race, exit, 120)
 	race_loaded(_metadata, C_EXIT);
 }
 
-FIXTURE(stock) {
-};
-
-FIXTURE_SETUP(stock)
-{
-	if (spf_loaded())
-		ASSERT_EQ(0, spf_unload());
-}
-
-FIXTURE_TEARDOWN(stock)
-{
-}
+#include "spf_fixture_stock.h"
 
 /* Every case, briefly, with spf unloaded: the checks hold on stock. */
 TEST_F_TIMEOUT(stock, sanity, 180)

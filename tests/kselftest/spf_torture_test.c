@@ -1455,18 +1455,7 @@ TEST_F_TIMEOUT(torture, loaded, 1500)
 	}
 }
 
-FIXTURE(stock) {
-};
-
-FIXTURE_SETUP(stock)
-{
-	if (spf_loaded())
-		ASSERT_EQ(0, spf_unload());
-}
-
-FIXTURE_TEARDOWN(stock)
-{
-}
+#include "spf_fixture_stock.h"
 
 /* The same with spf unloaded: the checker holds on the stock kernel. */
 TEST_F_TIMEOUT(stock, unloaded, 1500)

@@ -1139,10 +1139,7 @@ FIXTURE_VARIANT_ADD(writer, oom_reaper) { .w = W_OOM };
 
 FIXTURE_SETUP(writer)
 {
-	spf_fixture_load(_metadata);
-	if (_metadata->skip)
-		return;
-	ASSERT_EQ(0, prefault_self());
+	spf_fixture_load_prefaulted(_metadata);
 }
 
 FIXTURE_TEARDOWN(writer)

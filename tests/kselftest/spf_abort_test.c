@@ -33,9 +33,7 @@ FIXTURE(abort) {
 
 FIXTURE_SETUP(abort)
 {
-	spf_fixture_load(_metadata);
-	if (!_metadata->skip)
-		ASSERT_EQ(0, prefault_self());
+	spf_fixture_load_prefaulted(_metadata);
 }
 
 FIXTURE_TEARDOWN(abort)
@@ -146,20 +144,60 @@ static bool range_is(char *p, size_t first, size_t last, bool written)
 	return true;
 }
 
-TEST_F(abort, no_vma_for_an_unmapped_address)
-{
-	struct spf_counts d;
-	long hits = 0;
-	char *p;
+/*
+ * ---- The cases, one row each of the table at the end.  A row names
+ * the function that runs it; most are run_steps(): a chunk mapped, one
+ * setup, then steps, each a measured access to a range of pages that
+ * must end in exactly one outcome (expect_only()), and checks after.
+ */
+enum how {
+	H_END,
+	H_READ,			/* pages FIRST..LAST */
+	H_WRITE,		/* the same, storing each page's index */
+	H_PROBE_READ,		/* the same, each must raise SIG with CODE */
+	H_PROBE_WRITE,
+	H_CHUNK_READ,		/* chunks FIRST..LAST, at byte OFF of each */
+	H_CHUNK_WRITE,		/* the same, storing 1 */
+};
 
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
+enum stat_check { ST_NONE, ST_DELTA, ST_AFTER };
+
+struct step {
+	const char *what;	/* logged first, or NULL */
+	enum how how;
+	size_t first, last;
+	bool off_page;		/* chunk steps: a page in, not byte 0 */
+	int sig, code;		/* probes */
+	int outcome;		/* every fault of the step ends so */
+	bool verify;		/* the range holds what the step left */
+	bool inject;		/* arm N injected allocation failures first */
+	enum stat_check stat_check;
+	const char *stat;	/* a debugfs stat: its delta, or value after */
+	long stat_want;
+};
+
+enum map_kind { MAP_PRIMED, MAP_FRESH, MAP_HUGE };
+
+struct abort_case {
+	const char *name;
+	int timeout;
+	void (*run)(struct __test_metadata *_metadata,
+		    const struct abort_case *c);
+	/* run_steps() */
+	enum map_kind map;
+	size_t chunks;
+	void (*setup)(struct __test_metadata *_metadata, char *p);
+	struct step steps[6];
+	void (*check)(struct __test_metadata *_metadata, char *p);
+	/* race_case(): the reason; twin_case(): the speculative counter */
+	int want;
+	int twin;
+	bool thp;
+};
+
+static void unmap_range(struct __test_metadata *_metadata, char *p)
+{
 	ASSERT_EQ(0, munmap(p + page_size(), N * page_size()));
-	MEASURE(&d, hits = probe_range(p, 1, N, false, SIGSEGV, SEGV_MAPERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_NO_VMA, N);
 }
 
 /* The [stack] VMA's start, from /proc/self/maps. */
@@ -180,14 +218,13 @@ static char *stack_start(void)
 }
 
 /* Below the stack there is no VMA yet: stock grows the stack. */
-TEST_F(abort, no_vma_for_stack_growth)
+static void stack_growth(struct __test_metadata *_metadata,
+			 const struct abort_case *c)
 {
 	struct spf_counts d;
 	struct spf_sig s;
 	char *start, *below;
 
-	if (!spec_ready(_metadata))
-		return;
 	start = stack_start();
 	ASSERT_NE(NULL, start);
 	below = start - page_size();
@@ -270,46 +307,56 @@ static void expect_outcome(struct __test_metadata *_metadata, int flags,
  * or ext4), and writes to tmpfs pages not in the page cache (holes:
  * stock allocates them), after the first private one (no anon_vma).
  */
-TEST_F(abort, not_anon_for_special_and_mkwrite_mappings)
+enum mapping { M_SHM, M_WORKDIR, M_MEMFD };
+
+static const struct {
+	const char *what;
+	enum mapping kind;
+	int flags, outcome, outcome_first;
+} not_anon_mappings[] = {
+	{ "SysV shared memory", M_SHM, 0,
+	  SPF_C_ABORT_NOT_ANON, SPF_C_ABORT_NOT_ANON },
+	{ "MAP_SHARED file in the working folder", M_WORKDIR, MAP_SHARED,
+	  SPF_C_ABORT_NOT_ANON, -1 },
+	{ "MAP_SHARED tmpfs holes", M_MEMFD, MAP_SHARED,
+	  SPF_C_ABORT_PAGECACHE, SPF_C_ABORT_PAGECACHE },
+	/* A new file: the shared writes filled the holes of the last. */
+	{ "MAP_PRIVATE tmpfs holes", M_MEMFD, MAP_PRIVATE,
+	  SPF_C_ABORT_PAGECACHE, SPF_C_ABORT_NO_ANON_VMA },
+};
+
+static void not_anon_mappings_case(struct __test_metadata *_metadata,
+				   const struct abort_case *c)
 {
 	char name[] = "spf-abort-XXXXXX";
 	struct statfs sfs;
+	size_t i;
 	int fd;
 
-	if (!spec_ready(_metadata))
-		return;
-	TH_LOG("SysV shared memory");
-	expect_outcome(_metadata, 0, -1, SPF_C_ABORT_NOT_ANON,
-		       SPF_C_ABORT_NOT_ANON);
-
 	ASSERT_EQ(0, statfs(".", &sfs));
-	if (sfs.f_type != TMPFS_MAGIC) {
-		fd = mkstemp(name);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ftruncate(fd, N * page_size()));
-		TH_LOG("MAP_SHARED file in the working folder");
-		expect_outcome(_metadata, MAP_SHARED, fd,
-			       SPF_C_ABORT_NOT_ANON, -1);
-		close(fd);
-		unlink(name);
+	for (i = 0; i < ARRAY_SIZE(not_anon_mappings); i++) {
+		fd = -1;
+		if (not_anon_mappings[i].kind == M_WORKDIR) {
+			/* A tmpfs working folder is the memfd rows' case. */
+			if (sfs.f_type == TMPFS_MAGIC)
+				continue;
+			fd = mkstemp(name);
+		} else if (not_anon_mappings[i].kind == M_MEMFD) {
+			fd = memfd_create("spf-abort", MFD_CLOEXEC);
+		}
+		if (not_anon_mappings[i].kind != M_SHM) {
+			ASSERT_LE(0, fd);
+			ASSERT_EQ(0, ftruncate(fd, N * page_size()));
+		}
+		TH_LOG("%s", not_anon_mappings[i].what);
+		expect_outcome(_metadata, not_anon_mappings[i].flags, fd,
+			       not_anon_mappings[i].outcome,
+			       not_anon_mappings[i].outcome_first);
+		if (fd >= 0)
+			close(fd);
+		if (not_anon_mappings[i].kind == M_WORKDIR)
+			unlink(name);
 	}
-
-	fd = memfd_create("spf-abort", MFD_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
-	TH_LOG("MAP_SHARED tmpfs holes");
-	expect_outcome(_metadata, MAP_SHARED, fd, SPF_C_ABORT_PAGECACHE,
-		       SPF_C_ABORT_PAGECACHE);
-	close(fd);
-
-	/* A new file: the shared writes filled the holes of that one. */
-	fd = memfd_create("spf-abort", MFD_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, N * page_size()));
-	TH_LOG("MAP_PRIVATE tmpfs holes");
-	expect_outcome(_metadata, MAP_PRIVATE, fd, SPF_C_ABORT_PAGECACHE,
-		       SPF_C_ABORT_NO_ANON_VMA);
-	close(fd);
 }
 
 /*
@@ -321,15 +368,14 @@ TEST_F(abort, not_anon_for_special_and_mkwrite_mappings)
  * a cache that ignored the write count would turn the first read down.
  * Pinned to one CPU, since the memory is per CPU.
  */
-TEST_F(abort, not_anon_declined_early_until_a_write_section)
+static void declined_until_a_write_section(struct __test_metadata *_metadata,
+					   const struct abort_case *c)
 {
 	struct spf_counts d;
 	cpu_set_t old;
 	long declined;
 	char *p, *q;
 
-	if (!spec_ready(_metadata))
-		return;
 	ASSERT_EQ(0, pin_to_this_cpu(&old));
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
@@ -356,104 +402,18 @@ TEST_F(abort, not_anon_declined_early_until_a_write_section)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
-/*
- * A fresh VMA: a read fault makes the PTE table (reads need no
- * anon_vma, so the next reads speculate); the first write cannot, and
- * once stock gave the VMA its anon_vma, the next writes speculate.
- */
-TEST_F(abort, no_anon_vma_for_the_first_write)
+static void protect_ranges(struct __test_metadata *_metadata, char *p)
 {
-	struct spf_counts d;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_chunks(1);
-	ASSERT_NE(NULL, p);
-	MEASURE(&d, keep(p[0]));	/* and spf adds the PTE table */
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, 1);
-	MEASURE(&d, touch_range(p, 1, N, false));
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
-	MEASURE(&d, touch_range(p, N + 1, N + 1, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
-	MEASURE(&d, touch_range(p, N + 2, 2 * N + 1, true));
-	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, N);
-	EXPECT_TRUE(range_is(p, 0, N, false));
-	EXPECT_TRUE(range_is(p, N + 1, 2 * N + 1, true));
-}
-
-TEST_F(abort, access_for_read_only_and_prot_none)
-{
-	struct spf_counts d;
-	long hits = 0;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, mprotect(p + page_size(), N * page_size(), PROT_READ));
 	ASSERT_EQ(0, mprotect(p + (N + 1) * page_size(), 2 * N * page_size(),
 			      PROT_NONE));
-
-	TH_LOG("write to PROT_READ");
-	MEASURE(&d, hits = probe_range(p, 1, N, true, SIGSEGV, SEGV_ACCERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
-
-	TH_LOG("read of PROT_NONE");
-	MEASURE(&d, hits = probe_range(p, N + 1, 2 * N, false, SIGSEGV,
-				       SEGV_ACCERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
-
-	TH_LOG("write to PROT_NONE");
-	MEASURE(&d, hits = probe_range(p, 2 * N + 1, 3 * N, true, SIGSEGV,
-				       SEGV_ACCERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_ACCESS, N);
-
-	/* Nothing was mapped behind the signals. */
-	EXPECT_FALSE(!!(pagemap_entry(p + page_size()) & PM_PRESENT));
-	EXPECT_FALSE(!!(pagemap_entry(p + (N + 1) * page_size()) & PM_PRESENT));
 }
 
-/*
- * The first fault in each 2 MiB region finds no PTE table: spf adds one
- * (pte_tables), for a read or a write, where stock would not map a huge
- * page (THP is off in these chunks).  The VMA's first write still goes
- * stock, for its anon_vma.
- */
-TEST_F(abort, pte_table_added_for_the_first_fault_in_each_2m_region)
+/* Nothing was mapped behind the signals. */
+static void nothing_mapped(struct __test_metadata *_metadata, char *p)
 {
-	size_t pmd = pmd_bytes(), i;
-	struct spf_counts d;
-	long tables;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_chunks(8);
-	ASSERT_NE(NULL, p);
-	tables = spf_stat("pte_tables");
-	MEASURE(&d, touch_chunks(p, 0, 3, 0, false));
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
-	EXPECT_EQ(4, spf_stat("pte_tables") - tables);
-	MEASURE(&d, touch_chunks(p, 0, 3, page_size(), false));
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, 4);
-
-	/* Writes: give the VMA its anon_vma in one chunk, then the rest. */
-	MEASURE(&d, p[4 * pmd] = 1);
-	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
-	tables = spf_stat("pte_tables");
-	MEASURE(&d, touch_chunks(p, 5, 7, 0, true));
-	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
-	EXPECT_EQ(3, spf_stat("pte_tables") - tables);
-	MEASURE(&d, touch_chunks(p, 5, 7, page_size(), true));
-	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, 3);
-	for (i = 4; i < 8; i++)
-		EXPECT_TRUE(page_is(p + i * pmd, 0, 1));
-	unmap_chunks(p, 8);
+	EXPECT_FALSE(!!(pagemap_entry(p + page_size()) & PM_PRESENT));
+	EXPECT_FALSE(!!(pagemap_entry(p + (N + 1) * page_size()) & PM_PRESENT));
 }
 
 /* N chunks with THP on (madvise); NULL and the test skipped if off. */
@@ -473,49 +433,16 @@ static char *map_huge_chunks(struct __test_metadata *_metadata, size_t n)
 }
 
 /*
- * Where stock maps a huge page (THP on for the VMA, the chunk aligned),
- * a read is left to it (the huge zero page), and never gets small pages
- * where stock would have mapped a huge one.
+ * After the VMA's first write (stock, for its anon_vma): a write in each
+ * of chunks 1-3 maps a huge page speculatively, or goes stock when one
+ * cannot be allocated at once.
  */
-TEST_F(abort, pgtable_for_a_read_where_stock_maps_a_huge_page)
-{
-	struct spf_counts d;
-	long tables;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_huge_chunks(_metadata, 2);
-	if (_metadata->skip)
-		return;
-	ASSERT_NE(NULL, p);
-	tables = spf_stat("pte_tables");
-	MEASURE(&d, touch_chunks(p, 0, 1, 0, false));
-	expect_only(_metadata, &d, SPF_C_ABORT_PGTABLE, 2);
-	EXPECT_EQ(0, spf_stat("pte_tables") - tables);
-	unmap_chunks(p, 2);
-}
-
-/*
- * A write there maps a huge page speculatively (spf/thp_fault.c), once
- * the VMA has its anon_vma; a huge page that cannot be allocated at
- * once goes stock (abort_alloc), which falls back as it would anyway.
- */
-TEST_F(abort, thp_for_a_write_where_stock_maps_a_huge_page)
+static void thp_writes(struct __test_metadata *_metadata, char *p)
 {
 	size_t pmd = pmd_bytes(), i;
 	struct spf_counts d;
 	long huge = 0;
-	char *p;
 
-	if (!spec_ready(_metadata))
-		return;
-	p = map_huge_chunks(_metadata, 4);
-	if (_metadata->skip)
-		return;
-	ASSERT_NE(NULL, p);
-	MEASURE(&d, p[0] = 1);
-	expect_only(_metadata, &d, SPF_C_ABORT_NO_ANON_VMA, 1);
 	MEASURE(&d, touch_chunks(p, 1, 3, 0, true));
 	EXPECT_EQ(3, d.c[SPF_C_FAULT_HOOK]) TH_LOG("%s", spf_counts_str(&d));
 	EXPECT_EQ(3, d.c[SPF_C_SPEC_THP] + d.c[SPF_C_ABORT_ALLOC])
@@ -529,26 +456,14 @@ TEST_F(abort, thp_for_a_write_where_stock_maps_a_huge_page)
 	}
 	/* A huge page for each speculative fault; stock may map some too. */
 	EXPECT_LE(d.c[SPF_C_SPEC_THP], huge);
-	unmap_chunks(p, 4);
 }
 
-/* A write to the shared zero page: a new zeroed page replaces it. */
-TEST_F(abort, wp_zero_for_a_write_to_the_zero_page)
+/* Every page of 1..N is this process's alone (PageAnonExclusive). */
+static void range_exclusive(struct __test_metadata *_metadata, char *p)
 {
-	struct spf_counts d;
-	size_t i;
 	long excl = 0;
-	char *p;
+	size_t i;
 
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
-	MEASURE(&d, touch_range(p, 1, N, false));
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
-	MEASURE(&d, touch_range(p, 1, N, true));
-	expect_only(_metadata, &d, SPF_C_SPEC_WP_ZERO, N);
-	EXPECT_TRUE(range_is(p, 1, N, true));
 	for (i = 1; i <= N; i++)
 		excl += !!(pagemap_entry(p + i * page_size()) & PM_EXCLUSIVE);
 	EXPECT_EQ(N, excl);
@@ -579,7 +494,8 @@ static long pfns_kept(const uint64_t *a, const uint64_t *b)
  * and the child keeps seeing the old contents.  No longer turned down
  * from the error code on x86-64.
  */
-TEST_F(abort, wp_copy_for_cow_after_fork)
+static void wp_copy_after_fork(struct __test_metadata *_metadata,
+			       const struct abort_case *row)
 {
 	uint64_t before[N + 1], after[N + 1];
 	struct spf_counts d;
@@ -588,8 +504,6 @@ TEST_F(abort, wp_copy_for_cow_after_fork)
 	long bad, declined;
 	pid_t pid;
 
-	if (!spec_ready(_metadata))
-		return;
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
 	MEASURE(&d, touch_range(p, 1, N, true));
@@ -641,7 +555,8 @@ TEST_F(abort, wp_copy_for_cow_after_fork)
  * stock (abort_pte): pinned to one CPU, later first touches push the
  * range's pages out of that cache before the fork.
  */
-TEST_F(abort, wp_reuse_once_the_child_has_exited)
+static void wp_reuse_after_exit(struct __test_metadata *_metadata,
+				const struct abort_case *c)
 {
 	uint64_t before[N + 1], after[N + 1];
 	struct spf_counts d;
@@ -652,8 +567,6 @@ TEST_F(abort, wp_reuse_once_the_child_has_exited)
 	char *p;
 	pid_t pid;
 
-	if (!spec_ready(_metadata))
-		return;
 	ASSERT_EQ(0, pin_to_this_cpu(&old));
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
@@ -683,21 +596,14 @@ TEST_F(abort, wp_reuse_once_the_child_has_exited)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
-/* userfaultfd with UFFD_FEATURE_SIGBUS: no server needed. */
-TEST_F(abort, uffd_for_a_registered_range)
+/* userfaultfd with UFFD_FEATURE_SIGBUS over pages 1..2N: no server needed. */
+static void register_uffd(struct __test_metadata *_metadata, char *p)
 {
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_SIGBUS };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct spf_counts d;
-	long hits = 0;
-	char *p;
 	int fd;
 
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
 	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		SKIP(return, "userfaultfd: %s", strerror(errno));
@@ -705,93 +611,26 @@ TEST_F(abort, uffd_for_a_registered_range)
 	reg.range.start = (uintptr_t)(p + page_size());
 	reg.range.len = 2 * N * page_size();
 	ASSERT_EQ(0, ioctl(fd, UFFDIO_REGISTER, &reg));
-	MEASURE(&d, hits = probe_range(p, 1, N, false, SIGBUS, BUS_ADRERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_UFFD, N);
-	MEASURE(&d, hits = probe_range(p, N + 1, 2 * N, true, SIGBUS,
-				       BUS_ADRERR));
-	EXPECT_EQ(N, hits);
-	expect_only(_metadata, &d, SPF_C_ABORT_UFFD, N);
-	close(fd);
+	/* Left open: the registration lasts as long as the test. */
 }
 
 #define INJECT SPF_DEBUGFS "/inject_alloc_fail"
 
-/*
- * Injected allocation failures abort the next N speculative writes;
- * stock then allocates, so the pages come out right.  Reads allocate
- * nothing and leave the injection pending.
- */
-TEST_F(abort, alloc_for_injected_failures)
+static void mlock_range(struct __test_metadata *_metadata, char *p)
 {
-	struct spf_counts d;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, spf_write_file(INJECT, "32"));
-	EXPECT_EQ(N, spf_stat("inject_alloc_fail"));
-	MEASURE(&d, touch_range(p, 1, N, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_ALLOC, N);
-	EXPECT_EQ(0, spf_stat("inject_alloc_fail"));
-	EXPECT_TRUE(range_is(p, 1, N, true));
-
-	ASSERT_EQ(0, spf_write_file(INJECT, "32"));
-	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
-	expect_only(_metadata, &d, SPF_C_SPEC_READ, N);
-	EXPECT_EQ(N, spf_stat("inject_alloc_fail"));
-	EXPECT_TRUE(range_is(p, N + 1, 2 * N, false));
-
-	/* Once used up, writes speculate again. */
-	MEASURE(&d, touch_range(p, 2 * N + 1, 3 * N, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_ALLOC, N);
-	MEASURE(&d, touch_range(p, 3 * N + 1, 4 * N, true));
-	expect_only(_metadata, &d, SPF_C_SPEC_WRITE, N);
-	EXPECT_EQ(0, spf_stat("inject_alloc_fail"));
-	EXPECT_TRUE(range_is(p, 2 * N + 1, 4 * N, true));
-}
-
-TEST_F(abort, other_for_mlocked_range)
-{
-	struct spf_counts d;
-	char *p;
-
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, syscall(SYS_mlock2, p + page_size(), 2 * N * page_size(),
 			     MLOCK_ONFAULT));
-	MEASURE(&d, touch_range(p, 1, N, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
-	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
-	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
-	EXPECT_TRUE(range_is(p, 1, N, true));
-	EXPECT_TRUE(range_is(p, N + 1, 2 * N, false));
 }
 
 #define MPOL_PREFERRED 1
 
-TEST_F(abort, other_for_mbind_policy)
+static void mbind_range(struct __test_metadata *_metadata, char *p)
 {
 	unsigned long node0 = 1;
-	struct spf_counts d;
-	char *p;
 
-	if (!spec_ready(_metadata))
-		return;
-	p = map_primed_chunks(1);
-	ASSERT_NE(NULL, p);
 	if (syscall(SYS_mbind, p + page_size(), 2 * N * page_size(),
 		    MPOL_PREFERRED, &node0, 8 * sizeof(node0), 0))
 		SKIP(return, "mbind: %s", strerror(errno));
-	MEASURE(&d, touch_range(p, 1, N, true));
-	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
-	MEASURE(&d, touch_range(p, N + 1, 2 * N, false));
-	expect_only(_metadata, &d, SPF_C_ABORT_OTHER, N);
-	EXPECT_TRUE(range_is(p, 1, N, true));
 }
 
 /* ---- Racy reasons: loop with a deadline until seen. */
@@ -880,18 +719,10 @@ static void race_writer(struct __test_metadata *_metadata, int want)
 	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
 }
 
-TEST_F_TIMEOUT(abort, seq_odd_while_a_writer_holds_mmap_lock, 60)
+static void race_case(struct __test_metadata *_metadata,
+		      const struct abort_case *c)
 {
-	if (!spec_ready(_metadata))
-		return;
-	race_writer(_metadata, SPF_C_ABORT_SEQ_ODD);
-}
-
-TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60)
-{
-	if (!spec_ready(_metadata))
-		return;
-	race_writer(_metadata, SPF_C_ABORT_SEQ_CHANGED);
+	race_writer(_metadata, c->want);
 }
 
 /*
@@ -1135,48 +966,27 @@ static void twin_race(struct __test_metadata *_metadata, enum twin_kind kind,
 	EXPECT_EQ(d.c[SPF_C_FAULT_HOOK], spf_counts_outcomes(&d));
 }
 
-TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 90)
-{
-	if (!spec_ready(_metadata))
-		return;
-	twin_race(_metadata, TWIN_ANON, SPF_C_SPEC_WRITE);
-}
-
-TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_huge_page, 90)
+static void twin_case(struct __test_metadata *_metadata,
+		      const struct abort_case *c)
 {
 	char thp[128] = "";
 
-	if (!spec_ready(_metadata))
-		return;
-	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		      sizeof(thp));
-	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
-		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
-	twin_race(_metadata, TWIN_THP, SPF_C_SPEC_THP);
-}
-
-TEST_F_TIMEOUT(abort, ptl_when_two_threads_read_one_new_file_table, 90)
-{
-	if (!spec_ready(_metadata))
-		return;
-	twin_race(_metadata, TWIN_FILE_READ, SPF_C_SPEC_FILE);
-}
-
-TEST_F_TIMEOUT(abort, ptl_when_two_threads_write_one_private_file_page, 90)
-{
-	if (!spec_ready(_metadata))
-		return;
-	twin_race(_metadata, TWIN_FILE_PRIVATE, SPF_C_SPEC_FILE_WRITE);
+	if (c->thp) {
+		spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
+			      thp, sizeof(thp));
+		if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+			SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
+	}
+	twin_race(_metadata, c->twin, c->want);
 }
 
 /* Every reason has its counter file and its tracepoint. */
-TEST_F(abort, every_reason_has_a_counter_and_a_tracepoint)
+static void reasons_have_counters(struct __test_metadata *_metadata,
+				  const struct abort_case *c)
 {
 	char path[256];
 	int i;
 
-	if (!spec_ready(_metadata))
-		return;
 	for (i = SPF_C_FIRST_ABORT; i < SPF_NR_CTRS; i++) {
 		snprintf(path, sizeof(path), SPF_DEBUGFS "/%s",
 			 spf_ctr_name(i));
@@ -1189,5 +999,302 @@ TEST_F(abort, every_reason_has_a_counter_and_a_tracepoint)
 	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_spec/format",
 			    R_OK));
 }
+
+/* ---- The deterministic cases' runner and the table. */
+
+static char *map_case_chunks(struct __test_metadata *_metadata,
+			     const struct abort_case *c)
+{
+	switch (c->map) {
+	case MAP_FRESH:
+		return map_chunks(c->chunks);
+	case MAP_HUGE:
+		return map_huge_chunks(_metadata, c->chunks);
+	default:
+		return map_primed_chunks(c->chunks);
+	}
+}
+
+static void run_step(struct __test_metadata *_metadata, char *p,
+		     const struct step *s)
+{
+	size_t n = s->last - s->first + 1, off, i;
+	bool write = s->how == H_WRITE || s->how == H_PROBE_WRITE ||
+		     s->how == H_CHUNK_WRITE;
+	struct spf_counts d;
+	long hits = 0, stat = 0;
+
+	if (s->what)
+		TH_LOG("%s", s->what);
+	if (s->inject) {
+		ASSERT_EQ(0, spf_write_file(INJECT, "32"));
+		EXPECT_EQ(N, spf_stat("inject_alloc_fail"));
+	}
+	if (s->stat_check == ST_DELTA)
+		stat = spf_stat(s->stat);
+	switch (s->how) {
+	case H_READ:
+	case H_WRITE:
+		MEASURE(&d, touch_range(p, s->first, s->last, write));
+		break;
+	case H_PROBE_READ:
+	case H_PROBE_WRITE:
+		MEASURE(&d, hits = probe_range(p, s->first, s->last, write,
+					       s->sig, s->code));
+		EXPECT_EQ((long)n, hits);
+		break;
+	default:
+		off = s->off_page ? page_size() : 0;
+		MEASURE(&d, touch_chunks(p, s->first, s->last, off, write));
+		break;
+	}
+	expect_only(_metadata, &d, s->outcome, n);
+	if (s->stat_check == ST_DELTA) {
+		EXPECT_EQ(s->stat_want, spf_stat(s->stat) - stat)
+			TH_LOG("%s", s->stat);
+	} else if (s->stat_check == ST_AFTER) {
+		EXPECT_EQ(s->stat_want, spf_stat(s->stat)) TH_LOG("%s", s->stat);
+	}
+	if (!s->verify)
+		return;
+	if (s->how == H_CHUNK_READ || s->how == H_CHUNK_WRITE) {
+		off = s->off_page ? page_size() : 0;
+		for (i = s->first; i <= s->last; i++)
+			EXPECT_TRUE(page_is(p + i * pmd_bytes() + off, 0,
+					    write ? 1 : 0));
+	} else {
+		EXPECT_TRUE(range_is(p, s->first, s->last, write));
+	}
+}
+
+static void run_steps(struct __test_metadata *_metadata,
+		      const struct abort_case *c)
+{
+	const struct step *s;
+	char *p;
+
+	p = map_case_chunks(_metadata, c);
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, p);
+	if (c->setup) {
+		c->setup(_metadata, p);
+		if (_metadata->skip)
+			return;
+	}
+	for (s = c->steps; s->how != H_END; s++)
+		run_step(_metadata, p, s);
+	if (c->check)
+		c->check(_metadata, p);
+	unmap_chunks(p, c->chunks);
+}
+
+#define READ(a, b, o, ...) \
+	{ .how = H_READ, .first = (a), .last = (b), .outcome = (o), __VA_ARGS__ }
+#define WRITE(a, b, o, ...) \
+	{ .how = H_WRITE, .first = (a), .last = (b), .outcome = (o), __VA_ARGS__ }
+#define PROBE(h, a, b, s, c, o, ...) \
+	{ .how = (h), .first = (a), .last = (b), .sig = (s), .code = (c), \
+	  .outcome = (o), __VA_ARGS__ }
+#define CHUNKS(h, a, b, o, ...) \
+	{ .how = (h), .first = (a), .last = (b), .outcome = (o), __VA_ARGS__ }
+#define TABLES(n) .stat_check = ST_DELTA, .stat = "pte_tables", .stat_want = (n)
+#define INJECTED(n) .stat_check = ST_AFTER, .stat = "inject_alloc_fail", \
+		    .stat_want = (n)
+
+static const struct abort_case cases[] = {
+	{
+		SPF_TEST_F(abort, no_vma_for_an_unmapped_address),
+		.run = run_steps, .chunks = 1, .setup = unmap_range,
+		.steps = {
+			PROBE(H_PROBE_READ, 1, N, SIGSEGV, SEGV_MAPERR,
+			      SPF_C_ABORT_NO_VMA),
+		},
+	}, {
+		/* Below the stack there is no VMA yet: stock grows the stack. */
+		SPF_TEST_F(abort, no_vma_for_stack_growth),
+		.run = stack_growth,
+	}, {
+		SPF_TEST_F(abort, not_anon_for_special_and_mkwrite_mappings),
+		.run = not_anon_mappings_case,
+	}, {
+		SPF_TEST_F(abort, not_anon_declined_early_until_a_write_section),
+		.run = declined_until_a_write_section,
+	}, {
+		/*
+		 * A fresh VMA: a read fault makes the PTE table (reads need
+		 * no anon_vma, so the next reads speculate); the first write
+		 * cannot, and once stock gave the VMA its anon_vma, the next
+		 * writes speculate.
+		 */
+		SPF_TEST_F(abort, no_anon_vma_for_the_first_write),
+		.run = run_steps, .map = MAP_FRESH, .chunks = 1,
+		.steps = {
+			READ(0, 0, SPF_C_SPEC_READ, .verify = true),
+			READ(1, N, SPF_C_SPEC_READ, .verify = true),
+			WRITE(N + 1, N + 1, SPF_C_ABORT_NO_ANON_VMA,
+			      .verify = true),
+			WRITE(N + 2, 2 * N + 1, SPF_C_SPEC_WRITE,
+			      .verify = true),
+		},
+	}, {
+		SPF_TEST_F(abort, access_for_read_only_and_prot_none),
+		.run = run_steps, .chunks = 1, .setup = protect_ranges,
+		.steps = {
+			PROBE(H_PROBE_WRITE, 1, N, SIGSEGV, SEGV_ACCERR,
+			      SPF_C_ABORT_ACCESS,
+			      .what = "write to PROT_READ"),
+			PROBE(H_PROBE_READ, N + 1, 2 * N, SIGSEGV, SEGV_ACCERR,
+			      SPF_C_ABORT_ACCESS,
+			      .what = "read of PROT_NONE"),
+			PROBE(H_PROBE_WRITE, 2 * N + 1, 3 * N, SIGSEGV,
+			      SEGV_ACCERR, SPF_C_ABORT_ACCESS,
+			      .what = "write to PROT_NONE"),
+		},
+		.check = nothing_mapped,
+	}, {
+		/*
+		 * The first fault in each 2 MiB region finds no PTE table:
+		 * spf adds one (pte_tables), for a read or a write, where
+		 * stock would not map a huge page (THP is off in these
+		 * chunks).  The VMA's first write still goes stock, for its
+		 * anon_vma; then the rest.
+		 */
+		SPF_TEST_F(abort, pte_table_added_for_the_first_fault_in_each_2m_region),
+		.run = run_steps, .map = MAP_FRESH, .chunks = 8,
+		.steps = {
+			CHUNKS(H_CHUNK_READ, 0, 3, SPF_C_SPEC_READ, TABLES(4)),
+			CHUNKS(H_CHUNK_READ, 0, 3, SPF_C_SPEC_READ,
+			       .off_page = true),
+			CHUNKS(H_CHUNK_WRITE, 4, 4, SPF_C_ABORT_NO_ANON_VMA,
+			       .verify = true),
+			CHUNKS(H_CHUNK_WRITE, 5, 7, SPF_C_SPEC_WRITE, TABLES(3),
+			       .verify = true),
+			CHUNKS(H_CHUNK_WRITE, 5, 7, SPF_C_SPEC_WRITE,
+			       .off_page = true),
+		},
+	}, {
+		/*
+		 * Where stock maps a huge page (THP on for the VMA, the chunk
+		 * aligned), a read is left to it (the huge zero page), and
+		 * never gets small pages where stock would have mapped a
+		 * huge one.
+		 */
+		SPF_TEST_F(abort, pgtable_for_a_read_where_stock_maps_a_huge_page),
+		.run = run_steps, .map = MAP_HUGE, .chunks = 2,
+		.steps = {
+			CHUNKS(H_CHUNK_READ, 0, 1, SPF_C_ABORT_PGTABLE,
+			       TABLES(0)),
+		},
+	}, {
+		/*
+		 * A write there maps a huge page speculatively
+		 * (spf/thp_fault.c), once the VMA has its anon_vma; a huge
+		 * page that cannot be allocated at once goes stock
+		 * (abort_alloc), which falls back as it would anyway.
+		 */
+		SPF_TEST_F(abort, thp_for_a_write_where_stock_maps_a_huge_page),
+		.run = run_steps, .map = MAP_HUGE, .chunks = 4,
+		.steps = {
+			CHUNKS(H_CHUNK_WRITE, 0, 0, SPF_C_ABORT_NO_ANON_VMA),
+		},
+		.check = thp_writes,
+	}, {
+		/* A write to the shared zero page: a new zeroed page. */
+		SPF_TEST_F(abort, wp_zero_for_a_write_to_the_zero_page),
+		.run = run_steps, .chunks = 1,
+		.steps = {
+			READ(1, N, SPF_C_SPEC_READ),
+			WRITE(1, N, SPF_C_SPEC_WP_ZERO, .verify = true),
+		},
+		.check = range_exclusive,
+	}, {
+		SPF_TEST_F(abort, wp_copy_for_cow_after_fork),
+		.run = wp_copy_after_fork,
+	}, {
+		SPF_TEST_F(abort, wp_reuse_once_the_child_has_exited),
+		.run = wp_reuse_after_exit,
+	}, {
+		SPF_TEST_F(abort, uffd_for_a_registered_range),
+		.run = run_steps, .chunks = 1, .setup = register_uffd,
+		.steps = {
+			PROBE(H_PROBE_READ, 1, N, SIGBUS, BUS_ADRERR,
+			      SPF_C_ABORT_UFFD),
+			PROBE(H_PROBE_WRITE, N + 1, 2 * N, SIGBUS, BUS_ADRERR,
+			      SPF_C_ABORT_UFFD),
+		},
+	}, {
+		/*
+		 * Injected allocation failures abort the next N speculative
+		 * writes; stock then allocates, so the pages come out right.
+		 * Reads allocate nothing and leave the injection pending;
+		 * once used up, writes speculate again.
+		 */
+		SPF_TEST_F(abort, alloc_for_injected_failures),
+		.run = run_steps, .chunks = 1,
+		.steps = {
+			WRITE(1, N, SPF_C_ABORT_ALLOC, .inject = true,
+			      INJECTED(0), .verify = true),
+			READ(N + 1, 2 * N, SPF_C_SPEC_READ, .inject = true,
+			     INJECTED(N), .verify = true),
+			WRITE(2 * N + 1, 3 * N, SPF_C_ABORT_ALLOC,
+			      .verify = true),
+			WRITE(3 * N + 1, 4 * N, SPF_C_SPEC_WRITE, INJECTED(0),
+			      .verify = true),
+		},
+	}, {
+		SPF_TEST_F(abort, other_for_mlocked_range),
+		.run = run_steps, .chunks = 1, .setup = mlock_range,
+		.steps = {
+			WRITE(1, N, SPF_C_ABORT_OTHER, .verify = true),
+			READ(N + 1, 2 * N, SPF_C_ABORT_OTHER, .verify = true),
+		},
+	}, {
+		SPF_TEST_F(abort, other_for_mbind_policy),
+		.run = run_steps, .chunks = 1, .setup = mbind_range,
+		.steps = {
+			WRITE(1, N, SPF_C_ABORT_OTHER, .verify = true),
+			READ(N + 1, 2 * N, SPF_C_ABORT_OTHER, .verify = true),
+		},
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, seq_odd_while_a_writer_holds_mmap_lock, 60),
+		.run = race_case, .want = SPF_C_ABORT_SEQ_ODD,
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, seq_changed_when_a_write_section_begins, 60),
+		.run = race_case,
+		.want = SPF_C_ABORT_SEQ_CHANGED,
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_page, 90),
+		.run = twin_case,
+		.twin = TWIN_ANON, .want = SPF_C_SPEC_WRITE,
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, ptl_when_two_threads_fault_one_huge_page, 90),
+		.run = twin_case, .thp = true,
+		.twin = TWIN_THP, .want = SPF_C_SPEC_THP,
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, ptl_when_two_threads_read_one_new_file_table, 90),
+		.run = twin_case,
+		.twin = TWIN_FILE_READ, .want = SPF_C_SPEC_FILE,
+	}, {
+		SPF_TEST_F_TIMEOUT(abort, ptl_when_two_threads_write_one_private_file_page, 90),
+		.run = twin_case,
+		.twin = TWIN_FILE_PRIVATE, .want = SPF_C_SPEC_FILE_WRITE,
+	}, {
+		/* Every reason has its counter file and its tracepoint. */
+		SPF_TEST_F(abort, every_reason_has_a_counter_and_a_tracepoint),
+		.run = reasons_have_counters,
+	},
+};
+
+/* Every case: a spf with a speculative path, then the row's function. */
+static void abort_case_run(struct __test_metadata *_metadata,
+			   const struct abort_case *c)
+{
+	if (!spec_ready(_metadata))
+		return;
+	c->run(_metadata, c);
+}
+
+SPF_TABLE_TESTS(abort, cases, abort_case_run)
 
 TEST_HARNESS_MAIN

@@ -303,6 +303,17 @@ static long memcg_stat(const char *key)
 	return -1;
 }
 
+/* False, and the test skipped, without a cgroup2 memory controller. */
+static bool memcg_available(struct __test_metadata *_metadata)
+{
+	char ctl[256] = "";
+
+	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory"))
+		SKIP(return false, "no cgroup2 memory controller at " CG_ROOT);
+	return true;
+}
+
 /* ---- Running a scenario with spf unloaded and loaded. */
 
 typedef void scenario_fn(struct facts *r);
@@ -419,6 +430,42 @@ static void measure_in_thread(struct facts *r, void *(*fn)(void *))
 	fact(r, "vmpte_kb", status_field("VmPTE") - tables_before);
 }
 
+/*
+ * ---- The cases, one row each of the table at the end.  Most rows are
+ * a scenario run by parity(), off then on, and what the two runs must
+ * show: facts of the unloaded run (stock's figures, so that "equal" is
+ * not "equally wrong") and spf's counter deltas in the loaded run, each
+ * "VALUE op FACT", with checks of their own where a case has more.
+ * Rows that are no parity run name their own function instead.
+ */
+enum side { OFF, ON };
+enum unit { U_1, U_KB, U_BYTES };	/* pages as kB or as bytes */
+enum op { EQ, LE, GE };			/* EXPECT_EQ(value, fact)... */
+
+struct want {
+	enum side side;
+	const char *fact[3];	/* ON: spf counters, summed (spf_fact()) */
+	enum op op;
+	long value;
+	enum unit unit;
+};
+
+struct spec_case {
+	const char *name;
+	int timeout;
+	void (*run)(struct __test_metadata *_metadata,
+		    const struct spec_case *c);	/* not a parity row */
+	scenario_fn *sc;
+	bool memcg;		/* in a fresh memcg: skipped without one */
+	void (*prepare)(struct __test_metadata *_metadata);
+	void (*skip)(struct __test_metadata *_metadata,
+		     const struct facts *off);
+	struct want wants[16];
+	bool accounted;		/* every hook entry ended in one outcome */
+	void (*check)(struct __test_metadata *_metadata,
+		      const struct facts *off, const struct facts *on);
+};
+
 /* ---- Scenario: first touches, reads and writes, and zero-page COW. */
 
 static char *mix;
@@ -528,72 +575,6 @@ static void sc_mix(struct facts *r)
 
 #define MIX_FAULTS (5 * N + 2)
 #define MIX_WRITTEN (3 * N + 1)
-
-TEST_F(spec, first_touches_speculate_with_stock_results)
-{
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_mix, &off, &on);
-
-	/* What stock does, so that "equal" is not "equally wrong". */
-	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "minflt"));
-	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "proc_minflt"));
-	EXPECT_EQ(0, fact_get(&off, "majflt"));
-	EXPECT_EQ(N + 1, fact_get(&off, "zero_pages"));
-	EXPECT_EQ(MIX_WRITTEN - 1, fact_get(&off, "anon_pages"));
-	EXPECT_EQ(MIX_WRITTEN - 1, fact_get(&off, "exclusive_pages"));
-	EXPECT_EQ(MIX_WRITTEN * (long)page_size() / 1024,
-		  fact_get(&off, "rss_anon_kb"));
-
-	/* And loaded, it was speculative where it could be. */
-	EXPECT_EQ(MIX_FAULTS, spf_fact(&on, "fault_hook"));
-	EXPECT_EQ(2 * N + 1, spf_fact(&on, "spec_read"));
-	EXPECT_EQ(2 * N, spf_fact(&on, "spec_write"));
-	EXPECT_EQ(N, spf_fact(&on, "spec_wp_zero"));
-	EXPECT_EQ(0, spf_fact(&on, "abort_pte"));
-	EXPECT_EQ(1, spf_fact(&on, "abort_no_anon_vma"));
-	EXPECT_EQ(0, spf_fact(&on, "abort_pgtable"));
-	EXPECT_EQ(1, spf_fact(&on, "stock"));
-	expect_accounted(_metadata, &on);
-}
-
-TEST_F(spec, perf_page_fault_events_match_stock)
-{
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_mix, &off, &on);
-	/* page-faults is counted at arch entry, minor-faults by the path. */
-	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_pf"));
-	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "perf_min"));
-	EXPECT_EQ(0, fact_get(&off, "perf_maj"));
-	EXPECT_EQ(5 * N + 1, spf_fact(&on, "spec_read") +
-			     spf_fact(&on, "spec_write") +
-			     spf_fact(&on, "spec_wp_zero"));
-}
-
-TEST_F(spec, memcg_pgfault_and_anon_match_stock)
-{
-	struct facts off, on;
-	char ctl[256] = "";
-
-	if (!spec_ready(_metadata))
-		return;
-	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
-	    !strstr(ctl, "memory"))
-		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
-	in_memcg = true;
-	parity(_metadata, sc_mix, &off, &on);
-	in_memcg = false;
-	EXPECT_EQ(MIX_FAULTS, fact_get(&off, "memcg_pgfault"));
-	EXPECT_EQ(MIX_WRITTEN * (long)page_size(), fact_get(&off, "memcg_anon"));
-	EXPECT_EQ(5 * N + 1, spf_fact(&on, "spec_read") +
-			     spf_fact(&on, "spec_write") +
-			     spf_fact(&on, "spec_wp_zero"));
-}
 
 /* ---- Scenario: faults that end in a signal. */
 
@@ -707,31 +688,28 @@ static void expect_case(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(spec, signals_match_stock)
+static void signals_check(struct __test_metadata *_metadata,
+			  const struct facts *off, const struct facts *on)
 {
-	struct facts off, on;
 	long r;
 
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_signals, &off, &on);
-	expect_case(_metadata, &off, &on, SC_UNMAPPED, SIGSEGV, SEGV_MAPERR,
+	expect_case(_metadata, off, on, SC_UNMAPPED, SIGSEGV, SEGV_MAPERR,
 		    SPF_C_ABORT_NO_VMA);
-	expect_case(_metadata, &off, &on, SC_WRITE_RO, SIGSEGV, SEGV_ACCERR,
+	expect_case(_metadata, off, on, SC_WRITE_RO, SIGSEGV, SEGV_ACCERR,
 		    SPF_C_ABORT_ACCESS);
 	/* A present page: x86 sees a protection fault (abort_pte). */
-	expect_case(_metadata, &off, &on, SC_WRITE_RO_ZERO, SIGSEGV,
+	expect_case(_metadata, off, on, SC_WRITE_RO_ZERO, SIGSEGV,
 		    SEGV_ACCERR, -1);
-	r = fact_get(&on, "spf.write_ro_zero.reason");
+	r = fact_get(on, "spf.write_ro_zero.reason");
 	EXPECT_TRUE(r == SPF_C_ABORT_PTE || r == SPF_C_ABORT_ACCESS)
 		TH_LOG("write to a read-only zero page: reason %ld", r);
-	expect_case(_metadata, &off, &on, SC_READ_NONE, SIGSEGV, SEGV_ACCERR,
+	expect_case(_metadata, off, on, SC_READ_NONE, SIGSEGV, SEGV_ACCERR,
 		    SPF_C_ABORT_ACCESS);
 	/* A cached file page is mapped speculatively; beyond EOF, stock. */
-	expect_case(_metadata, &off, &on, SC_FILE_IN, 0, 0, SPF_C_SPEC_FILE);
-	expect_case(_metadata, &off, &on, SC_FILE_EOF, SIGBUS, BUS_ADRERR,
+	expect_case(_metadata, off, on, SC_FILE_IN, 0, 0, SPF_C_SPEC_FILE);
+	expect_case(_metadata, off, on, SC_FILE_EOF, SIGBUS, BUS_ADRERR,
 		    SPF_C_ABORT_PAGECACHE);
-	EXPECT_EQ(0, fact_get(&off, "ro_page_mapped"));
+	EXPECT_EQ(0, fact_get(off, "ro_page_mapped"));
 	/*
 	 * An instruction fetch from a page that may not be executed (what
 	 * it maps, and its signal, are compared with stock's by parity()).
@@ -743,13 +721,13 @@ TEST_F(spec, signals_match_stock)
 	 * stock.
 	 */
 #ifdef __aarch64__
-	expect_case(_metadata, &off, &on, SC_EXEC_RW, SIGSEGV, SEGV_ACCERR,
+	expect_case(_metadata, off, on, SC_EXEC_RW, SIGSEGV, SEGV_ACCERR,
 		    SPF_C_ABORT_ACCESS);
-	EXPECT_EQ(0, fact_get(&off, "exec_page_mapped"));
+	EXPECT_EQ(0, fact_get(off, "exec_page_mapped"));
 #else
-	EXPECT_EQ(SIGSEGV, fact_get(&off, "sig.exec_rw"));
-	EXPECT_EQ(SEGV_ACCERR, fact_get(&off, "code.exec_rw"));
-	EXPECT_EQ(1, fact_get(&off, "exec_page_mapped"));
+	EXPECT_EQ(SIGSEGV, fact_get(off, "sig.exec_rw"));
+	EXPECT_EQ(SEGV_ACCERR, fact_get(off, "code.exec_rw"));
+	EXPECT_EQ(1, fact_get(off, "exec_page_mapped"));
 #endif
 }
 
@@ -868,59 +846,38 @@ static void sc_uffd(struct facts *r)
 		pthread_join(server, NULL);
 }
 
-static void uffd_parity(struct __test_metadata *_metadata, bool sigbus,
-			struct facts *off, struct facts *on)
+/* A run whose userfaultfd() failed: skipped. */
+static void uffd_skip(struct __test_metadata *_metadata,
+		      const struct facts *off)
 {
-	uffd_sigbus = sigbus;
-	parity(_metadata, sc_uffd, off, on);
 	if (fact_get(off, "uffd_errno") != LONG_MIN)
 		SKIP(return, "userfaultfd: %s",
 		     strerror((int)fact_get(off, "uffd_errno")));
-	EXPECT_EQ(0, fact_get(off, "bad_pages"));
-	EXPECT_EQ(0, spf_fact(on, "spec_read") + spf_fact(on, "spec_write"));
-	expect_accounted(_metadata, on);
 }
 
-TEST_F(spec, uffd_sigbus_range_not_speculated)
+static void uffd_sigbus_prepare(struct __test_metadata *_metadata)
 {
-	struct facts off, on;
+	uffd_sigbus = true;
+}
+
+static void uffd_served_prepare(struct __test_metadata *_metadata)
+{
+	uffd_sigbus = false;
+}
+
+static void uffd_sigbus_check(struct __test_metadata *_metadata,
+			      const struct facts *off, const struct facts *on)
+{
 	int i;
 
-	if (!spec_ready(_metadata))
-		return;
-	uffd_parity(_metadata, true, &off, &on);
-	if (_metadata->skip)
-		return;
 	for (i = 0; i < 8; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "sig.%d", i);
-		EXPECT_EQ(SIGBUS, fact_get(&off, name));
+		EXPECT_EQ(SIGBUS, fact_get(off, name));
 		snprintf(name, sizeof(name), "code.%d", i);
-		EXPECT_EQ(BUS_ADRERR, fact_get(&off, name));
+		EXPECT_EQ(BUS_ADRERR, fact_get(off, name));
 	}
-	/* Failed faults: perf counts them at arch entry, the task does not. */
-	EXPECT_EQ(0, fact_get(&off, "minflt"));
-	EXPECT_EQ(8, fact_get(&off, "perf_pf"));
-	EXPECT_EQ(8, spf_fact(&on, "fault_hook"));
-	EXPECT_EQ(8, spf_fact(&on, "abort_uffd"));
-}
-
-TEST_F(spec, uffd_served_range_not_speculated)
-{
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	uffd_parity(_metadata, false, &off, &on);
-	if (_metadata->skip)
-		return;
-	EXPECT_EQ(0, fact_get(&off, "sig.0"));
-	/* A served fault is retried, and a retried fault counts as major. */
-	EXPECT_EQ(8, fact_get(&off, "majflt"));
-	EXPECT_EQ(8 * (long)page_size() / 1024, fact_get(&off, "rss_anon_kb"));
-	EXPECT_LE(8, spf_fact(&on, "abort_uffd"));
-	EXPECT_GE(16, spf_fact(&on, "abort_uffd"));
 }
 
 /* ---- Scenario: mlock2(MLOCK_ONFAULT) ranges are left to stock. */
@@ -969,22 +926,6 @@ static void sc_mlock(struct facts *r)
 		return;
 	}
 	measure_in_thread(r, mlock_worker);
-}
-
-TEST_F(spec, mlocked_range_not_speculated)
-{
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_mlock, &off, &on);
-	EXPECT_EQ(N, fact_get(&off, "minflt"));
-	EXPECT_EQ(0, fact_get(&off, "bad_pages"));
-	EXPECT_EQ(N / 2, fact_get(&off, "mlocked_pages"));
-	EXPECT_EQ(N * (long)page_size() / 1024, fact_get(&off, "vm_lck_kb"));
-	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
-	EXPECT_EQ(N, spf_fact(&on, "abort_other"));
-	EXPECT_EQ(0, spf_fact(&on, "spec_read") + spf_fact(&on, "spec_write"));
 }
 
 /* ---- Scenario: soft-dirty tracking (clear_refs 4, then touch). */
@@ -1040,22 +981,12 @@ static void sc_soft_dirty(struct facts *r)
 	measure_in_thread(r, soft_dirty_worker);
 }
 
-TEST_F(spec, soft_dirty_matches_stock)
+static void soft_dirty_skip(struct __test_metadata *_metadata,
+			    const struct facts *off)
 {
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_soft_dirty, &off, &on);
-	if (fact_get(&off, "soft_dirty_written") == 0 &&
-	    fact_get(&off, "soft_dirty_page0") == 0)
+	if (fact_get(off, "soft_dirty_written") == 0 &&
+	    fact_get(off, "soft_dirty_page0") == 0)
 		SKIP(return, "no soft-dirty tracking on this kernel");
-	EXPECT_EQ(N, fact_get(&off, "soft_dirty_written"));
-	EXPECT_EQ(1, fact_get(&off, "soft_dirty_page0"));
-	EXPECT_EQ(2 * N + 1, fact_get(&off, "minflt"));
-	EXPECT_EQ(N, spf_fact(&on, "spec_write"));
-	EXPECT_EQ(N, spf_fact(&on, "spec_read"));
-	expect_accounted(_metadata, &on);
 }
 
 /* ---- Scenario: fork after speculative writes; COW both ways. */
@@ -1124,21 +1055,6 @@ static void sc_cow(struct facts *r)
 	measure_in_thread(r, cow_worker);
 }
 
-TEST_F(spec, fork_sees_speculative_writes)
-{
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_cow, &off, &on);
-	EXPECT_EQ(0, fact_get(&off, "child_mismatches"));
-	EXPECT_EQ(0, fact_get(&off, "parent_mismatches_after_child"));
-	EXPECT_EQ(0, fact_get(&off, "parent_mismatches_after_write"));
-	EXPECT_EQ(N, fact_get(&off, "minflt"));
-	EXPECT_EQ(N, spf_fact(&on, "spec_write"));
-	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
-}
-
 /*
  * ---- Scenario: faults the kernel takes writing to user memory
  * (copy_to_user() of a read()): arch faults from kernel mode, which
@@ -1188,29 +1104,20 @@ static void sc_uaccess(struct facts *r)
 	measure_in_thread(r, uaccess_worker);
 }
 
-TEST_F(spec, kernel_writes_to_user_memory_speculate)
+/*
+ * x86-64 takes a fault's error code from a per-CPU record; a kernel-mode
+ * fault preempted before the hook (PREEMPT_RT) can miss it and go stock
+ * as abort_other: rare, never most.
+ */
+static void uaccess_check(struct __test_metadata *_metadata,
+			  const struct facts *off, const struct facts *on)
 {
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_uaccess, &off, &on);
-	EXPECT_EQ(0, fact_get(&off, "uaccess_bad"));
-	EXPECT_EQ(N, fact_get(&off, "minflt"));
-	EXPECT_EQ(N, spf_fact(&on, "fault_hook"));
-	/*
-	 * x86-64 takes a fault's error code from a per-CPU record; a
-	 * kernel-mode fault preempted before the hook (PREEMPT_RT) can
-	 * miss it and go stock as abort_other: rare, never most.
-	 */
-	EXPECT_EQ(N, spf_fact(&on, "spec_write") +
-		     spf_fact(&on, "abort_other"));
-	EXPECT_LE(N - N / 8, spf_fact(&on, "spec_write")) {
+	EXPECT_LE(N - N / 8, spf_fact(on, "spec_write")) {
 		TH_LOG("abort_other %ld, abort_access %ld, abort_pte %ld, abort_no_anon_vma %ld",
-		       spf_fact(&on, "abort_other"),
-		       spf_fact(&on, "abort_access"),
-		       spf_fact(&on, "abort_pte"),
-		       spf_fact(&on, "abort_no_anon_vma"));
+		       spf_fact(on, "abort_other"),
+		       spf_fact(on, "abort_access"),
+		       spf_fact(on, "abort_pte"),
+		       spf_fact(on, "abort_no_anon_vma"));
 	}
 }
 
@@ -1264,45 +1171,46 @@ static void sc_pkey(struct facts *r)
 		fail(r, "pkey pages have wrong contents once enabled");
 }
 
-TEST_F(spec, pkey_denied_access_is_pkuerr)
+static void pkey_skip(struct __test_metadata *_metadata,
+		      const struct facts *off)
 {
-	struct facts off, on;
+	if (fact_get(off, "pkey_errno") != LONG_MIN)
+		SKIP(return, "pkey_alloc: %s (no protection keys here)",
+		     strerror((int)fact_get(off, "pkey_errno")));
+}
+
+static void pkey_check(struct __test_metadata *_metadata,
+		       const struct facts *off, const struct facts *on)
+{
 	int i;
 
-	if (!spec_ready(_metadata))
-		return;
-	parity(_metadata, sc_pkey, &off, &on);
-	if (fact_get(&off, "pkey_errno") != LONG_MIN)
-		SKIP(return, "pkey_alloc: %s (no protection keys here)",
-		     strerror((int)fact_get(&off, "pkey_errno")));
 	for (i = 0; i < 4; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "sig.%d", i);
-		EXPECT_EQ(SIGSEGV, fact_get(&off, name));
+		EXPECT_EQ(SIGSEGV, fact_get(off, name));
 		snprintf(name, sizeof(name), "code.%d", i);
-		EXPECT_EQ(SEGV_PKUERR, fact_get(&off, name));
+		EXPECT_EQ(SEGV_PKUERR, fact_get(off, name));
 		snprintf(name, sizeof(name), "si_pkey.%d", i);
-		EXPECT_EQ(fact_get(&off, "pkey"), fact_get(&off, name));
+		EXPECT_EQ(fact_get(off, "pkey"), fact_get(off, name));
 		snprintf(name, sizeof(name), "mapped.%d", i);
-		EXPECT_EQ(0, fact_get(&off, name));
+		EXPECT_EQ(0, fact_get(off, name));
 	}
-	EXPECT_EQ(4, fact_get(&on, "spf.fault_hook"));
-	EXPECT_EQ(0, fact_get(&on, "spf.spec"));
-	EXPECT_EQ(4, fact_get(&on, "spf.outcomes"));
+	EXPECT_EQ(4, fact_get(on, "spf.fault_hook"));
+	EXPECT_EQ(0, fact_get(on, "spf.spec"));
+	EXPECT_EQ(4, fact_get(on, "spf.outcomes"));
 }
 #endif
 
 /* ---- The enabled knob: off means no speculation at all. */
 
-TEST_F(spec, disabled_means_not_speculated)
+static void disabled_run(struct __test_metadata *_metadata,
+			 const struct spec_case *c)
 {
 	struct spf_counts a, b, d;
 	size_t ps = page_size(), i;
 	char *p;
 
-	if (!spec_ready(_metadata))
-		return;
 	ASSERT_EQ(0, prefault_self());
 	p = map_primed_chunks(1);
 	ASSERT_NE(NULL, p);
@@ -1382,7 +1290,8 @@ static long spin_for_pte_updates(long want, double secs)
 	return got;
 }
 
-TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60)
+static void numa_hinting_run(struct __test_metadata *_metadata,
+			     const struct spec_case *c)
 {
 	char old[16] = "", delay[16] = "", pmin[16] = "";
 	struct spf_counts a, b, d;
@@ -1391,8 +1300,6 @@ TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60)
 	pthread_t t;
 	char *p;
 
-	if (!spec_ready(_metadata))
-		return;
 	if (spf_read_file("/proc/sys/kernel/numa_balancing", old, sizeof(old)))
 		SKIP(return, "kernel without NUMA balancing");
 	if (spf_read_file(NUMA_DBG "scan_delay_ms", delay, sizeof(delay)) ||
@@ -1490,7 +1397,8 @@ static int perf_lines(const char *csv, long *val, char (*name)[64], int max)
 	return n;
 }
 
-TEST_F(spec, tracepoints_count_spec_and_aborts)
+static void tracepoints_run(struct __test_metadata *_metadata,
+			    const struct spec_case *c)
 {
 	char out[] = "/tmp/spf-spec-perf-XXXXXX";
 	char csv[16384], exe[4096], rd[160], wr[160];
@@ -1501,8 +1409,6 @@ TEST_F(spec, tracepoints_count_spec_and_aborts)
 	ssize_t len;
 	pid_t pid;
 
-	if (!spec_ready(_metadata))
-		return;
 	if (system("perf --version >/dev/null 2>&1"))
 		SKIP(return, "perf is not installed in this guest");
 	EXPECT_EQ(0, access("/sys/kernel/tracing/events/spf/spf_spec/format",
@@ -1734,35 +1640,23 @@ static void sc_lru_gen(struct facts *r)
 	close(fd);
 }
 
-TEST_F(spec, lru_gen_puts_fault_pages_in_youngest_as_stock)
+static void lru_gen_prepare(struct __test_metadata *_metadata)
 {
-	struct facts off, on;
-	char ctl[256] = "";
-
-	if (!spec_ready(_metadata))
-		return;
 	if (access(LRU_GEN_ON, W_OK))
 		SKIP(return, "no multi-gen LRU here (%s)", LRU_GEN_ON);
 	if (access(LRU_GEN_DBG, R_OK))
 		SKIP(return, "no %s (debugfs)", LRU_GEN_DBG);
-	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
-	    !strstr(ctl, "memory"))
-		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	if (!memcg_available(_metadata))
+		return;
 	ASSERT_EQ(0, knob_set(LRU_GEN_ON, "y"));
-	in_memcg = true;
-	parity(_metadata, sc_lru_gen, &off, &on);
-	in_memcg = false;
+}
 
-	/* Stock: a page added during a fault is in the youngest generation. */
-	EXPECT_EQ(LRU_ANON, fact_get(&off, "anon_youngest"));
-	EXPECT_EQ(0, fact_get(&off, "anon_older"));
-	EXPECT_EQ(LRU_FILE, fact_get(&off, "file_youngest"));
-	EXPECT_EQ(0, fact_get(&off, "file_older"));
+static void lru_gen_check(struct __test_metadata *_metadata,
+			  const struct facts *off, const struct facts *on)
+{
 	TH_LOG("youngest generation: %ld/%ld anon, %ld/%ld file (unloaded/loaded)",
-	       fact_get(&off, "anon_youngest"), fact_get(&on, "anon_youngest"),
-	       fact_get(&off, "file_youngest"), fact_get(&on, "file_youngest"));
-	EXPECT_EQ(LRU_ANON, spf_fact(&on, "anon"));
-	EXPECT_EQ(LRU_FILE, spf_fact(&on, "file"));
+	       fact_get(off, "anon_youngest"), fact_get(on, "anon_youngest"),
+	       fact_get(off, "file_youngest"), fact_get(on, "file_youngest"));
 }
 
 /* ---- The task's RSS cache: folded every 64 faults, whatever they are. */
@@ -1906,25 +1800,25 @@ static void sc_rss(struct facts *r)
 	close(fd);
 }
 
-TEST_F(spec, file_read_faults_fold_rss_as_stock)
+static void rss_prepare(struct __test_metadata *_metadata)
 {
-	long win = window_pages(), faults, ptrs = pmd_bytes() / page_size();
-	struct facts off, on;
-
-	if (!spec_ready(_metadata))
-		return;
-	if (win < 2)
+	if (window_pages() < 2)
 		SKIP(return, "fault_around_bytes is one page: no fault-around");
-	faults = RSS_CHUNKS * (ptrs / win - 2);
-	parity(_metadata, sc_rss, &off, &on);
+}
+
+static void rss_check(struct __test_metadata *_metadata,
+		      const struct facts *off, const struct facts *on)
+{
+	long win = window_pages(), ptrs = pmd_bytes() / page_size();
+	long faults = RSS_CHUNKS * (ptrs / win - 2);
 
 	/* Enough faults for a missing fold to show: three folds' worth. */
 	EXPECT_LT(2 * RSS_SYNC_FAULTS, faults);
 	EXPECT_EQ(faults * win * (long)page_size() / 1024,
-		  fact_get(&off, "mapped_kb"));
-	EXPECT_EQ(fact_get(&off, "mapped_kb"),
-		  fact_get(&off, "rss_shmem_kb_after_exit"));
-	EXPECT_EQ(faults, spf_fact(&on, "spec_file"));
+		  fact_get(off, "mapped_kb"));
+	EXPECT_EQ(fact_get(off, "mapped_kb"),
+		  fact_get(off, "rss_shmem_kb_after_exit"));
+	EXPECT_EQ(faults, spf_fact(on, "spec_file"));
 }
 
 /* ---- fault_around_bytes: the window size stock uses, whatever it is. */
@@ -1971,30 +1865,23 @@ static void sc_fault_around(struct facts *r)
 	close(fd);
 }
 
-TEST_F(spec, fault_around_bytes_sets_the_window_as_stock)
+static void fault_around_prepare(struct __test_metadata *_metadata)
 {
 	char val[32];
-	struct facts off, on;
 
-	if (!spec_ready(_metadata))
-		return;
 	if (access(FAULT_AROUND, W_OK))
 		SKIP(return, "no %s (debugfs)", FAULT_AROUND);
 	snprintf(val, sizeof(val), "%ld", FA_PAGES * (long)page_size());
 	ASSERT_EQ(0, knob_set(FAULT_AROUND, val));
 	ASSERT_EQ(FA_PAGES, window_pages());
-	parity(_metadata, sc_fault_around, &off, &on);
+}
 
-	/* Stock: the aligned window around the page read, nothing more. */
-	EXPECT_EQ(FA_PAGES, fact_get(&off, "present_pages"));
-	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES,
-		  fact_get(&off, "first_present"));
-	EXPECT_EQ(FA_READ / FA_PAGES * FA_PAGES + FA_PAGES - 1,
-		  fact_get(&off, "last_present"));
-	EXPECT_EQ(1, spf_fact(&on, "spec_file"));
+static void fault_around_check(struct __test_metadata *_metadata,
+			       const struct facts *off, const struct facts *on)
+{
 	TH_LOG("window of %d pages: %ld/%ld pages mapped (unloaded/loaded)",
-	       FA_PAGES, fact_get(&off, "present_pages"),
-	       fact_get(&on, "present_pages"));
+	       FA_PAGES, fact_get(off, "present_pages"),
+	       fact_get(on, "present_pages"));
 }
 
 /* ---- Reclaim at a memcg limit: once per fault, stock's, never spf's. */
@@ -2089,17 +1976,15 @@ static void sc_reclaim(struct facts *r)
 	fact(r, "huge", huge);
 }
 
-TEST_F(spec, memcg_limit_reclaims_once_per_fault_as_stock)
+static void reclaim_run(struct __test_metadata *_metadata,
+			const struct spec_case *c)
 {
 	struct facts off, on;
-	char ctl[256] = "", thp[128] = "";
+	char thp[128] = "";
 	long stock, loaded;
 
-	if (!spec_ready(_metadata))
+	if (!memcg_available(_metadata))
 		return;
-	if (spf_read_file(CG_ROOT "/cgroup.controllers", ctl, sizeof(ctl)) ||
-	    !strstr(ctl, "memory"))
-		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
 	spf_read_file(THP_ENABLED, thp, sizeof(thp));
 	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
 		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
@@ -2131,6 +2016,269 @@ TEST_F(spec, memcg_limit_reclaims_once_per_fault_as_stock)
 		TH_LOG("%s", on.why);
 	expect_accounted(_metadata, &on);
 }
+
+/* ---- The parity rows' runner and the table. */
+
+static long want_value(const struct want *w)
+{
+	switch (w->unit) {
+	case U_KB:
+		return w->value * (long)page_size() / 1024;
+	case U_BYTES:
+		return w->value * (long)page_size();
+	default:
+		return w->value;
+	}
+}
+
+/*
+ * The fact W names: in the unloaded run by fact_get() (LONG_MIN, and so
+ * a failure, when the run did not record it), in the loaded run spf's
+ * counters summed by spf_fact() (0 when one did not move).
+ */
+static long want_fact(const struct want *w, const struct facts *off,
+		      const struct facts *on)
+{
+	long v = 0;
+	int i;
+
+	if (w->side == OFF)
+		return fact_get(off, w->fact[0]);
+	for (i = 0; i < 3 && w->fact[i]; i++)
+		v += spf_fact(on, w->fact[i]);
+	return v;
+}
+
+static void expect_want(struct __test_metadata *_metadata,
+			const struct want *w, const struct facts *off,
+			const struct facts *on)
+{
+	long want = want_value(w), got = want_fact(w, off, on);
+	const char *run = w->side == OFF ? "unloaded" : "loaded";
+
+	switch (w->op) {
+	case EQ:
+		EXPECT_EQ(want, got) TH_LOG("%s %s", run, w->fact[0]);
+		break;
+	case LE:
+		EXPECT_LE(want, got) TH_LOG("%s %s", run, w->fact[0]);
+		break;
+	case GE:
+		EXPECT_GE(want, got) TH_LOG("%s %s", run, w->fact[0]);
+		break;
+	}
+}
+
+static void spec_case_run(struct __test_metadata *_metadata,
+			  const struct spec_case *c)
+{
+	struct facts off, on;
+	const struct want *w;
+
+	if (!spec_ready(_metadata))
+		return;
+	if (c->run)
+		return c->run(_metadata, c);
+	if (c->prepare) {
+		c->prepare(_metadata);
+		if (_metadata->skip)
+			return;
+	}
+	if (c->memcg && !memcg_available(_metadata))
+		return;
+	in_memcg = c->memcg;
+	parity(_metadata, c->sc, &off, &on);
+	in_memcg = false;
+	if (c->skip) {
+		c->skip(_metadata, &off);
+		if (_metadata->skip)
+			return;
+	}
+	for (w = c->wants; w->fact[0]; w++)
+		expect_want(_metadata, w, &off, &on);
+	if (c->accounted)
+		expect_accounted(_metadata, &on);
+	if (c->check)
+		c->check(_metadata, &off, &on);
+}
+
+#define STOCK(f, v, ...) { OFF, { f }, EQ, (v), __VA_ARGS__ }
+#define SPF(f, v) { ON, { f }, EQ, (v) }
+#define SPF_SUM(v, ...) { ON, { __VA_ARGS__ }, EQ, (v) }
+#define SPF_SPEC_ALL(v) SPF_SUM(v, "spec_read", "spec_write", "spec_wp_zero")
+
+static const struct spec_case cases[] = {
+	{
+		SPF_TEST_F(spec, first_touches_speculate_with_stock_results),
+		.sc = sc_mix,
+		.wants = {
+			STOCK("minflt", MIX_FAULTS),
+			STOCK("proc_minflt", MIX_FAULTS),
+			STOCK("majflt", 0),
+			STOCK("zero_pages", N + 1),
+			STOCK("anon_pages", MIX_WRITTEN - 1),
+			STOCK("exclusive_pages", MIX_WRITTEN - 1),
+			STOCK("rss_anon_kb", MIX_WRITTEN, U_KB),
+			/* And loaded, speculative where it could be. */
+			SPF("fault_hook", MIX_FAULTS),
+			SPF("spec_read", 2 * N + 1),
+			SPF("spec_write", 2 * N),
+			SPF("spec_wp_zero", N),
+			SPF("abort_pte", 0),
+			SPF("abort_no_anon_vma", 1),
+			SPF("abort_pgtable", 0),
+			SPF("stock", 1),
+		},
+		.accounted = true,
+	}, {
+		/* page-faults is counted at arch entry, minor-faults by the path. */
+		SPF_TEST_F(spec, perf_page_fault_events_match_stock),
+		.sc = sc_mix,
+		.wants = {
+			STOCK("perf_pf", MIX_FAULTS),
+			STOCK("perf_min", MIX_FAULTS),
+			STOCK("perf_maj", 0),
+			SPF_SPEC_ALL(5 * N + 1),
+		},
+	}, {
+		SPF_TEST_F(spec, memcg_pgfault_and_anon_match_stock),
+		.sc = sc_mix, .memcg = true,
+		.wants = {
+			STOCK("memcg_pgfault", MIX_FAULTS),
+			STOCK("memcg_anon", MIX_WRITTEN, U_BYTES),
+			SPF_SPEC_ALL(5 * N + 1),
+		},
+	}, {
+		SPF_TEST_F(spec, signals_match_stock),
+		.sc = sc_signals,
+		.check = signals_check,
+	}, {
+		/* Failed faults: perf counts them at arch entry, the task not. */
+		SPF_TEST_F(spec, uffd_sigbus_range_not_speculated),
+		.sc = sc_uffd, .prepare = uffd_sigbus_prepare,
+		.skip = uffd_skip,
+		.wants = {
+			STOCK("bad_pages", 0),
+			SPF_SUM(0, "spec_read", "spec_write"),
+			STOCK("minflt", 0),
+			STOCK("perf_pf", 8),
+			SPF("fault_hook", 8),
+			SPF("abort_uffd", 8),
+		},
+		.accounted = true,
+		.check = uffd_sigbus_check,
+	}, {
+		/* A served fault is retried, and a retried fault is major. */
+		SPF_TEST_F(spec, uffd_served_range_not_speculated),
+		.sc = sc_uffd, .prepare = uffd_served_prepare,
+		.skip = uffd_skip,
+		.wants = {
+			STOCK("bad_pages", 0),
+			SPF_SUM(0, "spec_read", "spec_write"),
+			STOCK("sig.0", 0),
+			STOCK("majflt", 8),
+			STOCK("rss_anon_kb", 8, U_KB),
+			{ ON, { "abort_uffd" }, LE, 8 },
+			{ ON, { "abort_uffd" }, GE, 16 },
+		},
+		.accounted = true,
+	}, {
+		SPF_TEST_F(spec, mlocked_range_not_speculated),
+		.sc = sc_mlock,
+		.wants = {
+			STOCK("minflt", N),
+			STOCK("bad_pages", 0),
+			STOCK("mlocked_pages", N / 2),
+			STOCK("vm_lck_kb", N, U_KB),
+			SPF("fault_hook", N),
+			SPF("abort_other", N),
+			SPF_SUM(0, "spec_read", "spec_write"),
+		},
+	}, {
+		SPF_TEST_F(spec, soft_dirty_matches_stock),
+		.sc = sc_soft_dirty, .skip = soft_dirty_skip,
+		.wants = {
+			STOCK("soft_dirty_written", N),
+			STOCK("soft_dirty_page0", 1),
+			STOCK("minflt", 2 * N + 1),
+			SPF("spec_write", N),
+			SPF("spec_read", N),
+		},
+		.accounted = true,
+	}, {
+		SPF_TEST_F(spec, fork_sees_speculative_writes),
+		.sc = sc_cow,
+		.wants = {
+			STOCK("child_mismatches", 0),
+			STOCK("parent_mismatches_after_child", 0),
+			STOCK("parent_mismatches_after_write", 0),
+			STOCK("minflt", N),
+			SPF("spec_write", N),
+			SPF("fault_hook", N),
+		},
+	}, {
+		SPF_TEST_F(spec, kernel_writes_to_user_memory_speculate),
+		.sc = sc_uaccess,
+		.wants = {
+			STOCK("uaccess_bad", 0),
+			STOCK("minflt", N),
+			SPF("fault_hook", N),
+			SPF_SUM(N, "spec_write", "abort_other"),
+		},
+		.check = uaccess_check,
+	},
+#ifdef __x86_64__
+	{
+		SPF_TEST_F(spec, pkey_denied_access_is_pkuerr),
+		.sc = sc_pkey, .skip = pkey_skip,
+		.check = pkey_check,
+	},
+#endif
+	{
+		SPF_TEST_F(spec, disabled_means_not_speculated),
+		.run = disabled_run,
+	}, {
+		SPF_TEST_F_TIMEOUT(spec, numa_hinting_faults_left_to_stock, 60),
+		.run = numa_hinting_run,
+	}, {
+		SPF_TEST_F(spec, tracepoints_count_spec_and_aborts),
+		.run = tracepoints_run,
+	}, {
+		/* Stock: a page added during a fault is in the youngest generation. */
+		SPF_TEST_F(spec, lru_gen_puts_fault_pages_in_youngest_as_stock),
+		.sc = sc_lru_gen, .memcg = true, .prepare = lru_gen_prepare,
+		.wants = {
+			STOCK("anon_youngest", LRU_ANON),
+			STOCK("anon_older", 0),
+			STOCK("file_youngest", LRU_FILE),
+			STOCK("file_older", 0),
+			SPF("anon", LRU_ANON),
+			SPF("file", LRU_FILE),
+		},
+		.check = lru_gen_check,
+	}, {
+		SPF_TEST_F(spec, file_read_faults_fold_rss_as_stock),
+		.sc = sc_rss, .prepare = rss_prepare,
+		.check = rss_check,
+	}, {
+		/* Stock: the aligned window around the page read, no more. */
+		SPF_TEST_F(spec, fault_around_bytes_sets_the_window_as_stock),
+		.sc = sc_fault_around, .prepare = fault_around_prepare,
+		.wants = {
+			STOCK("present_pages", FA_PAGES),
+			STOCK("first_present", FA_READ / FA_PAGES * FA_PAGES),
+			STOCK("last_present",
+			      FA_READ / FA_PAGES * FA_PAGES + FA_PAGES - 1),
+			SPF("spec_file", 1),
+		},
+		.check = fault_around_check,
+	}, {
+		SPF_TEST_F(spec, memcg_limit_reclaims_once_per_fault_as_stock),
+		.run = reclaim_run,
+	},
+};
+
+SPF_TABLE_TESTS(spec, cases, spec_case_run)
 
 int main(int argc, char **argv)
 {

@@ -419,12 +419,10 @@ static void nothing_mapped(struct __test_metadata *_metadata, char *p)
 /* N chunks with THP on (madvise); NULL and the test skipped if off. */
 static char *map_huge_chunks(struct __test_metadata *_metadata, size_t n)
 {
-	char thp[128] = "";
+	char thp[128];
 	char *p;
 
-	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		      sizeof(thp));
-	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+	if (!spf_thp_on(thp, sizeof(thp)))
 		SKIP(return NULL, "THP is off: %s", thp[0] ? thp : "none");
 	p = map_chunks(n);
 	if (p && madvise(p, n * pmd_bytes(), MADV_HUGEPAGE))
@@ -969,14 +967,10 @@ static void twin_race(struct __test_metadata *_metadata, enum twin_kind kind,
 static void twin_case(struct __test_metadata *_metadata,
 		      const struct abort_case *c)
 {
-	char thp[128] = "";
+	char thp[128];
 
-	if (c->thp) {
-		spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
-			      thp, sizeof(thp));
-		if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
-			SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
-	}
+	if (c->thp && !spf_thp_on(thp, sizeof(thp)))
+		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
 	twin_race(_metadata, c->twin, c->want);
 }
 

@@ -60,17 +60,6 @@ FIXTURE_TEARDOWN(file)
 	spf_fixture_unload(_metadata);
 }
 
-/* Pages per fault-around window: /sys/kernel/debug/fault_around_bytes. */
-static long window_pages(void)
-{
-	char buf[32] = "";
-
-	if (spf_read_file("/sys/kernel/debug/fault_around_bytes", buf,
-			  sizeof(buf)))
-		return 65536 / page_size();
-	return strtol(buf, NULL, 10) / page_size();
-}
-
 static uint64_t tag(uint64_t round, uint64_t page)
 {
 	return (round + 1) << 32 | (page + 1);
@@ -108,7 +97,7 @@ static int make_file(bool fill)
  */
 static char *map_file(char *chunk, int fd, int flags, int prot)
 {
-	char *at = chunk + window_pages() * page_size();
+	char *at = chunk + spf_fault_around_pages() * page_size();
 
 	return mmap(at, NP * page_size(), prot, flags | MAP_FIXED, fd, 0);
 }
@@ -170,7 +159,7 @@ static long read_all(const char *q, bool tagged, struct spf_counts *d)
 
 static void reads_map_windows(struct __test_metadata *_metadata, int flags)
 {
-	long win = window_pages(), mapped;
+	long win = spf_fault_around_pages(), mapped;
 	struct spf_counts d;
 	char *p, *q;
 	int fd;

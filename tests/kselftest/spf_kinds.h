@@ -131,12 +131,9 @@ static inline int spf_kinds_map(struct spf_kinds *k, size_t len)
 /* Is THP usable for a VMA that asks (madvise or always)? */
 static bool spf_kinds_thp_on(void)
 {
-	char thp[128] = "";
+	char thp[128];
 
-	if (spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-			  sizeof(thp)))
-		return false;
-	return strstr(thp, "[always]") || strstr(thp, "[madvise]");
+	return spf_thp_on(thp, sizeof(thp));
 }
 
 /*

@@ -225,15 +225,13 @@ TEST_F(pgtable, new_table_never_outlives_munmap)
 /* The same for a huge page a write maps at an empty pmd. */
 TEST_F(pgtable, new_huge_page_never_outlives_munmap)
 {
-	char thp[128] = "";
+	char thp[128];
 
 	if (_metadata->skip)
 		return;
 	if (spf_stat("spec_thp") < 0)
 		SKIP(return, "this spf maps no huge pages");
-	spf_read_file("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		      sizeof(thp));
-	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+	if (!spf_thp_on(thp, sizeof(thp)))
 		SKIP(return, "THP is off: %s", thp);
 	race_munmap(_metadata, true, "spec_thp");
 }

@@ -1661,20 +1661,9 @@ static void lru_gen_check(struct __test_metadata *_metadata,
 
 /* ---- The task's RSS cache: folded every 64 faults, whatever they are. */
 
-#define FAULT_AROUND "/sys/kernel/debug/fault_around_bytes"
 #define RSS_CHUNKS 7
 #define RSS_SYNC_FAULTS 66	/* memory.c: a fold when 65 have passed */
 #define PTRS_MAX 8192		/* PTEs in a PTE table, any page size */
-
-/* Pages per fault-around window. */
-static long window_pages(void)
-{
-	char buf[32] = "";
-
-	if (spf_read_file(FAULT_AROUND, buf, sizeof(buf)))
-		return 65536 / page_size();
-	return strtol(buf, NULL, 10) / page_size();
-}
 
 /* A tmpfs file of NPAGES cached pages. */
 static int cached_file(size_t npages)
@@ -1731,7 +1720,7 @@ static long rss_present(void)
 static void *rss_worker(void *arg)
 {
 	struct facts *r = arg;
-	long win = window_pages(), i, before, folded, mapped, lag;
+	long win = spf_fault_around_pages(), i, before, folded, mapped, lag;
 	struct spf_counts a, b, d;
 	int c;
 
@@ -1767,7 +1756,7 @@ static void *rss_worker(void *arg)
  */
 static void sc_rss(struct facts *r)
 {
-	long win = window_pages(), before;
+	long win = spf_fault_around_pages(), before;
 	char *chunks = map_primed_chunks(RSS_CHUNKS);
 	char *stack = prefaulted_stack(SPF_STACK_LEN);
 	size_t ps = page_size();
@@ -1802,14 +1791,14 @@ static void sc_rss(struct facts *r)
 
 static void rss_prepare(struct __test_metadata *_metadata)
 {
-	if (window_pages() < 2)
+	if (spf_fault_around_pages() < 2)
 		SKIP(return, "fault_around_bytes is one page: no fault-around");
 }
 
 static void rss_check(struct __test_metadata *_metadata,
 		      const struct facts *off, const struct facts *on)
 {
-	long win = window_pages(), ptrs = pmd_bytes() / page_size();
+	long win = spf_fault_around_pages(), ptrs = pmd_bytes() / page_size();
 	long faults = RSS_CHUNKS * (ptrs / win - 2);
 
 	/* Enough faults for a missing fold to show: three folds' worth. */
@@ -1869,11 +1858,11 @@ static void fault_around_prepare(struct __test_metadata *_metadata)
 {
 	char val[32];
 
-	if (access(FAULT_AROUND, W_OK))
-		SKIP(return, "no %s (debugfs)", FAULT_AROUND);
+	if (access(SPF_FAULT_AROUND, W_OK))
+		SKIP(return, "no %s (debugfs)", SPF_FAULT_AROUND);
 	snprintf(val, sizeof(val), "%ld", FA_PAGES * (long)page_size());
-	ASSERT_EQ(0, knob_set(FAULT_AROUND, val));
-	ASSERT_EQ(FA_PAGES, window_pages());
+	ASSERT_EQ(0, knob_set(SPF_FAULT_AROUND, val));
+	ASSERT_EQ(FA_PAGES, spf_fault_around_pages());
 }
 
 static void fault_around_check(struct __test_metadata *_metadata,
@@ -1886,7 +1875,6 @@ static void fault_around_check(struct __test_metadata *_metadata,
 
 /* ---- Reclaim at a memcg limit: once per fault, stock's, never spf's. */
 
-#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
 #define THP_DEFRAG "/sys/kernel/mm/transparent_hugepage/defrag"
 #define RECLAIM_CHUNKS 8
 
@@ -1980,13 +1968,12 @@ static void reclaim_run(struct __test_metadata *_metadata,
 			const struct spec_case *c)
 {
 	struct facts off, on;
-	char thp[128] = "";
+	char thp[128];
 	long stock, loaded;
 
 	if (!memcg_available(_metadata))
 		return;
-	spf_read_file(THP_ENABLED, thp, sizeof(thp));
-	if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+	if (!spf_thp_on(thp, sizeof(thp)))
 		SKIP(return, "THP is off: %s", thp[0] ? thp : "none");
 	/* Direct reclaim for a madvised VMA, whatever the default. */
 	ASSERT_EQ(0, knob_set(THP_DEFRAG, "madvise"));

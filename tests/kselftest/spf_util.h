@@ -655,6 +655,32 @@ static inline size_t pmd_bytes(void)
 	return page_size() / sizeof(void *) * page_size();
 }
 
+#define SPF_THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+#define SPF_FAULT_AROUND "/sys/kernel/debug/fault_around_bytes"
+
+/*
+ * Is THP usable for a VMA that asks (madvise or always)?  BUF (LEN
+ * bytes, LEN > 0) gets the knob's text, "" if it cannot be read, for a
+ * skip message.
+ */
+static inline bool spf_thp_on(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (spf_read_file(SPF_THP_ENABLED, buf, len))
+		return false;
+	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+/* Pages per fault-around window (64 KiB when debugfs does not say). */
+static inline long spf_fault_around_pages(void)
+{
+	char buf[32] = "";
+
+	if (spf_read_file(SPF_FAULT_AROUND, buf, sizeof(buf)))
+		return 65536 / page_size();
+	return strtol(buf, NULL, 10) / page_size();
+}
+
 /*
  * NCHUNKS PMD-aligned chunks of anonymous private memory in one fresh
  * VMA, THP off.  PROT_NONE guards on both sides keep it from merging

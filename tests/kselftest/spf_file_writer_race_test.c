@@ -77,6 +77,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "kselftest_harness.h"
@@ -96,11 +97,13 @@
 enum writer {
 	W_MUNMAP, W_MAP_FIXED, W_MPROTECT, W_MREMAP, W_MLOCK, W_MADVISE,
 	W_FORK, W_UFFD, W_CLEAR_REFS, W_MERGE, W_MEMPOLICY, W_ANON_VMA,
+	W_EXIT, W_OOM,
 };
 
 static const char *const writer_names[] = {
 	"munmap", "map_fixed", "mprotect", "mremap", "mlock", "madvise",
 	"fork", "uffd", "clear_refs", "merge", "mempolicy", "anon_vma",
+	"exit", "oom_reaper",
 };
 
 struct faulter {
@@ -118,7 +121,7 @@ static struct {
 	bool shared;
 	int fd;
 	char *r, *tmp;			/* the region; mremap's other PMD */
-	size_t ps, npages, len;
+	size_t ps, npages, len, maplen;
 	bool may_reset;			/* private: COW copies may vanish */
 	bool may_segv;			/* the writer may unmap the region */
 	uint64_t last[MAX_PAGES];	/* per page, what its owner expects */
@@ -137,8 +140,22 @@ static struct {
 	pid_t owner;
 	unsigned long nodes;		/* online nodes, a bit each */
 	unsigned long merges;
+	bool child;			/* exit, oom: in the faulting child */
+	unsigned long kills, reaped, children_seen;
+	char *stacks[NF];		/* the children's, prefaulted here */
 	struct faulter f[NF];
 } W;
+
+/*
+ * Shared with the exit and oom children, whose faulters store into the
+ * region: per page the tag of the last store that returned and of the
+ * one under way (a child may die in it), and the first error.
+ */
+static struct child_report {
+	uint64_t last[MAX_PAGES], next[MAX_PAGES];
+	atomic_ulong errors, visits;
+	char msg[512];
+} *CR;
 
 
 
@@ -151,6 +168,15 @@ static void ferr(struct faulter *f, const char *fmt, ...)
 	size_t len = strlen(f->msg);
 	va_list ap;
 
+	if (W.child) {
+		/* The parent reports it: the child may be killed any time. */
+		if (!atomic_fetch_add(&CR->errors, 1)) {
+			va_start(ap, fmt);
+			vsnprintf(CR->msg, sizeof(CR->msg), fmt, ap);
+			va_end(ap);
+		}
+		_exit(3);
+	}
 	if (f->errors++ > 3 || len + 2 >= sizeof(f->msg))
 		return;
 	va_start(ap, fmt);
@@ -263,13 +289,13 @@ static void check_node(struct faulter *f, size_t p)
 
 /* ---- the region ---- */
 
-/* A PROT_NONE PMD-aligned slot of W.len, guarded on both sides. */
+/* A PROT_NONE PMD-aligned slot of W.maplen, guarded on both sides. */
 static char *reserve_slot(void)
 {
 	size_t pmd = pmd_bytes();
 	char *raw;
 
-	raw = mmap(NULL, W.len + pmd + 2 * W.ps, PROT_NONE,
+	raw = mmap(NULL, W.maplen + pmd + 2 * W.ps, PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
 		return NULL;
@@ -278,7 +304,7 @@ static char *reserve_slot(void)
 
 static int map_file(char *at)
 {
-	char *p = mmap(at, W.len, PROT_READ | PROT_WRITE,
+	char *p = mmap(at, W.maplen, PROT_READ | PROT_WRITE,
 		       (W.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
 		       W.fd, 0);
 
@@ -300,7 +326,7 @@ static void forget_private(void)
 /* Faulters paused: unmap and map again, freeing the PTE table. */
 static void map_anew(void)
 {
-	if (munmap(W.r, W.len) || map_file(W.r))
+	if (munmap(W.r, W.maplen) || map_file(W.r))
 		merr("mapping the region anew: %s", strerror(errno));
 	forget_private();
 	W.anew++;
@@ -320,12 +346,18 @@ static int region_setup(enum writer w, bool shared)
 	if (W.npages > MAX_PAGES)
 		W.npages = MAX_PAGES;
 	W.len = W.npages * W.ps;
+	/*
+	 * exit, oom private: one more PMD of the file behind the region,
+	 * whose first page anchors the anon_vma that the children fork
+	 * from, in a PTE table of its own: fork copies that one only.
+	 */
+	W.maplen = (w == W_EXIT || w == W_OOM) && !shared ? 2 * W.len : W.len;
 	W.nodes = online_nodes();
 	W.may_segv = w == W_MUNMAP || w == W_MREMAP || w == W_MERGE;
 	W.may_reset = !shared &&
 		      (w == W_MUNMAP || w == W_MAP_FIXED || w == W_MERGE);
 	W.fd = memfd_create("spf-file-writer", MFD_CLOEXEC);
-	if (W.fd < 0 || ftruncate(W.fd, W.len))
+	if (W.fd < 0 || ftruncate(W.fd, W.maplen))
 		return -1;
 	for (p = 0; p < W.npages; p++) {
 		t = FTAG(p);
@@ -433,6 +465,8 @@ static void visit(struct faulter *f)
 	}
 	tag = ((uint64_t)(p + 1) << 32) | ++f->seq;
 	e = atomic_load(&W.epoch);
+	if (W.child)
+		WRITE_ONCE(CR->next[p], tag);
 	code = armed_rw(w, true, tag, &v);
 	if (code) {
 		f->segv++;
@@ -458,6 +492,8 @@ static void visit(struct faulter *f)
 		     (unsigned long long)tag, (unsigned long long)v);
 	W.last[p] = W.alt[p] = v;
 	W.epoch_wrote[p] = e;
+	if (W.child)
+		WRITE_ONCE(CR->last[p], v);
 	/* A private store into a dropped page copied it just now. */
 	if (W.w == W_MEMPOLICY && !W.shared && dropped)
 		check_node(f, p);
@@ -475,6 +511,8 @@ tail:
 		     p, (unsigned long long)v1, (unsigned long long)v2,
 		     (unsigned long long)FTAG(p));
 	f->visits++;
+	if (W.child)
+		atomic_fetch_add(&CR->visits, 1);
 }
 
 static void *faulter_main(void *arg)
@@ -949,6 +987,184 @@ static void anon_vma_round(unsigned int *rnd)
 	let_run(rnd, 2);
 }
 
+/*
+ * Rows 14 and 15: a child inherits the region and faults it with NF
+ * threads, as the test process's faulters do elsewhere (their checks
+ * fail the child, which leaves its message in CR), while its main
+ * thread exits under them (exit), or until the parent SIGKILLs it and
+ * runs the OOM reaper's __oom_reap_task_mm() on its mm through
+ * process_mrelease() (oom_reaper: private only, the reaper skips
+ * shared VMAs).  The oom children run in a small memcg, which must
+ * hold no anon page and no page table once they are all gone.
+ */
+#define OOM_CG		"/sys/fs/cgroup/spf-file-writer-oom"
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open		434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal	424
+#endif
+#ifndef SYS_process_mrelease
+#define SYS_process_mrelease	448
+#endif
+
+/* One field of the oom group's memory.stat, or -1. */
+static long cg_stat(const char *field)
+{
+	static char buf[4096];
+	char name[64], *line;
+	long v;
+
+	if (spf_read_file(OOM_CG "/memory.stat", buf, sizeof(buf)))
+		return -1;
+	for (line = buf; line && *line; line = strchr(line + 1, '\n'))
+		if (sscanf(line, "%63s %ld", name, &v) == 2 &&
+		    !strcmp(name, field))
+			return v;
+	return -1;
+}
+
+static int child_setup(void)
+{
+	int i;
+
+	CR = mmap(NULL, sizeof(*CR), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (CR == MAP_FAILED)
+		return -1;
+	/* Thread set-up in the child must not mmap: a write section. */
+	for (i = 0; i < NF; i++) {
+		W.stacks[i] = prefaulted_stack(SPF_STACK_LEN);
+		if (!W.stacks[i])
+			return -1;
+	}
+	if (W.w != W_OOM)
+		return 0;
+	spf_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (mkdir(OOM_CG, 0755) && errno != EEXIST)
+		return -1;
+	if (spf_write_file(OOM_CG "/memory.max", "32M"))
+		return -1;
+	spf_write_file(OOM_CG "/memory.swap.max", "0");
+	return 0;
+}
+
+/* Until the child's faulters made N more visits, or MS went by. */
+static void wait_child_visits(unsigned long n, unsigned int ms)
+{
+	unsigned long to = atomic_load(&CR->visits) + n;
+	double end = now_s() + ms / 1000.0;
+
+	while (atomic_load(&CR->visits) < to && now_s() < end)
+		usleep(100);
+}
+
+static int child_main(unsigned int seed)
+{
+	char pid[16];
+	int i;
+
+	W.child = true;
+	if (W.w == W_OOM) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (spf_write_file(OOM_CG "/cgroup.procs", pid))
+			return 4;
+	}
+	for (i = 0; i < NF; i++) {
+		W.f[i].rnd ^= seed * (i + 1);
+		if (start_thread_on(&W.f[i].thread, W.stacks[i],
+				    faulter_main, &W.f[i]))
+			return 5;
+	}
+	if (W.w == W_OOM)
+		for (;;)
+			pause();
+	wait_child_visits(1 + seed % 64, 100);
+	return 0;	/* exit_group() with the faulters running */
+}
+
+static void child_round(unsigned int *rnd)
+{
+	unsigned long visits;
+	int pidfd, st;
+	pid_t pid;
+	size_t p;
+
+	/* Every other child adds its own tables, mostly. */
+	if (W.rounds & 1)
+		map_anew();
+	/*
+	 * Private: an anon_vma for the child's to fork from, without a
+	 * table in the region (a page copied behind it, then dropped).
+	 */
+	if (!W.shared) {
+		*(volatile uint64_t *)(W.r + W.len) = 1;
+		if (madvise(W.r + W.len, W.ps, MADV_DONTNEED))
+			merr("MADV_DONTNEED: %s", strerror(errno));
+	}
+	for (p = 0; p < W.npages; p++)
+		CR->last[p] = CR->next[p] = W.last[p];
+	visits = atomic_load(&CR->visits);
+	pid = fork();
+	if (!pid)
+		_exit(child_main(xrand(rnd)));
+	if (pid < 0) {
+		merr("fork: %s", strerror(errno));
+		return;
+	}
+	if (W.w == W_OOM) {
+		wait_child_visits(1 + xrand(rnd) % 64, 100);
+		pidfd = syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0 ||
+		    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
+			merr("pidfd kill: %s", strerror(errno));
+		if (pidfd >= 0 && !syscall(SYS_process_mrelease, pidfd, 0))
+			W.reaped++;
+		if (pidfd >= 0)
+			close(pidfd);
+	}
+	if (waitpid(pid, &st, 0) != pid) {
+		merr("waitpid: %s", strerror(errno));
+		return;
+	}
+	if (W.w == W_OOM ? !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL :
+			   !WIFEXITED(st) || WEXITSTATUS(st)) {
+		merr("%s child: status %#x (exit 3: %s)", writer_names[W.w],
+		     st, CR->errors ? CR->msg : "no message");
+		return;
+	}
+	W.kills++;
+	if (atomic_load(&CR->visits) != visits)
+		W.children_seen++;
+	/* Shared: the file holds the child's last store, or the one it died in. */
+	if (W.shared)
+		for (p = 0; p < W.npages; p++) {
+			W.last[p] = CR->last[p];
+			W.alt[p] = CR->next[p];
+		}
+	verify_all();
+}
+
+/* After the last oom child: nothing of theirs may stay charged. */
+static void oom_check_drained(void)
+{
+	long anon = -1, pt = -1;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		anon = cg_stat("anon");
+		pt = cg_stat("pagetables");
+		if (!anon && !pt)
+			break;
+		usleep(10000);
+	}
+	W.checks++;
+	if (anon || pt)
+		merr("the oom group still holds anon %ld, pagetables %ld three seconds after its last child died",
+		     anon, pt);
+	rmdir(OOM_CG);
+}
+
 static void round_once(unsigned int *rnd)
 {
 	switch (W.w) {
@@ -988,6 +1204,11 @@ static void round_once(unsigned int *rnd)
 	case W_ANON_VMA:
 		anon_vma_round(rnd);
 		break;
+	case W_EXIT:
+	case W_OOM:
+		child_round(rnd);
+		W.rounds++;
+		return;
 	}
 	/* fork rounds are few and slow: map anew after each. */
 	if (((W.rounds & 1) || W.w == W_FORK) && W.w != W_ANON_VMA) {
@@ -1039,6 +1260,9 @@ FIXTURE_VARIANT_ADD(file_writer, merge_private) { .w = W_MERGE };
 FIXTURE_VARIANT_ADD(file_writer, mempolicy_shared) { .w = W_MEMPOLICY, .shared = true };
 FIXTURE_VARIANT_ADD(file_writer, mempolicy_private) { .w = W_MEMPOLICY };
 FIXTURE_VARIANT_ADD(file_writer, anon_vma_private) { .w = W_ANON_VMA };
+FIXTURE_VARIANT_ADD(file_writer, exit_shared) { .w = W_EXIT, .shared = true };
+FIXTURE_VARIANT_ADD(file_writer, exit_private) { .w = W_EXIT };
+FIXTURE_VARIANT_ADD(file_writer, oom_reaper_private) { .w = W_OOM };
 
 FIXTURE_SETUP(file_writer)
 {
@@ -1088,9 +1312,17 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 	tables = spf_stat("pte_tables");
 	spec_file0 = spf_stat("spec_file");
 	spec_file_write0 = spf_stat("spec_file_write");
+	if (W.w == W_EXIT || W.w == W_OOM)
+		ASSERT_EQ(0, child_setup()) {
+			TH_LOG("%s: setting up the children: %s", name,
+			       strerror(errno));
+		}
 	for (i = 0; i < NF; i++) {
 		W.f[i].id = i;
 		W.f[i].rnd = 0x9e3779b9u * (i + 1);
+		/* exit, oom: the children's faulters, not the test's. */
+		if (W.w == W_EXIT || W.w == W_OOM)
+			continue;
 		ASSERT_EQ(0, start_thread(&W.f[i].thread, faulter_main,
 					  &W.f[i]));
 	}
@@ -1109,8 +1341,10 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 		spf_stat("spec_file_write") == spec_file_write0))
 		round_once(&rnd);
 	atomic_store(&W.stop, true);
-	for (i = 0; i < NF; i++)
+	for (i = 0; i < NF && W.w != W_EXIT && W.w != W_OOM; i++)
 		pthread_join(W.f[i].thread, NULL);
+	if (W.w == W_OOM && !W.mut_errors)
+		oom_check_drained();
 	knobs("0");
 	tables = spf_stat("pte_tables") - tables;
 	if (W.w == W_UFFD) {
@@ -1141,6 +1375,11 @@ TEST_F_TIMEOUT(file_writer, race, 120)
 		TH_LOG("uffd: %lu minor events", atomic_load(&W.uffd_events));
 	if (W.w == W_MERGE)
 		TH_LOG("merge: %lu merged back", W.merges);
+	if (W.w == W_EXIT || W.w == W_OOM) {
+		visits = CR->visits;
+		TH_LOG("%s %s: %lu children ended, %lu of them faulted, %lu reaped by process_mrelease(), %lu child visits",
+		       name, kind, W.kills, W.children_seen, W.reaped, visits);
+	}
 	if (W.w == W_MEMPOLICY)
 		TH_LOG("mempolicy: %lu private copies' nodes checked, online nodes %#lx",
 		       nc, W.nodes);

@@ -1098,7 +1098,7 @@ static void child_round(unsigned int *rnd)
 	 * table in the region (a page copied behind it, then dropped).
 	 */
 	if (!W.shared) {
-		*(volatile uint64_t *)(W.r + W.len) = 1;
+		WRITE_ONCE(*(uint64_t *)(W.r + W.len), 1);
 		if (madvise(W.r + W.len, W.ps, MADV_DONTNEED))
 			merr("MADV_DONTNEED: %s", strerror(errno));
 	}

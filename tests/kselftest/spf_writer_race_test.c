@@ -257,6 +257,8 @@ static void check_node(struct faulter *f, char *page)
 		ferr(f, "page %p on node %d, outside its policy", page, node);
 }
 
+static atomic_ulong *oom_visits;	/* the oom children's, shared */
+
 static void visit(struct faulter *f)
 {
 	size_t p, span = W.npages / NF;
@@ -325,6 +327,8 @@ static void visit(struct faulter *f)
 	if (W.w == W_MEMPOLICY)
 		check_node(f, (char *)w);
 	f->visits++;
+	if (oom_visits)
+		atomic_fetch_add(oom_visits, 1);
 }
 
 static void *faulter_main(void *arg)
@@ -853,6 +857,7 @@ static bool soft_dirty_works(void)
 #endif
 
 static unsigned long oom_reaped;
+static char *oom_stacks[NF];		/* theirs, prefaulted here */
 
 /* What the per-CPU charge stocks may hold: 64 pages on each CPU. */
 #define STOCK_PAGES	(64 * sysconf(_SC_NPROCESSORS_ONLN))
@@ -913,12 +918,24 @@ static const char *cg_stat_nonzero(void)
 
 static int oom_setup(void)
 {
+	int i;
+
 	spf_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
 	if (mkdir(OOM_CG, 0755) && errno != EEXIST)
 		return -1;
 	if (cg_write("memory.max", "32M"))
 		return -1;
 	cg_write("memory.swap.max", "0");
+	oom_visits = mmap(NULL, sizeof(*oom_visits), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (oom_visits == MAP_FAILED)
+		return -1;
+	/* A child's thread set-up must not mmap: a write section. */
+	for (i = 0; i < NF; i++) {
+		oom_stacks[i] = prefaulted_stack(SPF_STACK_LEN);
+		if (!oom_stacks[i])
+			return -1;
+	}
 	if (spf_kinds_map(&K, pmd_bytes()))
 		return -1;
 	W.r = K.r;
@@ -951,12 +968,19 @@ static int oom_kind(void)
 		return -1;
 	}
 	memset(W.last, 0, sizeof(W.last));
-	if (kind == SPF_K_WP_COPY || kind == SPF_K_WP_REUSE)
+	if (kind == SPF_K_WP_COPY || kind == SPF_K_WP_REUSE ||
+	    kind == SPF_K_SWAP)
 		for (p = 0; p < W.npages; p++) {
 			W.last[p] = (uint64_t)(p + 1) << 32 | 0xf0000000 |
 				    K.steps[kind];
 			WRITE_ONCE(*(uint64_t *)page_at(p), W.last[p]);
 		}
+	/* Out and back into the swap cache: the child's touches hit it. */
+	if (kind == SPF_K_SWAP) {
+		spf_kinds_pageout(W.r, W.npages * W.ps);
+		if (madvise(W.r, W.npages * W.ps, MADV_WILLNEED))
+			merr("MADV_WILLNEED: %s", strerror(errno));
+	}
 	return kind;
 }
 
@@ -973,6 +997,7 @@ static void oom_round(unsigned int *rnd)
 	int pidfd, st, i;
 	pid_t pid;
 	long cur = -1, kern = -1;
+	unsigned long to;
 	int kind = oom_kind();
 	size_t p;
 
@@ -982,7 +1007,8 @@ static void oom_round(unsigned int *rnd)
 		if (cg_write("cgroup.procs", ms))
 			_exit(4);
 		for (i = 0; i < NF; i++)
-			if (start_thread(&W.f[i].thread, faulter_main, &W.f[i]))
+			if (start_thread_on(&W.f[i].thread, oom_stacks[i],
+					    faulter_main, &W.f[i]))
 				_exit(5);
 		for (;;)
 			pause();
@@ -995,7 +1021,10 @@ static void oom_round(unsigned int *rnd)
 	if (kind == SPF_K_WP_REUSE && madvise(W.r, W.npages * W.ps,
 					      MADV_DONTNEED))
 		merr("MADV_DONTNEED: %s", strerror(errno));
-	usleep(20000 + xrand(rnd) % 40000);
+	/* Up to 64 visits of the child's, or 100 ms: mid-fault. */
+	to = atomic_load(oom_visits) + 1 + xrand(rnd) % 64;
+	for (i = 0; i < 1000 && atomic_load(oom_visits) < to; i++)
+		usleep(100);
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
 		merr("pidfd kill: %s", strerror(errno));
@@ -1007,7 +1036,8 @@ static void oom_round(unsigned int *rnd)
 	    WTERMSIG(st) != SIGKILL)
 		merr("oom child: status %#x (exit 3: a faulter check failed)",
 		     st);
-	for (p = 0; kind == SPF_K_WP_COPY && p < W.npages; p++) {
+	for (p = 0; (kind == SPF_K_WP_COPY || kind == SPF_K_SWAP) &&
+		    p < W.npages; p++) {
 		W.checks++;
 		if (READ_ONCE(*(uint64_t *)page_at(p)) != W.last[p])
 			merr("page %zu of the parent reads %#llx after its child's copies, filled %#llx",
@@ -1072,7 +1102,7 @@ static const unsigned int writer_kinds[] = {
 	[W_UFFD] = SPF_K_ALL,
 	[W_ANON_VMA] = 0,
 	[W_CLEAR_REFS] = SPF_K_ALL,
-	[W_OOM] = SPF_K(SPF_K_TABLE) | SPF_K_WP,
+	[W_OOM] = SPF_K_ALL,
 };
 
 /*

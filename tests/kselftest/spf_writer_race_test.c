@@ -56,9 +56,12 @@
  * paged out and read back into the swap cache (swap-cache hit).  So the
  * writer's sections race those faults too, and the faulters' tags
  * verify their data as before.  The oom_reaper's children get theirs
- * from the parent before each fork: the chunk mapped anew (THP off),
- * or filled with the parent's tags, which must still be there after the
- * child's copies (and which the parent drops at once for reuses).
+ * from the parent before each fork: the chunk mapped anew (THP on or
+ * off), or filled with the parent's tags, which must still be there
+ * after the child's copies or swap-ins (the parent drops them at once
+ * for reuses, and pages them out and back into the swap cache for
+ * swap-cache hits).  The stack case maps its MAP_GROWSDOWN VMA anew
+ * for THP and new tables (stack_renew()).
  *
  * Every case checks that the module handled some of the faults
  * speculatively and prints the counts, and that a fault of each kind
@@ -482,32 +485,52 @@ static void brk_teardown(void)
 
 #define STACK_GROW 32
 
-static int stack_setup(void)
+/*
+ * The stack VMA mapped anew over the region (one PMD-aligned chunk,
+ * MAP_GROWSDOWN), THP on or off, and given its anon_vma by growing it
+ * one page into the PMD below (expand_downwards() runs
+ * anon_vma_prepare()), which is unmapped again: the region's pmd is
+ * empty and every first store into it speculable, a huge page or a
+ * new PTE table (spf_kinds' ->renew).  0 or -1.
+ */
+static int stack_renew(struct spf_kinds *k, bool thp)
 {
-	size_t hole = 16UL << 20;
-	char *res, *p;
+	size_t below = (STACK_GROW + 8) * W.ps, len = W.npages * W.ps;
+	char *p;
 
-	/*
-	 * A PROT_NONE reservation, the VMA at its top and a hole of
-	 * STACK_GROW pages (and a few) below it: the reservation is not
-	 * accessible, so no guard gap applies, and no other mapping can
-	 * land in the hole.
-	 */
-	W.npages = 128;
-	res = mmap(NULL, hole, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
+	if (munmap(W.r - below, below + len))
 		return -1;
-	W.r = res + hole - W.npages * W.ps;
-	p = mmap(W.r, W.npages * W.ps, PROT_READ | PROT_WRITE,
+	p = mmap(W.r, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED,
 		 -1, 0);
 	if (p != W.r)
 		return -1;
-	if (munmap(W.r - (STACK_GROW + 8) * W.ps, (STACK_GROW + 8) * W.ps))
+	if (thp ? madvise(p, len, MADV_HUGEPAGE) : no_thp(p, len))
 		return -1;
-	no_thp(p, W.npages * W.ps);
-	return 0;
+	WRITE_ONCE(*(uint64_t *)(W.r - W.ps), 1);
+	return munmap(W.r - W.ps, W.ps);
+}
+
+static int stack_setup(void)
+{
+	size_t hole = 16UL << 20, pmd = pmd_bytes();
+	char *res;
+
+	/*
+	 * A PROT_NONE reservation, the VMA near its top and a hole of
+	 * STACK_GROW pages (and a few) below it: the reservation is not
+	 * accessible, so no guard gap applies, and no other mapping can
+	 * land in the hole.  The VMA is one PMD-aligned chunk, so that
+	 * it can be mapped anew (THP, new tables).
+	 */
+	W.npages = pmd / W.ps < MAX_PAGES ? pmd / W.ps : MAX_PAGES;
+	res = mmap(NULL, hole, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return -1;
+	W.r = (char *)(((uintptr_t)res + hole - pmd) & ~(uintptr_t)(pmd - 1));
+	K.renew = stack_renew;
+	return stack_renew(&K, false);
 }
 
 static void stack_round(unsigned int *rnd)
@@ -1081,20 +1104,21 @@ static void oom_round(unsigned int *rnd)
 
 /*
  * The kinds each writer's faulters make besides first touches and zero
- * page replacements (docs/audit-races.md, group 2).  brk and stack
- * cannot map their region anew, so no THP or new table there; mlock
+ * page replacements (docs/audit-races.md, group 2).  brk cannot map
+ * its region anew, so no THP or new table there (it makes its own new
+ * tables, brk_round()); the stack maps its VMA anew (stack_renew()); mlock
  * leaves PTE-mapped huge pages unlocked in 6.1 (mlock_pte_range()),
  * which its check would take for a miss; set_mempolicy frees nothing a
  * reuse or a swap-in reads.  anon_vma maps its VMAs anew itself.  The
  * oom_reaper's faulters are its children's, which get their kind from
- * the parent before each fork (oom_kind(); no swap in their group, and
- * no THP: on the debug kernel none of a child's was speculative in 14
- * tries, the first store probably overlapping the child's own thread
- * set-up, a write section).
+ * the parent before each fork (oom_kind()); their thread stacks are
+ * prefaulted here, since a child's own mmap() of them, a write section,
+ * overlapped its first stores: no huge page of a child's was
+ * speculative in 14 tries on the debug kernel before.
  */
 static const unsigned int writer_kinds[] = {
 	[W_BRK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
-	[W_STACK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
+	[W_STACK] = SPF_K_ALL,
 	[W_MLOCK] = SPF_K(SPF_K_TABLE) | SPF_K_WP | SPF_K(SPF_K_SWAP),
 	[W_MADVISE] = SPF_K_ALL,
 	[W_MEMPOLICY] = SPF_K(SPF_K_THP) | SPF_K(SPF_K_TABLE) |

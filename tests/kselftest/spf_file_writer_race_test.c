@@ -61,6 +61,15 @@
  *   anon_vma    the region mapped anew every round and both faulters
  *               store first: one runs anon_vma_prepare() in a stock
  *               fault while the other's private write may speculate
+ *   exit        no faulters here: a forked child faults the region
+ *               with NF threads (the same visits and checks, failing
+ *               the child) while its main thread exits under them;
+ *               then every page against pread(): shared, the child's
+ *               last store or the one it died in
+ *   oom_reaper  the same, private only (the reaper skips shared VMAs),
+ *               the child in a small memcg, SIGKILLed and reaped by
+ *               process_mrelease(); the group holds no anon page and
+ *               no page table after the last child
  *
  * inject_table_delay_us, inject_file_delay_us and
  * inject_commit_delay_us are set to 20 us during the race.  Every case

@@ -53,7 +53,10 @@
  * file's 0); row 25 collapses the file into a huge folio and splits it
  * again, punching 64 KiB at a time out of it and refilling it, with
  * a 4 KiB zap of the writer's PMD mapping before each; row 40
- * soft-offlines page-cache pages (migrates them); row 42 has another
+ * soft-offlines page-cache pages (migrates them); row 41 has ksmd
+ * merge the readers' private copies (their private maps MADV_MERGEABLE,
+ * and both readers store the same word, so that their copies of a page
+ * are alike: pages_sharing is the evidence); row 42 has another
  * process read each reader's maps and write its shared map through
  * process_vm_readv/writev (GUP), a write checked with pread(); rows 45
  * and 46 run the readers in the child the memcg rows move or limit.
@@ -518,6 +521,12 @@ static void write_visit(int id, long i, long r, bool shared, uint64_t val)
 	uint64_t back, f;
 	long z;
 
+	/* KSM: both readers' copies alike, for ksmd to merge. */
+	if (S->w == W_KSM && !shared) {
+		off = PW_OFF;
+		val = KSM_FILL;
+	}
+
 	madvise(q + i * ps, ps, MADV_DONTNEED);
 	z = atomic_load(&S->fzap_seq);
 	WRITE_ONCE(*(uint64_t *)(q + i * ps + off), val);
@@ -736,6 +745,13 @@ static void file_mode_op(long k, unsigned int *seed)
 	long n, j, split;
 
 	switch (S->w) {
+	case W_KSM:
+		/* Row 41: ksmd merges the readers' private copies. */
+		n = file_num(KSM_SYS "pages_sharing");
+		if (n > atomic_load(&S->ops))
+			atomic_store(&S->ops, n);
+		usleep(5000);
+		break;
 	case W_MADV_FREE:
 		/*
 		 * Row 24 on a file: MADV_FREE is for anonymous VMAs only,
@@ -1328,6 +1344,17 @@ FIXTURE_VARIANT_ADD(lockless, pagecache_fill_shmem) {
 	.evidence = "pages punched and filled", .fkinds = FK(F_SHARED),
 };
 
+/*
+ * Row 41 over a private file mapping: the readers' private maps are
+ * MADV_MERGEABLE, and each reader's private write stores the same word
+ * (KSM_FILL at PW_OFF), so that two readers' COW copies of a page are
+ * identical and ksmd merges them while the next private writes fault.
+ */
+FIXTURE_VARIANT_ADD(lockless, ksm_file) {
+	.w = W_KSM, .row = 41, .counter = "spec_file_write",
+	.evidence = "most pages_sharing", .fkinds = FK(F_PRIVATE),
+};
+
 FIXTURE_VARIANT_ADD(lockless, memcg_limit_file) {
 	.w = W_MEMCG_LIMIT, .row = 46, .counter = "spec_file",
 	.evidence = "memory.events max",
@@ -1449,6 +1476,8 @@ static int map_file(void)
 			return -1;
 		madvise(S->rmap[i], len, MADV_NOHUGEPAGE);
 		madvise(S->pmap[i], len, MADV_NOHUGEPAGE);
+		if (S->w == W_KSM && madvise(S->pmap[i], len, MADV_MERGEABLE))
+			return -1;
 		WRITE_ONCE(*(uint64_t *)(S->pmap[i] + PW_OFF + 8 * i), 0);
 		if (!(S->fkinds & 1u << F_SHARED))
 			continue;
@@ -1731,6 +1760,12 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 		if (!ksm_on(why, sizeof(why)))
 			SKIP(return, "%s", why);
 		ev0 = file_num(KSM_SYS "full_scans");
+		if (!S->fmode)
+			break;
+		S->fd = memfd_create("spf-lockless", MFD_CLOEXEC);
+		ASSERT_LE(0, S->fd);
+		ASSERT_EQ(0, ftruncate(S->fd, S->file_np * page_size()));
+		ASSERT_EQ(0, publish(0));
 		break;
 	case W_MEMCG_MOVE:
 		if (!memcg_ok(why, sizeof(why)))

@@ -40,7 +40,12 @@
  *               UNREGISTER a fault resolves to zeros with no event
  *   anon_vma    fresh VMAs first-written by all faulters at once; then
  *               MADV_PAGEOUT must find every page through rmap, and
- *               the data reads back (when the guest has swap)
+ *               the data reads back (when the guest has swap); every
+ *               other round one VMA of two PMDs (THP on in every
+ *               other such round), so that the faulter whose store
+ *               did not run anon_vma_prepare() may speculate a huge
+ *               page or a new table into the other PMD: both must be
+ *               seen
  *   clear_refs  after "4" > clear_refs, a page written later has the
  *               soft-dirty bit in pagemap (x86 only)
  *   oom_reaper  children in a small memcg, SIGKILLed mid-fault and
@@ -773,15 +778,56 @@ static void uffd_round(unsigned int *rnd)
 #define AV_SPAN 17	/* 16 pages and a PROT_NONE guard */
 
 static bool swap_ok;
+static char *av_raw;		/* what anon_vma_map() mapped, */
+static size_t av_rawlen;	/* ... and its length */
+static unsigned long av_rounds;
+static long av_tables, av_thps;	/* the counters at setup */
+static bool av_thp_ok;
+
+/*
+ * Every other round one VMA of NF PMD-aligned PMDs instead, THP on in
+ * every other such round: a faulter's first store runs
+ * anon_vma_prepare() in a stock fault while the other's, in the other
+ * PMD, may speculate a huge page or a new PTE table into the VMA whose
+ * anon_vma was just set (a huge page's clearing gives it time).
+ */
+static int anon_vma_map_big(bool thp)
+{
+	size_t pmd = pmd_bytes(), len = NF * pmd, p;
+
+	av_rawlen = len + pmd;
+	av_raw = mmap(NULL, av_rawlen, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (av_raw == MAP_FAILED)
+		return -1;
+	W.r = (char *)(((uintptr_t)av_raw + pmd - 1) & ~(uintptr_t)(pmd - 1));
+	W.npages = len / W.ps < MAX_PAGES ? len / W.ps : MAX_PAGES;
+	if (mmap(W.r, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != W.r)
+		return -1;
+	if (thp ? madvise(W.r, len, MADV_HUGEPAGE) : no_thp(W.r, len))
+		return -1;
+	for (p = 0; p < MAX_PAGES; p++)
+		W.usable[p] = true;
+	memset(W.last, 0, sizeof(W.last));
+	K.gen++;		/* fresh: the faulters store first */
+	return 0;
+}
 
 static int anon_vma_map(void)
 {
 	size_t p;
 
-	if (W.r)
-		munmap(W.r, W.npages * W.ps);
-	W.r = mmap(NULL, W.npages * W.ps, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (av_raw)
+		munmap(av_raw, av_rawlen);
+	if (av_rounds++ & 1)
+		return anon_vma_map_big(av_thp_ok && (av_rounds & 2));
+	W.npages = 16 * AV_SPAN;
+	for (p = 0; p < W.npages; p++)
+		W.usable[p] = p % AV_SPAN != AV_SPAN - 1;
+	av_rawlen = W.npages * W.ps;
+	av_raw = W.r = mmap(NULL, W.npages * W.ps, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (W.r == MAP_FAILED)
 		return -1;
 	for (p = 0; p < W.npages; p += AV_SPAN)
@@ -797,6 +843,13 @@ static int anon_vma_map(void)
 static void pageout_everywhere(void)
 {
 	spf_kinds_pageout(W.r, W.npages * W.ps);
+}
+
+/* No speculative new table, or (where THP can be had) huge page, yet. */
+static bool av_unseen(void)
+{
+	return spf_stat("pte_tables") == av_tables ||
+	       (av_thp_ok && spf_stat("spec_thp") == av_thps);
 }
 
 static void anon_vma_round(unsigned int *rnd)
@@ -1234,10 +1287,10 @@ static int region_map(enum writer w)
 	case W_STACK:
 		return stack_setup();
 	case W_ANON_VMA:
-		W.npages = 16 * AV_SPAN;
-		for (p = 0; p < W.npages; p++)
-			W.usable[p] = p % AV_SPAN != AV_SPAN - 1;
 		swap_ok = !swap_on();
+		av_thp_ok = spf_stat("spec_thp") >= 0 && spf_kinds_thp_on();
+		av_tables = spf_stat("pte_tables");
+		av_thps = spf_stat("spec_thp");
 		return anon_vma_map();
 	case W_OOM:
 		return oom_setup();
@@ -1353,7 +1406,8 @@ TEST_F_TIMEOUT(writer, race, 120)
 	 */
 	end += 7 * secs;
 	while (now_s() < end && !W.mut_errors &&
-	       (spf_kinds_unseen(&K) || (W.w == W_BRK && brk_unseen()))) {
+	       (spf_kinds_unseen(&K) || (W.w == W_BRK && brk_unseen()) ||
+		(W.w == W_ANON_VMA && av_unseen()))) {
 		kinds_round(&rnd);
 		round_once(&rnd);
 	}
@@ -1415,6 +1469,15 @@ TEST_F_TIMEOUT(writer, race, 120)
 		       brk_thp_was[0] ? "" : " (THP cannot be switched here)");
 		EXPECT_FALSE(!errs && brk_unseen()) {
 			TH_LOG("brk: no speculative new table or huge page in the regrown heap");
+		}
+	}
+	if (W.w == W_ANON_VMA) {
+		TH_LOG("anon_vma: %ld new tables, %ld huge pages speculatively%s",
+		       spf_stat("pte_tables") - av_tables,
+		       spf_stat("spec_thp") - av_thps,
+		       av_thp_ok ? "" : " (no THP here)");
+		EXPECT_FALSE(!errs && av_unseen()) {
+			TH_LOG("anon_vma: no speculative new table or huge page in a VMA just given its anon_vma");
 		}
 	}
 	EXPECT_LT(0UL, W.rounds);

@@ -290,8 +290,12 @@ static void visit(struct faulter *f)
 		f->gen = READ_ONCE(K.gen);
 		fresh = true;
 	}
-	if (!fresh && !(xrand(&f->rnd) % 3) &&
-	    !madvise(w, W.ps, MADV_DONTNEED)) {
+	/*
+	 * Not under mlock with huge pages: a page's zap splits its huge
+	 * page's pmd, and 6.1's mlock skips PTE-mapped huge pages.
+	 */
+	if (!fresh && !(W.w == W_MLOCK && K.cur == SPF_K_THP) &&
+	    !(xrand(&f->rnd) % 3) && !madvise(w, W.ps, MADV_DONTNEED)) {
 		W.last[p] = 0;
 		f->dontneed++;
 	}
@@ -599,6 +603,12 @@ static void mlock_round(unsigned int *rnd)
 		uint64_t fl = 0;
 
 		if (pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK) * 8) != 8)
+			fl = 0;
+		/* A huge page's PG_mlocked is its head's alone. */
+		if (fl & (1ULL << KPF_THP_BIT) &&
+		    pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK &
+					~(uint64_t)(pmd_bytes() / W.ps - 1)) *
+			  8) != 8)
 			fl = 0;
 		W.checks++;
 		if (!(pm[p] & PM_PRESENT) || !(fl & (1ULL << KPF_MLOCKED_BIT)))
@@ -1169,9 +1179,11 @@ static void oom_round(unsigned int *rnd)
  * The kinds each writer's faulters make besides first touches and zero
  * page replacements (docs/audit-races.md, group 2).  brk cannot map
  * its region anew, so no THP or new table there (it makes its own new
- * tables, brk_round()); the stack maps its VMA anew (stack_renew()); mlock
- * leaves PTE-mapped huge pages unlocked in 6.1 (mlock_pte_range()),
- * which its check would take for a miss; set_mempolicy frees nothing a
+ * tables, brk_round()); the stack maps its VMA anew (stack_renew()).
+ * mlock leaves PTE-mapped huge pages unlocked in 6.1
+ * (mlock_pte_range()), which its check would take for a miss: with THP
+ * its faulters zap no single page (which would split the pmd), and the
+ * check reads a huge page's head's flags.  set_mempolicy frees nothing a
  * reuse or a swap-in reads.  anon_vma maps its VMAs anew itself.  The
  * oom_reaper's faulters are its children's, which get their kind from
  * the parent before each fork (oom_kind()); their thread stacks are
@@ -1182,7 +1194,7 @@ static void oom_round(unsigned int *rnd)
 static const unsigned int writer_kinds[] = {
 	[W_BRK] = SPF_K_WP | SPF_K(SPF_K_SWAP),
 	[W_STACK] = SPF_K_ALL,
-	[W_MLOCK] = SPF_K(SPF_K_TABLE) | SPF_K_WP | SPF_K(SPF_K_SWAP),
+	[W_MLOCK] = SPF_K_ALL,
 	[W_MADVISE] = SPF_K_ALL,
 	[W_MEMPOLICY] = SPF_K(SPF_K_THP) | SPF_K(SPF_K_TABLE) |
 			SPF_K(SPF_K_WP_COPY),

@@ -1183,7 +1183,7 @@ static const struct abort_case cases[] = {
 	}, {
 		/*
 		 * A write there maps a huge page speculatively
-		 * (spf/thp_fault.c), once the VMA has its anon_vma; a huge
+		 * (spf/faults/thp_fault.c), once the VMA has its anon_vma; a huge
 		 * page that cannot be allocated at once goes stock
 		 * (abort_alloc), which falls back as it would anyway.
 		 */

@@ -323,7 +323,7 @@ TEST_F(spf, stock_counts_once_under_a_kretprobe)
  * calls the original vm_area_free(), which meets the hook again; it is
  * let through as spf's own by its return address, or, where a
  * kretprobe rewrote that, because spf named the VMA on its CPU
- * (include/spf/pgtable_free.h).  Without that, each VMA freed under
+ * (include/spf/pgtable_rcu.h).  Without that, each VMA freed under
  * such a tracer was deferred again every grace period for as long as
  * the tracer stayed: vma_deferred kept climbing with nothing unmapped.
  */

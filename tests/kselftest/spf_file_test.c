@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * File read faults from the page cache (spf/file_fault.c).
+ * File read faults from the page cache (spf/faults/file_fault.c).
  *
  * The deterministic cases map a tmpfs file (memfd) over a primed chunk,
  * so the PTE table exists, at a fault-around-aligned address, and check
@@ -211,7 +211,7 @@ TEST_F(file, pagecache_for_pages_not_cached)
 	close(fd);
 }
 
-/* ---- writes (spf/file_write.c) ---- */
+/* ---- writes (spf/faults/file_write.c) ---- */
 
 #define WRITE_OFF 8		/* the byte a write stores, after the tag */
 

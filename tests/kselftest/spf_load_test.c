@@ -18,7 +18,7 @@
 #include "kselftest_harness.h"
 #include "spf_util.h"
 
-/* arm64 takes do_page_fault() over where ftrace can (spf/arch_arm64.c). */
+/* arm64 takes do_page_fault() over where ftrace can (spf/hooks/arch_arm64.c). */
 #ifdef __aarch64__
 #define HOOKED_A "do_page_fault"
 #else

@@ -114,7 +114,7 @@ TEST_F(pgtable, exit_defers_every_table)
  * munmap of its region.  spf pauses 3 ms between the table's last check
  * and its publication (inject_table_delay_us) and the munmap comes at
  * a varying point, so it lands in that window again and again.  The
- * same for a huge page mapped at the empty pmd (spf/thp_fault.c).  The
+ * same for a huge page mapped at the empty pmd (spf/faults/thp_fault.c).  The
  * hook on free_pgtables() makes it wait for the publication (the table
  * then goes with the region), or the fault sees the count moved and
  * gives up.  Without the hook the table would be published after the

@@ -1059,7 +1059,7 @@ static void sc_cow(struct facts *r)
  * ---- Scenario: faults the kernel takes writing to user memory
  * (copy_to_user() of a read()): arch faults from kernel mode, which
  * arm64's do_page_fault() hook tries only when stock would do nothing
- * else first (spf/arch_arm64.c).
+ * else first (spf/hooks/arch_arm64.c).
  */
 
 static char *ua;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Swap-cache faults (spf/swap_fault.c).
+ * Swap-cache faults (spf/faults/swap_fault.c).
  *
  * The guest has no swap device of its own: the fixture loads zram from
  * the modules tools/vm/run packs (lib/modules/spf-vm/opt), writes a

@@ -1020,17 +1020,7 @@ static void anon_vma_round(unsigned int *rnd)
 /* One field of the oom group's memory.stat, or -1. */
 static long cg_stat(const char *field)
 {
-	static char buf[4096];
-	char name[64], *line;
-	long v;
-
-	if (spf_read_file(OOM_CG "/memory.stat", buf, sizeof(buf)))
-		return -1;
-	for (line = buf; line && *line; line = strchr(line + 1, '\n'))
-		if (sscanf(line, "%63s %ld", name, &v) == 2 &&
-		    !strcmp(name, field))
-			return v;
-	return -1;
+	return spf_file_field(OOM_CG "/memory.stat", field);
 }
 
 static int child_setup(void)

@@ -199,21 +199,6 @@ static void lr_bad(const char *fmt, ...)
 	va_end(ap);
 }
 
-static long file_field(const char *path, const char *key)
-{
-	static char buf[16384];
-	size_t n = strlen(key);
-	char *s;
-
-	memset(buf, 0, sizeof(buf));
-	if (spf_read_file(path, buf, sizeof(buf)))
-		return -1;
-	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
-		if (!strncmp(s, key, n) && (s[n] == ' ' || s[n] == ':'))
-			return strtol(s + n + 1 + (s[n] == ':'), NULL, 10);
-	return -1;
-}
-
 /* A file holding one number (sysfs, cgroup), or -1. */
 static long file_num(const char *path)
 {
@@ -222,11 +207,6 @@ static long file_num(const char *path)
 	if (spf_read_file(path, buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 10);
-}
-
-static long vmstat_of(const char *key)
-{
-	return file_field("/proc/vmstat", key);
 }
 
 /* ---- the anonymous faulter ---- */
@@ -785,7 +765,7 @@ static void file_mode_op(long k, unsigned int *seed)
 				break;
 		if (publish(32 * k + 1))
 			lr_bad("publish: %s", strerror(errno));
-		split = vmstat_of("thp_split_page");
+		split = spf_vmstat("thp_split_page");
 		for (j = 0; j < 8; j++) {
 			n = rand_r(seed) % S->file_np;
 			madvise(S->wmap + n * ps, ps, MADV_DONTNEED);
@@ -795,7 +775,7 @@ static void file_mode_op(long k, unsigned int *seed)
 			usleep(200);
 		}
 		/* The race runs on until a split was seen. */
-		atomic_fetch_add(&S->ops, vmstat_of("thp_split_page") - split);
+		atomic_fetch_add(&S->ops, spf_vmstat("thp_split_page") - split);
 		return;
 	case W_SOFT_OFFLINE:
 		/* Row 40: a page-cache page migrated to a new frame. */
@@ -1117,7 +1097,7 @@ static long cg_field(const char *name, const char *file, const char *key)
 	char path[128];
 
 	snprintf(path, sizeof(path), CG "/%s/%s", name, file);
-	return file_field(path, key);
+	return spf_file_field(path, key);
 }
 
 static int cg_enter(const char *name, pid_t pid)
@@ -1689,8 +1669,8 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 	case W_THP_SPLIT:
 		if (!thp_ok(why, sizeof(why)))
 			SKIP(return, "%s", why);
-		ev0 = vmstat_of(S->fmode ? "thp_split_page" : "thp_split_pmd");
-		ev1 = vmstat_of("thp_fault_alloc");
+		ev0 = spf_vmstat(S->fmode ? "thp_split_page" : "thp_split_pmd");
+		ev1 = spf_vmstat("thp_fault_alloc");
 		if (!S->fmode)
 			break;
 		S->fd = memfd_create("spf-split", MFD_CLOEXEC);
@@ -1788,7 +1768,7 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 		if (madvise(S->anon, page_size(), MADV_SOFT_OFFLINE))
 			SKIP(return, "MADV_SOFT_OFFLINE: %s (CONFIG_MEMORY_FAILURE?)",
 			     strerror(errno));
-		ev0 = file_field("/proc/meminfo", "HardwareCorrupted");
+		ev0 = spf_file_field("/proc/meminfo", "HardwareCorrupted");
 	}
 	if (variant->w == W_COLLAPSE ||
 	    (S->fmode && variant->w == W_THP_SPLIT)) {
@@ -1849,16 +1829,16 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 
 	switch (variant->w) {
 	case W_THP_SPLIT:
-		ev0 = vmstat_of(S->fmode ? "thp_split_page" :
+		ev0 = spf_vmstat(S->fmode ? "thp_split_page" :
 				"thp_split_pmd") - ev0;
 		TH_LOG("%s %ld, thp_fault_alloc %ld",
 		       S->fmode ? "thp_split_page" : "thp_split_pmd", ev0,
-		       vmstat_of("thp_fault_alloc") - ev1);
+		       spf_vmstat("thp_fault_alloc") - ev1);
 		EXPECT_LT(0, ev0) TH_LOG("no huge pmd or page was split");
 		break;
 	case W_SOFT_OFFLINE:
 		TH_LOG("HardwareCorrupted %ld kB more",
-		       file_field("/proc/meminfo", "HardwareCorrupted") - ev0);
+		       spf_file_field("/proc/meminfo", "HardwareCorrupted") - ev0);
 		break;
 	case W_COLLAPSE:
 	case W_ANON_COLLAPSE:

@@ -285,22 +285,11 @@ static void memcg_force_flush(void)
 
 static long memcg_stat(const char *key)
 {
-	static char buf[8192];
-	char path[192], *s;
-	size_t klen = strlen(key);
+	char path[192];
 
-	memset(buf, 0, sizeof(buf));
 	memcg_force_flush();
 	snprintf(path, sizeof(path), "%s/memory.stat", cg_dir);
-	if (spf_read_file(path, buf, sizeof(buf)))
-		return -1;
-	for (s = buf; s; s = strchr(s, '\n')) {
-		if (*s == '\n')
-			s++;
-		if (!strncmp(s, key, klen) && s[klen] == ' ')
-			return strtol(s + klen + 1, NULL, 10);
-	}
-	return -1;
+	return spf_file_field(path, key);
 }
 
 /* False, and the test skipped, without a cgroup2 memory controller. */
@@ -1241,24 +1230,6 @@ static void disabled_run(struct __test_metadata *_metadata,
 
 #define NUMA_DBG "/sys/kernel/debug/sched/numa_balancing/"
 
-static long vmstat_get(const char *key)
-{
-	static char buf[16384];
-	size_t klen = strlen(key);
-	char *s;
-
-	memset(buf, 0, sizeof(buf));
-	if (spf_read_file("/proc/vmstat", buf, sizeof(buf)))
-		return -1;
-	for (s = buf; s; s = strchr(s, '\n')) {
-		if (*s == '\n')
-			s++;
-		if (!strncmp(s, key, klen) && s[klen] == ' ')
-			return strtol(s + klen + 1, NULL, 10);
-	}
-	return -1;
-}
-
 static int idle_stop;
 
 /*
@@ -1276,14 +1247,14 @@ static void *idle_fn(void *arg)
 static long spin_for_pte_updates(long want, double secs)
 {
 	struct timespec t0, t;
-	long base = vmstat_get("numa_pte_updates"), got = 0;
+	long base = spf_vmstat("numa_pte_updates"), got = 0;
 	unsigned long x = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (int i = 0; i < 1000000; i++)
 			WRITE_ONCE(x, READ_ONCE(x) + 1);
-		got = vmstat_get("numa_pte_updates") - base;
+		got = spf_vmstat("numa_pte_updates") - base;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (got < want &&
 		 t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
@@ -1322,13 +1293,13 @@ static void numa_hinting_run(struct __test_metadata *_metadata,
 	WRITE_ONCE(idle_stop, 1);
 	pthread_join(t, NULL);
 
-	hints = vmstat_get("numa_hint_faults");
+	hints = spf_vmstat("numa_hint_faults");
 	spf_counts_read(&a);
 	spf_counts_read(&a);
 	for (i = 1; i <= N; i++)
 		keep(p[i * ps]);
 	spf_counts_read(&b);
-	hints = vmstat_get("numa_hint_faults") - hints;
+	hints = spf_vmstat("numa_hint_faults") - hints;
 	spf_counts_sub(&b, &a, &d);
 	TH_LOG("%ld pte updates, %ld hinting faults:%s", updates, hints,
 	       spf_counts_str(&d));
@@ -1945,7 +1916,7 @@ static void sc_reclaim(struct facts *r)
 	    memcg_set("memory.max", (cur + (1 << 20)) & ~(page_size() - 1)))
 		return fail(r, "memory.max: %s", strerror(errno));
 	max0 = memcg_file_key("memory.events", "max");
-	fb0 = vmstat_get("thp_fault_fallback_charge");
+	fb0 = spf_vmstat("thp_fault_fallback_charge");
 	meter_read(&a);
 	for (i = 1; i <= RECLAIM_CHUNKS; i++)
 		WRITE_ONCE(p[i * pmd], 1);
@@ -1955,7 +1926,7 @@ static void sc_reclaim(struct facts *r)
 	fact(r, "memcg_max", memcg_file_key("memory.events", "max") - max0);
 	fact(r, "memcg_oom", memcg_file_key("memory.events", "oom"));
 	fact(r, "thp_fallback_charge",
-	     vmstat_get("thp_fault_fallback_charge") - fb0);
+	     spf_vmstat("thp_fault_fallback_charge") - fb0);
 	for (i = 1; i <= RECLAIM_CHUNKS; i++) {
 		huge += !!(kpageflags_of(p + i * pmd) & (1ULL << KPF_THP_BIT));
 		if (!page_is(p + i * pmd, 0, 1))

@@ -574,21 +574,6 @@ static uint64_t mig_pfn(int fd, const void *addr)
 	return e & PM_PRESENT ? e & PM_PFN_MASK : 0;
 }
 
-static long vmstat_field(const char *key)
-{
-	static char buf[16384];
-	size_t n = strlen(key);
-	char *s;
-
-	memset(buf, 0, sizeof(buf));
-	if (spf_read_file("/proc/vmstat", buf, sizeof(buf) - 1))
-		return -1;
-	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
-		if (!strncmp(s, key, n) && s[n] == ' ')
-			return strtol(s + n + 1, NULL, 10);
-	return -1;
-}
-
 /*
  * Round R's data in the region, as the kind needs it before faulting,
  * in new pages: pages that stay put sit, after the first compaction,
@@ -732,7 +717,7 @@ static void mig_race(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, spf_write_file(c->knob, c->knob_us));
 	memset(&mig, 0, sizeof(mig));
 	spec = spf_stat(c->counter);
-	migrated = vmstat_field("pgmigrate_success");
+	migrated = spf_vmstat("pgmigrate_success");
 	ASSERT_EQ(0, start_thread(&compactor, mig_compactor, NULL));
 	t0 = now_s();
 	for (r = 1; now_s() - t0 < secs; r++) {
@@ -779,7 +764,7 @@ static void mig_race(struct __test_metadata *_metadata,
 	if (c->knob)
 		spf_write_file(c->knob, "0");
 	spec = spf_stat(c->counter) - spec;
-	migrated = vmstat_field("pgmigrate_success") - migrated;
+	migrated = spf_vmstat("pgmigrate_success") - migrated;
 	changed = spf_stat("abort_pte") - changed;
 	TH_LOG("%.1f s: %ld rounds, %ld compactions, pgmigrate_success %ld, %ld pages moved in a round; %s %ld, abort_pte %ld",
 	       now_s() - t0, rounds, atomic_load(&mig.compactions), migrated,

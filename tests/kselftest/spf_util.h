@@ -979,6 +979,30 @@ static inline int spf_open_dev(const char *path, int flags)
 	return fd;
 }
 
+/*
+ * The number after KEY in a file of "key value" or "Key: value" lines
+ * (/proc/vmstat, /proc/meminfo, a cgroup's memory.stat), or -1.
+ */
+static inline long spf_file_field(const char *path, const char *key)
+{
+	static char buf[16384];
+	size_t n = strlen(key);
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file(path, buf, sizeof(buf) - 1))
+		return -1;
+	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+		if (!strncmp(s, key, n) && (s[n] == ' ' || s[n] == ':'))
+			return strtol(s + n + 1 + (s[n] == ':'), NULL, 10);
+	return -1;
+}
+
+static inline long spf_vmstat(const char *key)
+{
+	return spf_file_field("/proc/vmstat", key);
+}
+
 /* A "Key:   value kB" field of /proc/self/status, or -1. */
 static inline long status_field(const char *key)
 {

@@ -976,20 +976,10 @@ static int cg_write(const char *file, const char *val)
 	return spf_write_file(path, val);
 }
 
-/* One field of memory.stat, or -1. */
+/* One field of the oom group's memory.stat, or -1. */
 static long cg_stat(const char *field)
 {
-	static char buf[4096];
-	char name[64], *line;
-	long v;
-
-	if (spf_read_file(OOM_CG "/memory.stat", buf, sizeof(buf)))
-		return -1;
-	for (line = buf; line && *line; line = strchr(line + 1, '\n'))
-		if (sscanf(line, "%63s %ld", name, &v) == 2 &&
-		    !strcmp(name, field))
-			return v;
-	return -1;
+	return spf_file_field(OOM_CG "/memory.stat", field);
 }
 
 /* The non-zero byte counts of memory.stat, for a failure message. */

@@ -24,7 +24,8 @@
  * MADV_DONTNEED of a THP) leaves a word 0; any other value is a lost or
  * misplaced write.  inject_commit_delay_us, inject_table_delay_us and
  * inject_swap_delay_us hold the first-touch, table and swap-cache
- * windows open (20 us).
+ * windows open (20 us).  Row 46 races THP in a round of its own after
+ * the others, at memory.high rather than memory.max (memcg_thp_round()).
  *
  * File kinds: a pager publishes round k's tags into a file (or keeps
  * round 0 in a file on a disk-backed file system; on ext4, rows 35 and
@@ -163,6 +164,11 @@ struct lr_state {
 	atomic_long fails[3];		/* the writer's EAGAIN, EINVAL, other */
 	atomic_long seen[NKINDS];	/* speculated during the race, per kind */
 	atomic_long fseen[NFKINDS];
+	bool thp_round;			/* row 46: THP in a round of its own */
+	atomic_bool thp_running;	/* ... under way: the parent reclaims */
+	long thp_reclaims;		/* its memory.reclaim writes */
+	long thp_high, thp_high_events, thp_rounds;	/* what it did */
+	double thp_secs;
 	char detail[256];
 };
 
@@ -334,7 +340,7 @@ static void *anon_faulter(void *arg)
 	long t = (long)arg, r, i, idx;
 	size_t ps = page_size(), len = S->per * ps;
 	char *base = chunk(t), *pg;
-	enum lr_kind k = K_FIRST;
+	enum lr_kind k = next_kind(NKINDS - 1);	/* the first one raced */
 	int pass, pfd[2], status;
 	pid_t child = -1;
 
@@ -1512,7 +1518,8 @@ static void race_rounds(double secs)
 	for (;;) {
 		kind_counts(c);
 		for (k = 0; k < NKINDS; k++)
-			atomic_store(&S->seen[k], c[k] - c0[k]);
+			if (S->kinds & 1u << k)
+				atomic_store(&S->seen[k], c[k] - c0[k]);
 		if (all_seen(S->kinds, S->seen, NKINDS) ||
 		    now_s() - t0 > 8 * secs)
 			break;
@@ -1595,6 +1602,55 @@ static void run_threads(double secs, bool readers)
 		pthread_join(wr, NULL);
 }
 
+/*
+ * Row 46's THP round.  At memory.max the group seldom has 2 MiB to
+ * charge without reclaim, which spf does not do, so a speculative huge
+ * page was almost never charged there.  This round lifts memory.max
+ * and sets memory.high 2 MiB above the group's usage instead: a charge
+ * over memory.high succeeds, and the charging task then reclaims the
+ * group on its way back to user space (mem_cgroup_handle_over_high()).
+ * The streamer's page-cache charges and every huge page's keep the
+ * group at memory.high, and the parent reclaims it from outside
+ * (memory.reclaim, 128 KiB every 10 ms), so reclaim of the group runs
+ * while a faulter's huge page is charged and mapped.  memory.swap.max
+ * is 0 for the round: reclaim takes page cache, and does not split
+ * and swap the faulters' huge pages out under their stores (that
+ * thrashed: a round or two a second).  THP rounds only: each
+ * faulter's chunk mapped anew with MADV_HUGEPAGE and written first (a
+ * read would map the huge zero page, stock), its pages checked at
+ * every round's end.  A quarter of SPF_RACE_SECS, longer until a huge
+ * page was speculated (race_rounds()).
+ */
+static void memcg_thp_round(void)
+{
+	unsigned int kinds = S->kinds;
+	char path[128], v[32];
+	long r0 = atomic_load(&S->rounds), ev;
+	double t0 = now_s();
+
+	snprintf(path, sizeof(path), CG "/spf-lr-a/memory.current");
+	S->thp_high = file_num(path) + (2 << 20);
+	snprintf(v, sizeof(v), "%ld", S->thp_high);
+	snprintf(path, sizeof(path), CG "/spf-lr-a/memory.high");
+	/* File pages alone to reclaim: no huge page split to swap. */
+	spf_write_file(CG "/spf-lr-a/memory.swap.max", "0");
+	if (S->thp_high <= 2 << 20 || spf_write_file(path, v) ||
+	    spf_write_file(CG "/spf-lr-a/memory.max", "max")) {
+		lr_bad("cannot set memory.high to %s: %s", v, strerror(errno));
+		return;
+	}
+	ev = cg_field("spf-lr-a", "memory.events", "high");
+	S->kinds = 1u << K_THP;
+	atomic_store(&S->stop, false);
+	atomic_store(&S->thp_running, true);
+	run_threads(race_secs() / 4, false);
+	atomic_store(&S->thp_running, false);
+	S->kinds = kinds;
+	S->thp_high_events = cg_field("spf-lr-a", "memory.events", "high") - ev;
+	S->thp_rounds = atomic_load(&S->rounds) - r0;
+	S->thp_secs = now_s() - t0;
+}
+
 /* Rows 45, 46: the faulting process runs in a child of its own. */
 static void memcg_child(void)
 {
@@ -1607,6 +1663,8 @@ static void memcg_child(void)
 	if (map_anon(S->w))
 		_exit(3);
 	run_threads(race_secs(), S->fmode);
+	if (S->thp_round)
+		memcg_thp_round();
 	_exit(0);
 }
 
@@ -1651,10 +1709,13 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 		/*
 		 * At its limit the group seldom has 2 MiB to charge without
 		 * reclaim, which spf does not do: a speculative THP fault
-		 * came once in 8 s, or not at all in 16.
+		 * came once in 8 s, or not at all in 16.  THP gets a round
+		 * of its own, at memory.high (memcg_thp_round()).
 		 */
-		if (variant->w == W_MEMCG_LIMIT)
+		if (variant->w == W_MEMCG_LIMIT && (S->kinds & 1u << K_THP)) {
 			S->kinds &= ~(1u << K_THP);
+			S->thp_round = true;
+		}
 	}
 
 	switch (variant->w) {
@@ -1814,10 +1875,27 @@ TEST_F_TIMEOUT(lockless, races_faults, SPF_SOAK_TIMEOUT)
 			    !cg_enter(moves % 2 ? "spf-lr-a" : "spf-lr-b",
 				      child))
 				moves++;
+			/* Row 46's THP round: reclaim from outside too. */
+			if (atomic_load(&S->thp_running)) {
+				if (!spf_write_file(CG "/spf-lr-a/memory.reclaim",
+						    "128K"))
+					S->thp_reclaims++;
+				usleep(10000);
+				continue;
+			}
 			usleep(variant->w == W_MEMCG_MOVE ? 1000 : 20000);
 		}
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 			TH_LOG("the faulting child: status %#x", status);
+		if (S->thp_round) {
+			/* The THP round's count is checked with the others. */
+			S->kinds |= 1u << K_THP;
+			TH_LOG("THP round, %.1f s: memory.high %ld, %ld memory.events high, %ld memory.reclaim writes, %ld rounds",
+			       S->thp_secs, S->thp_high, S->thp_high_events,
+			       S->thp_reclaims, S->thp_rounds);
+			EXPECT_LT(0, S->thp_high_events)
+				TH_LOG("the group never went over memory.high");
+		}
 	} else {
 		run_threads(secs, file_kind);
 	}

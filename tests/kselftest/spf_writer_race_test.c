@@ -52,6 +52,11 @@
  *               reaped by process_mrelease() (the OOM reaper's zap):
  *               they die of the kill with no faulter error, and the
  *               group's charge drains
+ *   numa        NUMA balancing's scanner, driven hard, makes the
+ *               region's PTEs hinting entries while move_pages() sends
+ *               pages to the other node; every so often, faulters
+ *               parked, every present page holds its owner's last tag
+ *               (two nodes: tools/vm/run --numa 2; skipped on one)
  *
  * Between rounds, with the faulters parked, the region is set up for
  * one more fault kind in turn (spf_kinds.h; writer_kinds[] says which
@@ -129,7 +134,7 @@ static bool kinds_keep_pages(void)
 
 enum writer {
 	W_BRK, W_STACK, W_MLOCK, W_MADVISE, W_MEMPOLICY, W_UFFD,
-	W_ANON_VMA, W_CLEAR_REFS, W_OOM,
+	W_ANON_VMA, W_CLEAR_REFS, W_OOM, W_NUMA,
 };
 
 struct faulter {
@@ -1163,6 +1168,185 @@ static void oom_round(unsigned int *rnd)
 		     cur, cg_stat_nonzero());
 }
 
+/* ---- numa: NUMA hinting over the faulters' pages, and migrations ---- */
+
+/*
+ * task_numa_work() (kernel/sched/fair.c), run on the way back to user
+ * mode of whichever thread of the test's mm a tick picked, makes the
+ * region's present PTEs hinting entries (change_prot_numa(): PROT_NONE,
+ * under mmap_lock read and the PTL); the next touch of such a page is a
+ * hinting fault, stock's do_numa_page(), which restores the PTE (as
+ * read-only as it was) or migrates the page to the touching CPU's node.
+ * The scanner is driven hard (no start delay, a 10 to 50 ms period,
+ * 16 MiB a pass), and each round move_pages() sends up to 64 of the
+ * region's pages to one node, the other one next round, so that hinting
+ * faults find pages misplaced and move them back.  The scanner skips a
+ * copy-on-write page mapped twice (page_count() != 1): in the wp copy
+ * rounds it changes the pages already copied, and the holder's fork
+ * write-protects the hinting entries it finds, so a parent's store
+ * there takes the hinting fault, then the copy.  For reuses the pages
+ * are the parent's alone again and scanned like any.  Every eighth
+ * round, faulters parked, every present page must hold its owner's
+ * last tag: a store that went to a page after its migration had copied
+ * it would be lost there.  The knobs are the 6.1 ones (the sysctl and
+ * debugfs sched/numa_balancing/), restored at teardown.
+ */
+#define NUMA_DBG	"/sys/kernel/debug/sched/numa_balancing/"
+#define NUMA_BAL	"/proc/sys/kernel/numa_balancing"
+#define MPOL_MF_MOVE_ALL (1 << 2)
+#define NUMA_BATCH	64
+
+static const char *const numa_knobs[][2] = {
+	{ NUMA_DBG "scan_delay_ms", "0" },
+	{ NUMA_DBG "scan_period_min_ms", "10" },
+	{ NUMA_DBG "scan_period_max_ms", "50" },
+	{ NUMA_DBG "scan_size_mb", "16" },
+	{ NUMA_BAL, "1" },
+};
+#define NUMA_NKNOBS	ARRAY_SIZE(numa_knobs)
+
+/* The vmstat counters the case reports; the first three it needs. */
+static const char *const numa_vm[] = {
+	"numa_pte_updates", "numa_hint_faults", "numa_pages_migrated",
+	"pgmigrate_success",
+};
+#define NUMA_NVM	ARRAY_SIZE(numa_vm)
+
+static char numa_was[NUMA_NKNOBS][32];
+static bool numa_saved;
+static long numa_vm0[NUMA_NVM];
+static unsigned long numa_moved, numa_move_calls;
+
+static long vmstat_field(const char *key)
+{
+	static char buf[16384];
+	size_t n = strlen(key);
+	char *s;
+
+	memset(buf, 0, sizeof(buf));
+	if (spf_read_file("/proc/vmstat", buf, sizeof(buf) - 1))
+		return -1;
+	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+		if (!strncmp(s, key, n) && s[n] == ' ')
+			return strtol(s + n + 1, NULL, 10);
+	return -1;
+}
+
+/* Why this guest cannot run the case, or NULL. */
+static const char *numa_unusable(void)
+{
+	char buf[32];
+	size_t i;
+
+	if (spf_read_file(NUMA_BAL, buf, sizeof(buf)))
+		return "kernel without NUMA balancing (no " NUMA_BAL ")";
+	for (i = 0; i < NUMA_NKNOBS; i++)
+		if (spf_read_file(numa_knobs[i][0], buf, sizeof(buf)))
+			return "no " NUMA_DBG " knobs";
+	if (access("/sys/devices/system/node/node1", F_OK))
+		return "one NUMA node (tools/vm/run --numa 2 gives two)";
+	for (i = 0; i < 3; i++)
+		if (vmstat_field(numa_vm[i]) < 0)
+			return "no numa_* counters in /proc/vmstat";
+	return NULL;
+}
+
+static int numa_setup(void)
+{
+	size_t i;
+
+	for (i = 0; i < NUMA_NKNOBS; i++)
+		if (spf_read_file(numa_knobs[i][0], numa_was[i],
+				  sizeof(numa_was[i])))
+			return -1;
+	numa_saved = true;
+	for (i = 0; i < NUMA_NKNOBS; i++)
+		if (spf_write_file(numa_knobs[i][0], numa_knobs[i][1]))
+			return -1;
+	for (i = 0; i < NUMA_NVM; i++)
+		numa_vm0[i] = vmstat_field(numa_vm[i]);
+	numa_moved = numa_move_calls = 0;
+	return 0;
+}
+
+static void numa_teardown(void)
+{
+	size_t i;
+
+	if (!numa_saved)
+		return;
+	for (i = NUMA_NKNOBS; i-- > 0;)
+		spf_write_file(numa_knobs[i][0], numa_was[i]);
+	numa_saved = false;
+}
+
+/*
+ * The scanner has not changed a PTE yet, no hinting fault came, or none
+ * migrated its page.
+ */
+static bool numa_unseen(void)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (vmstat_field(numa_vm[i]) <= numa_vm0[i])
+			return true;
+	return false;
+}
+
+static const char *numa_str(void)
+{
+	static char out[256];
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < NUMA_NVM; i++)
+		n += snprintf(out + n, sizeof(out) - n, " %s=%ld", numa_vm[i],
+			      vmstat_field(numa_vm[i]) - numa_vm0[i]);
+	snprintf(out + n, sizeof(out) - n,
+		 "; move_pages(): %lu pages moved in %lu calls", numa_moved,
+		 numa_move_calls);
+	return out;
+}
+
+static void numa_round(unsigned int *rnd)
+{
+	void *pages[NUMA_BATCH];
+	int nodes[NUMA_BATCH], status[NUMA_BATCH];
+	size_t n = 1 + xrand(rnd) % NUMA_BATCH, i, p;
+	int to = W.rounds & 1;
+	uint64_t v;
+
+	for (i = 0; i < n; i++) {
+		pages[i] = page_at(xrand(rnd) % W.npages);
+		nodes[i] = to;
+		status[i] = -1;
+	}
+	/* Per-page failures (absent, busy) are the race's, not errors. */
+	if (syscall(SYS_move_pages, 0, n, pages, nodes, status,
+		    MPOL_MF_MOVE_ALL) < 0 && errno != EBUSY && errno != ENOENT)
+		merr("move_pages(%zu pages to node %d): %s", n, to,
+		     strerror(errno));
+	numa_move_calls++;
+	for (i = 0; i < n; i++)
+		numa_moved += status[i] == to;
+	let_run(rnd, 5);
+	if (W.rounds % 8 != 7)
+		return;
+	pause_faulters();
+	for (p = 0; p < W.npages; p++) {
+		if (!(pagemap_entry(page_at(p)) & PM_PRESENT))
+			continue;
+		W.checks++;
+		v = READ_ONCE(*(uint64_t *)page_at(p));
+		if (v != W.last[p])
+			merr("page %zu reads %#llx, its owner stored %#llx last",
+			     p, (unsigned long long)v,
+			     (unsigned long long)W.last[p]);
+	}
+	resume_faulters();
+}
+
 /* ---- the other fault kinds, set up between rounds ---- */
 
 /*
@@ -1192,6 +1376,7 @@ static const unsigned int writer_kinds[] = {
 	[W_ANON_VMA] = 0,
 	[W_CLEAR_REFS] = SPF_K_ALL,
 	[W_OOM] = SPF_K_ALL,
+	[W_NUMA] = SPF_K_WP,
 };
 
 /*
@@ -1255,6 +1440,7 @@ FIXTURE_VARIANT_ADD(writer, uffd) { .w = W_UFFD };
 FIXTURE_VARIANT_ADD(writer, anon_vma) { .w = W_ANON_VMA };
 FIXTURE_VARIANT_ADD(writer, clear_refs) { .w = W_CLEAR_REFS };
 FIXTURE_VARIANT_ADD(writer, oom_reaper) { .w = W_OOM };
+FIXTURE_VARIANT_ADD(writer, numa) { .w = W_NUMA };
 
 FIXTURE_SETUP(writer)
 {
@@ -1266,6 +1452,7 @@ FIXTURE_TEARDOWN(writer)
 	/* An assertion may have cut the case short: THP as it was. */
 	if (variant->w == W_BRK && brk_thp_was[0])
 		spf_write_file(THP_ENABLED, brk_thp_was);
+	numa_teardown();
 	spf_write_file(SPF_DEBUGFS "/inject_commit_delay_us", "0");
 	spf_kinds_knobs("0");
 	spf_fixture_unload(_metadata);
@@ -1307,6 +1494,8 @@ static int region_map(enum writer w)
 	W.may_zero = w == W_MLOCK;
 	if (w == W_UFFD)
 		return uffd_setup();
+	if (w == W_NUMA)
+		return numa_setup();
 	return 0;
 }
 
@@ -1353,13 +1542,16 @@ static void round_once(unsigned int *rnd)
 	case W_OOM:
 		oom_round(rnd);
 		break;
+	case W_NUMA:
+		numa_round(rnd);
+		break;
 	}
 	W.rounds++;
 }
 
 static const char *const writer_names[] = {
 	"brk", "stack", "mlock", "madvise", "mempolicy", "uffd", "anon_vma",
-	"clear_refs", "oom_reaper",
+	"clear_refs", "oom_reaper", "numa",
 };
 
 TEST_F_TIMEOUT(writer, race, 120)
@@ -1377,6 +1569,8 @@ TEST_F_TIMEOUT(writer, race, 120)
 		return;
 	if (variant->w == W_CLEAR_REFS && !soft_dirty_works())
 		SKIP(return, "no soft-dirty tracking on this kernel");
+	if (variant->w == W_NUMA && numa_unusable())
+		SKIP(return, "%s", numa_unusable());
 	ASSERT_EQ(0, region_setup(variant->w)) {
 		TH_LOG("%s: setting up the region: %s", name, strerror(errno));
 	}
@@ -1409,7 +1603,8 @@ TEST_F_TIMEOUT(writer, race, 120)
 	end += 7 * secs;
 	while (now_s() < end && !W.mut_errors &&
 	       (spf_kinds_unseen(&K) || (W.w == W_BRK && brk_unseen()) ||
-		(W.w == W_ANON_VMA && av_unseen()))) {
+		(W.w == W_ANON_VMA && av_unseen()) ||
+		(W.w == W_NUMA && numa_unseen()))) {
 		kinds_round(&rnd);
 		round_once(&rnd);
 	}
@@ -1471,6 +1666,12 @@ TEST_F_TIMEOUT(writer, race, 120)
 		       brk_thp_was[0] ? "" : " (THP cannot be switched here)");
 		EXPECT_FALSE(!errs && brk_unseen()) {
 			TH_LOG("brk: no speculative new table or huge page in the regrown heap");
+		}
+	}
+	if (W.w == W_NUMA) {
+		TH_LOG("numa: vmstat:%s", numa_str());
+		EXPECT_FALSE(!errs && numa_unseen()) {
+			TH_LOG("numa: no PTE made a hinting entry, no hinting fault or no page migrated by one, in the case's time");
 		}
 	}
 	if (W.w == W_ANON_VMA) {

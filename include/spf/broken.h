@@ -97,6 +97,12 @@
  *                    replacement speculated in an mm with mmu
  *                    notifiers, which stock calls around the copy (a
  *                    secondary MMU keeps the old page)
+ *   WP_STALE_PTE     spf/faults/wp_fault.c: the write-protect fault's PTE
+ *                    not compared again under the PTE lock (the pmd and
+ *                    the count still are), so a PTE that NUMA hinting or
+ *                    a migration changed since the walk is reused or
+ *                    replaced as walked: NO_REVALIDATE's PTE check, for
+ *                    this fault alone, in the module
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -139,6 +145,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_COMMIT_SEQ
 #define SPF_BROKEN_NO_COMMIT_SEQ	0
+#endif
+#ifndef SPF_BROKEN_WP_STALE_PTE
+#define SPF_BROKEN_WP_STALE_PTE		0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -239,6 +239,26 @@ static enum spf_abort spf_wp_fill(struct spf_snapshot *snap,
 }
 
 /*
+ * spf_revalidate() against the PTE the walk found.  The broken build
+ * WP_STALE_PTE compares the PTE with itself instead, so that a PTE
+ * changed since the walk (a NUMA hinting entry, a migration entry) is
+ * decided on and replaced as walked (tests/kselftest writer.numa).
+ */
+static enum spf_abort spf_wp_revalidate(struct spf_snapshot *snap,
+					struct spf_pte_walk *walk)
+{
+	pte_t walked = walk->pte;
+	enum spf_abort ret;
+
+	if (!SPF_BROKEN_WP_STALE_PTE)
+		return spf_revalidate(snap, walk);
+	walk->pte = ptep_get(walk->ptep);
+	ret = spf_revalidate(snap, walk);
+	walk->pte = walked;
+	return ret;
+}
+
+/*
  * Call under rcu_read_lock() with WALK at a present PTE, for a write
  * fault in SNAP, an anonymous private VMA that allows it and has an
  * anon_vma.  Returns under rcu_read_lock(), which it may have left and
@@ -262,7 +282,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 
 	spf_inject_delay(&spf_inject_wp_delay_us, 1000);
 	spin_lock(walk->ptl);
-	ret = spf_revalidate(snap, walk);
+	ret = spf_wp_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE)
 		ret = spf_wp_decide(vma, walk, addr, wp);
 	spin_unlock(walk->ptl);
@@ -286,7 +306,7 @@ enum spf_abort spf_wp_try(struct spf_snapshot *snap,
 	walk->pte = orig;	/* revalidate against the PTE first found */
 	spf_inject_delay(&spf_inject_wp_delay_us, 1000);
 	spin_lock(walk->ptl);
-	ret = spf_revalidate(snap, walk);
+	ret = spf_wp_revalidate(snap, walk);
 	if (ret == SPF_ABORT_NONE)
 		spf_wp_replace(vma, walk, addr, wp);
 	spin_unlock(walk->ptl);

@@ -1217,21 +1217,6 @@ static bool numa_saved;
 static long numa_vm0[NUMA_NVM];
 static unsigned long numa_moved, numa_move_calls;
 
-static long vmstat_field(const char *key)
-{
-	static char buf[16384];
-	size_t n = strlen(key);
-	char *s;
-
-	memset(buf, 0, sizeof(buf));
-	if (spf_read_file("/proc/vmstat", buf, sizeof(buf) - 1))
-		return -1;
-	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
-		if (!strncmp(s, key, n) && s[n] == ' ')
-			return strtol(s + n + 1, NULL, 10);
-	return -1;
-}
-
 /* Why this guest cannot run the case, or NULL. */
 static const char *numa_unusable(void)
 {
@@ -1246,7 +1231,7 @@ static const char *numa_unusable(void)
 	if (access("/sys/devices/system/node/node1", F_OK))
 		return "one NUMA node (tools/vm/run --numa 2 gives two)";
 	for (i = 0; i < 3; i++)
-		if (vmstat_field(numa_vm[i]) < 0)
+		if (spf_vmstat(numa_vm[i]) < 0)
 			return "no numa_* counters in /proc/vmstat";
 	return NULL;
 }
@@ -1264,7 +1249,7 @@ static int numa_setup(void)
 		if (spf_write_file(numa_knobs[i][0], numa_knobs[i][1]))
 			return -1;
 	for (i = 0; i < NUMA_NVM; i++)
-		numa_vm0[i] = vmstat_field(numa_vm[i]);
+		numa_vm0[i] = spf_vmstat(numa_vm[i]);
 	numa_moved = numa_move_calls = 0;
 	return 0;
 }
@@ -1289,7 +1274,7 @@ static bool numa_unseen(void)
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		if (vmstat_field(numa_vm[i]) <= numa_vm0[i])
+		if (spf_vmstat(numa_vm[i]) <= numa_vm0[i])
 			return true;
 	return false;
 }
@@ -1302,7 +1287,7 @@ static const char *numa_str(void)
 	out[0] = '\0';
 	for (i = 0; i < NUMA_NVM; i++)
 		n += snprintf(out + n, sizeof(out) - n, " %s=%ld", numa_vm[i],
-			      vmstat_field(numa_vm[i]) - numa_vm0[i]);
+			      spf_vmstat(numa_vm[i]) - numa_vm0[i]);
 	snprintf(out + n, sizeof(out) - n,
 		 "; move_pages(): %lu pages moved in %lu calls", numa_moved,
 		 numa_move_calls);

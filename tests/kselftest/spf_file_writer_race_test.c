@@ -1007,15 +1007,6 @@ static void anon_vma_round(unsigned int *rnd)
  * hold no anon page and no page table once they are all gone.
  */
 #define OOM_CG		"/sys/fs/cgroup/spf-file-writer-oom"
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open		434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal	424
-#endif
-#ifndef SYS_process_mrelease
-#define SYS_process_mrelease	448
-#endif
 
 /* One field of the oom group's memory.stat, or -1. */
 static long cg_stat(const char *field)
@@ -1085,7 +1076,7 @@ static int child_main(unsigned int seed)
 static void child_round(unsigned int *rnd)
 {
 	unsigned long visits;
-	int pidfd, st;
+	int reaped, st;
 	pid_t pid;
 	size_t p;
 
@@ -1113,14 +1104,11 @@ static void child_round(unsigned int *rnd)
 	}
 	if (W.w == W_OOM) {
 		wait_child_visits(1 + xrand(rnd) % 64, 100);
-		pidfd = syscall(SYS_pidfd_open, pid, 0);
-		if (pidfd < 0 ||
-		    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
+		reaped = spf_kill_and_reap(pid);
+		if (reaped < 0)
 			merr("pidfd kill: %s", strerror(errno));
-		if (pidfd >= 0 && !syscall(SYS_process_mrelease, pidfd, 0))
-			W.reaped++;
-		if (pidfd >= 0)
-			close(pidfd);
+		else
+			W.reaped += reaped;
 	}
 	if (waitpid(pid, &st, 0) != pid) {
 		merr("waitpid: %s", strerror(errno));

@@ -1003,6 +1003,38 @@ static inline long spf_vmstat(const char *key)
 	return spf_file_field("/proc/vmstat", key);
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open		434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal	424
+#endif
+#ifndef SYS_process_mrelease
+#define SYS_process_mrelease	448
+#endif
+
+/*
+ * SIGKILL PID, then run the OOM reaper's __oom_reap_task_mm() on its mm
+ * through process_mrelease(), as the races with the reaper do: 1 if it
+ * reaped, 0 if not (the mm was already gone), -1 if the kill failed.
+ */
+static inline int spf_kill_and_reap(pid_t pid)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), reaped, err;
+
+	if (pidfd < 0)
+		return -1;
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0)) {
+		err = errno;
+		close(pidfd);
+		errno = err;
+		return -1;
+	}
+	reaped = !syscall(SYS_process_mrelease, pidfd, 0);
+	close(pidfd);
+	return reaped;
+}
+
 /* A "Key:   value kB" field of /proc/self/status, or -1. */
 static inline long status_field(const char *key)
 {

@@ -947,15 +947,6 @@ static bool soft_dirty_works(void)
 /* ---- the OOM reaper: SIGKILL and process_mrelease() mid-fault ---- */
 
 #define OOM_CG		"/sys/fs/cgroup/spf-writer-oom"
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open		434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal	424
-#endif
-#ifndef SYS_process_mrelease
-#define SYS_process_mrelease	448
-#endif
 
 static unsigned long oom_reaped;
 static char *oom_stacks[NF];		/* theirs, prefaulted here */
@@ -1085,7 +1076,7 @@ static int oom_kind(void)
 static void oom_round(unsigned int *rnd)
 {
 	char ms[16];
-	int pidfd, st, i;
+	int reaped, st, i;
 	pid_t pid;
 	long cur = -1, kern = -1;
 	unsigned long to;
@@ -1116,13 +1107,11 @@ static void oom_round(unsigned int *rnd)
 	to = atomic_load(oom_visits) + 1 + xrand(rnd) % 64;
 	for (i = 0; i < 1000 && atomic_load(oom_visits) < to; i++)
 		usleep(100);
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
+	reaped = spf_kill_and_reap(pid);
+	if (reaped < 0)
 		merr("pidfd kill: %s", strerror(errno));
-	if (pidfd >= 0 && !syscall(SYS_process_mrelease, pidfd, 0))
-		oom_reaped++;
-	if (pidfd >= 0)
-		close(pidfd);
+	else
+		oom_reaped += reaped;
 	if (waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) ||
 	    WTERMSIG(st) != SIGKILL)
 		merr("oom child: status %#x (exit 3: a faulter check failed)",

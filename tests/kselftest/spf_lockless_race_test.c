@@ -725,6 +725,16 @@ static int punch_page(long n, long k)
  * and then, so that a PTE left on a page the writer took out of the
  * file shows an older round.
  */
+/* KSM's writer: ksmd merges; the most pages shared is the evidence. */
+static void ksm_watch(void)
+{
+	long n = file_num(KSM_SYS "pages_sharing");
+
+	if (n > atomic_load(&S->ops))
+		atomic_store(&S->ops, n);
+	usleep(5000);
+}
+
 static void file_mode_op(long k, unsigned int *seed)
 {
 	size_t ps = page_size(), flen = S->file_np * ps;
@@ -733,10 +743,7 @@ static void file_mode_op(long k, unsigned int *seed)
 	switch (S->w) {
 	case W_KSM:
 		/* Row 41: ksmd merges the readers' private copies. */
-		n = file_num(KSM_SYS "pages_sharing");
-		if (n > atomic_load(&S->ops))
-			atomic_store(&S->ops, n);
-		usleep(5000);
+		ksm_watch();
 		break;
 	case W_MADV_FREE:
 		/*
@@ -879,10 +886,7 @@ static void *writer(void *arg)
 			usleep(1000);
 			break;
 		case W_KSM:
-			n = file_num(KSM_SYS "pages_sharing");
-			if (n > atomic_load(&S->ops))
-				atomic_store(&S->ops, n);
-			usleep(5000);
+			ksm_watch();
 			break;
 		case W_COLLAPSE:
 			/* Small folios again, round k in them, then one. */

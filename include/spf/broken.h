@@ -103,6 +103,11 @@
  *                    a migration changed since the walk is reused or
  *                    replaced as walked: NO_REVALIDATE's PTE check, for
  *                    this fault alone, in the module
+ *   IGNORE_POLICY    spf/faults/attempt.c: the pages spf_alloc_page()
+ *                    gives (first touches, write-protect copies and
+ *                    zero-page writes, private file writes) allocated on
+ *                    the faulting CPU's node, as if the task had no
+ *                    memory policy; huge pages are not
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -148,6 +153,9 @@
 #endif
 #ifndef SPF_BROKEN_WP_STALE_PTE
 #define SPF_BROKEN_WP_STALE_PTE		0
+#endif
+#ifndef SPF_BROKEN_IGNORE_POLICY
+#define SPF_BROKEN_IGNORE_POLICY	0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -72,7 +72,10 @@ struct folio *spf_alloc_page(struct spf_snapshot *snap, unsigned long addr,
 	}
 	if (zero)
 		gfp |= __GFP_ZERO;
-	folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
+	if (SPF_BROKEN_IGNORE_POLICY)
+		folio = __folio_alloc_node(gfp, 0, numa_node_id());
+	else
+		folio = vma_alloc_folio(gfp, 0, &snap->vma, addr, false);
 	if (!folio)
 		return NULL;
 	if (spf_mem_cgroup_charge(folio, snap->vma.vm_mm, charge_gfp)) {

@@ -29,4 +29,16 @@ struct folio *vma_alloc_folio(gfp_t gfp, int order,
 			      struct vm_area_struct *vma, unsigned long addr,
 			      bool hugepage);
 
+/* One node here; only make module BROKEN=ignore_policy allocates so. */
+static inline int numa_node_id(void)
+{
+	return 0;
+}
+
+static inline struct folio *__folio_alloc_node(gfp_t gfp, unsigned int order,
+					       int nid)
+{
+	return vma_alloc_folio(gfp, order, NULL, 0, false);
+}
+
 #endif

@@ -671,6 +671,22 @@ static void stack_round(unsigned int *rnd)
 
 /* ---- mlock, mlockall ---- */
 
+/* Whether the page PME maps is PG_mlocked (a huge page's: its head's). */
+static bool pme_mlocked(int kfd, uint64_t pme, uint64_t *fl)
+{
+	uint64_t pfn = pme & PM_PFN_MASK;
+
+	*fl = 0;
+	if (!(pme & PM_PRESENT) || pread(kfd, fl, 8, pfn * 8) != 8)
+		return false;
+	if (*fl & (1ULL << KPF_THP_BIT)) {
+		pfn &= ~(uint64_t)(pmd_bytes() / W.ps - 1);
+		if (pread(kfd, fl, 8, pfn * 8) != 8)
+			*fl = 0;
+	}
+	return *fl & (1ULL << KPF_MLOCKED_BIT);
+}
+
 static void mlock_round(unsigned int *rnd)
 {
 	/* mlockall() populates the whole process: one round in four. */
@@ -698,18 +714,29 @@ static void mlock_round(unsigned int *rnd)
 	    (ssize_t)(W.npages * 8))
 		merr("pagemap or kpageflags: %s", strerror(errno));
 	for (p = 0; p < W.npages && !W.mut_errors; p++) {
-		uint64_t fl = 0;
+		uint64_t fl;
+		int tries = 0;
 
-		if (pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK) * 8) != 8)
-			fl = 0;
-		/* A huge page's PG_mlocked is its head's alone. */
-		if (fl & (1ULL << KPF_THP_BIT) &&
-		    pread(kfd, &fl, 8, (pm[p] & PM_PFN_MASK &
-					~(uint64_t)(pmd_bytes() / W.ps - 1)) *
-			  8) != 8)
-			fl = 0;
 		W.checks++;
-		if (!(pm[p] & PM_PRESENT) || !(fl & (1ULL << KPF_MLOCKED_BIT)))
+		/*
+		 * NUMA balancing may migrate a locked page after the
+		 * pagemap read and free the old one; the new one is
+		 * locked when its PTE is restored.  So look again while
+		 * the page is moving (no PTE, or another page frame), but
+		 * not when the same page is still there unlocked.
+		 */
+		while (!pme_mlocked(kfd, pm[p], &fl) && tries++ < 5) {
+			uint64_t pme;
+
+			if (pread(pmfd, &pme, 8,
+				  ((uintptr_t)W.r / W.ps + p) * 8) != 8 ||
+			    ((pme & pm[p] & PM_PRESENT) &&
+			     !((pme ^ pm[p]) & PM_PFN_MASK)))
+				break;
+			pm[p] = pme;
+			usleep(2000);
+		}
+		if (!pme_mlocked(kfd, pm[p], &fl))
 			merr("page %zu not mlocked after %s returned (pagemap %#llx kpageflags %#llx)",
 			     p, all ? "mlockall" : "mlock",
 			     (unsigned long long)pm[p],

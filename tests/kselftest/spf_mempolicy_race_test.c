@@ -233,27 +233,10 @@ static uint64_t file_word(size_t p)
 
 /* ---- nodes and policies ---- */
 
-/* The online nodes, from sysfs ("0", "0-1", "0,2-3"); node 0 if unknown. */
+/* The online nodes; node 0 if unknown. */
 static void read_nodes(void)
 {
-	char buf[256] = "", *s;
-	long a, b;
-
-	W.nodes = 0;
-	if (!spf_read_file("/sys/devices/system/node/online", buf,
-			   sizeof(buf))) {
-		for (s = buf; *s && *s != '\n';) {
-			a = b = strtol(s, &s, 10);
-			if (*s == '-')
-				b = strtol(s + 1, &s, 10);
-			for (; a <= b && a < 64; a++)
-				W.nodes |= 1UL << a;
-			if (*s == ',')
-				s++;
-			else
-				break;
-		}
-	}
+	W.nodes = spf_node_mask("/sys/devices/system/node/online");
 	if (!W.nodes)
 		W.nodes = 1;
 	W.nr_nodes = __builtin_popcountl(W.nodes);

@@ -221,6 +221,32 @@ static inline int spf_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The nodes of a sysfs node list ("0", "0-1", "0,2-3"; e.g.
+ * /sys/devices/system/node/online or has_memory) as a mask of nodes 0
+ * to 63; 0 if it cannot be read.
+ */
+static inline unsigned long spf_node_mask(const char *path)
+{
+	char buf[256], *s = buf;
+	unsigned long mask = 0;
+	long a, b;
+
+	if (spf_read_file(path, buf, sizeof(buf)))
+		return 0;
+	while (*s >= '0' && *s <= '9') {
+		a = b = strtol(s, &s, 10);
+		if (*s == '-')
+			b = strtol(s + 1, &s, 10);
+		for (; a <= b && a < 64; a++)
+			mask |= 1UL << a;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	return mask;
+}
+
 static inline int spf_write_file(const char *path, const char *val)
 {
 	ssize_t n;

@@ -266,26 +266,6 @@ static bool other_word_ok(uint64_t v)
 static int mp_node;
 static long mp_miss0;
 
-static bool node_list_has_1(const char *path)
-{
-	char buf[64], *s = buf;
-	long a, b;
-
-	if (spf_read_file(path, buf, sizeof(buf)))
-		return false;
-	while (*s >= '0' && *s <= '9') {
-		a = b = strtol(s, &s, 10);
-		if (*s == '-')
-			b = strtol(s + 1, &s, 10);
-		if (a <= 1 && b >= 1)
-			return true;
-		if (*s != ',')
-			break;
-		s++;
-	}
-	return false;
-}
-
 /* Node 0's numa_miss; thread-safe (faulters call it), -1 if unread. */
 static long node0_miss(void)
 {
@@ -323,7 +303,7 @@ static int mp_bind(int mode)
 
 static int mp_setup(void)
 {
-	mp_node = node_list_has_1("/sys/devices/system/node/has_memory");
+	mp_node = !!(spf_node_mask("/sys/devices/system/node/has_memory") & 2);
 	mp_miss0 = node0_miss();
 	/* The faulters inherit it, until their first switch. */
 	return mp_bind(MPOL_BIND);

@@ -112,9 +112,8 @@ static inline int spf_kinds_map(struct spf_kinds *k, size_t len)
 	size_t ps = page_size(), pmd = pmd_bytes();
 	char *raw, *r;
 
-	raw = mmap(NULL, len + pmd + 2 * ps, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	raw = spf_reserve(len + pmd + 2 * ps);	/* LEN: whole PMDs */
+	if (!raw)
 		return -1;
 	r = (char *)(((uintptr_t)raw + ps + pmd - 1) & ~(uintptr_t)(pmd - 1));
 	if (mmap(r - ps, ps + len, PROT_READ | PROT_WRITE,

@@ -707,21 +707,65 @@ static inline long spf_fault_around_pages(void)
 	return strtol(buf, NULL, 10) / page_size();
 }
 
+/* What one PUD entry maps: 1 GiB with 4 KiB pages. */
+static inline size_t pud_bytes(void)
+{
+	return pmd_bytes() / sizeof(void *) * page_size();
+}
+
+/*
+ * A PROT_NONE reservation of LEN bytes (well under a PUD's) that lies in
+ * one PUD entry's range, with that range's PMD table in place: the last
+ * page is made writable and written.  spf adds PTE tables only, so a
+ * chunk that is the first mapping of its GiB (the ASLR base puts one
+ * across the line in about one run in fifty) would see its first fault
+ * go stock for the PMD table, where the caller expects a table added.
+ * Callers keep their chunks' PMDs clear of the last page.  NULL on
+ * failure.
+ */
+static inline char *spf_reserve(size_t len)
+{
+	size_t ps = page_size(), pud = pud_bytes();
+	char *held[4], *raw = MAP_FAILED;
+	int n = 0;
+
+	while (n < 4) {
+		raw = mmap(NULL, len, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (raw == MAP_FAILED ||
+		    (uintptr_t)raw / pud == ((uintptr_t)raw + len - 1) / pud)
+			break;
+		/* Held until done, so that the next try lands below it. */
+		held[n++] = raw;
+		raw = MAP_FAILED;
+	}
+	while (n > 0)
+		munmap(held[--n], len);
+	if (raw == MAP_FAILED)
+		return NULL;
+	if (mprotect(raw + len - ps, ps, PROT_READ | PROT_WRITE)) {
+		munmap(raw, len);
+		return NULL;
+	}
+	WRITE_ONCE(raw[len - ps], 1);
+	return raw;
+}
+
 /*
  * NCHUNKS PMD-aligned chunks of anonymous private memory in one fresh
  * VMA, THP off.  PROT_NONE guards on both sides keep it from merging
  * with a neighbour, so it starts with no anon_vma, and being aligned it
  * shares no page table with another mapping: the first fault in each
- * chunk finds no PTE table.
+ * chunk finds no PTE table, and (spf_reserve()) a PMD table above it.
+ * The reservation's last page, written, lies above the chunks' PMDs.
  */
 static inline char *map_chunks(size_t nchunks)
 {
 	size_t ps = page_size(), pmd = pmd_bytes(), len = nchunks * pmd;
 	char *raw, *p;
 
-	raw = mmap(NULL, len + pmd + 2 * ps, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	raw = spf_reserve(len + pmd + 2 * ps);
+	if (!raw)
 		return NULL;
 	p = (char *)(((uintptr_t)raw + ps + pmd - 1) & ~(uintptr_t)(pmd - 1));
 	if (mmap(p, len, PROT_READ | PROT_WRITE,
@@ -744,9 +788,9 @@ static inline char *map_file_chunks(int fd, size_t len, int prot,
 	size_t pmd = pmd_bytes(), span = (len + pmd - 1) & ~(pmd - 1);
 	char *raw, *p;
 
-	raw = mmap(NULL, span + 2 * pmd, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	/* The reservation's written last page is at or above p + span. */
+	raw = spf_reserve(span + 2 * pmd);
+	if (!raw)
 		return NULL;
 	p = (char *)(((uintptr_t)raw + pmd) & ~(uintptr_t)(pmd - 1));
 	if (mmap(p, len, prot, flags | MAP_FIXED, fd, 0) != p)

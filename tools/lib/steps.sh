@@ -16,7 +16,8 @@
 #                           keeps one host core busy, so two lanes of VM
 #                           steps use both cores of a 2-core machine.
 #   build_clean CMD...      a build that fails on any warning
-#   steps_summary           the times, then "N passed, N failed, N skipped";
+#   steps_summary           every failure with its diagnostics, the times,
+#                           then "N passed, N failed, N skipped";
 #                           status 0 only if nothing failed
 #
 # A lane entry is the name of a shell function that calls run_step
@@ -27,6 +28,7 @@
 
 pass=0 fail=0 skip=0
 steps_t0=$(date +%s)
+rm -f "$logs/.failures"		# an interrupted run's
 steps_times=()
 
 steps_wanted() {
@@ -66,12 +68,33 @@ step_report() {
 	echo "== $name"
 	grep -E '^(not )?ok|^# (SKIP|FAIL)' "$out" | sed 's/^/  /'
 	[ "$rc" -eq 0 ] || tail -n 15 "$out" | sed 's/^/  | /'
+	! grep -q "^not ok" "$out" ||
+		step_failures "$name" "$out" >>"$logs/.failures"
 	p=$(grep -cE '^ok ' "$out")
 	s=$(grep -cE '^ok .*# SKIP' "$out")
 	f=$(grep -cE '^not ok' "$out")
 	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
 	steps_times+=("$(printf '%-28s %5ds' "$name" "$(cat "$logs/$name.secs")")")
 	return "$rc"
+}
+
+# step_failures NAME LOG: each "not ok" line of LOG with the "#" lines
+# the test printed since the previous result, its diagnostics (at most
+# 12 a failure).  steps_summary prints them again at the end, where a
+# log cut to its head and tail still shows why a test failed.
+step_failures() {
+	awk -v step="$1" '
+		/^(not )?ok/ {
+			if ($0 ~ /^not ok/) {
+				print "-- " step ": " $0
+				for (i = (n > 12 ? n - 12 : 0); i < n; i++)
+					print "   " diag[i]
+			}
+			n = 0
+			next
+		}
+		/^#/ { diag[n++] = $0 }
+	' "$2"
 }
 
 step() {
@@ -127,6 +150,11 @@ build_clean() {
 }
 
 steps_summary() {
+	if [ -s "$logs/.failures" ]; then
+		echo "== failures, with what each test printed before it failed"
+		head -n 200 "$logs/.failures"
+	fi
+	rm -f "$logs/.failures"
 	echo "== times"
 	printf '  %s\n' "${steps_times[@]}"
 	printf '  %-28s %5ds\n' total $(($(date +%s) - steps_t0))

@@ -715,40 +715,47 @@ static inline size_t pud_bytes(void)
 
 /*
  * A PROT_NONE reservation of LEN bytes (well under a PUD's) that lies in
- * one PUD entry's range, with that range's PMD table in place: the last
- * page is made writable and written.  spf adds PTE tables only, so a
- * chunk that is the first mapping of its GiB (the ASLR base puts one
- * across the line in about one run in fifty) would see its first fault
- * go stock for the PMD table, where the caller expects a table added.
- * Callers keep their chunks' PMDs clear of the last page.  NULL on
- * failure.
+ * one PUD entry's range, with that range's PMD table in place.  spf adds
+ * PTE tables only, so a chunk that is the first mapping of its GiB (the
+ * ASLR base puts one across the line in about one run in fifty) would
+ * see its first fault go stock for the PMD table, where the caller
+ * expects a table added.  The table comes from a read of the last page,
+ * made readable for it: the zero page, no anon_vma, so that made
+ * PROT_NONE again the page merges back, and a caller that leaks its
+ * guards (a thread mapping chunks in a loop) leaks no more VMAs than
+ * before.  Callers keep their chunks' PMDs clear of the last page.
+ * NULL on failure.
  */
 static inline char *spf_reserve(size_t len)
 {
 	size_t ps = page_size(), pud = pud_bytes();
-	char *held[4], *raw = MAP_FAILED;
-	int n = 0;
+	uintptr_t lo, line;
+	char *raw;
 
-	while (n < 4) {
-		raw = mmap(NULL, len, PROT_NONE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (raw == MAP_FAILED ||
-		    (uintptr_t)raw / pud == ((uintptr_t)raw + len - 1) / pud)
-			break;
-		/* Held until done, so that the next try lands below it. */
-		held[n++] = raw;
-		raw = MAP_FAILED;
-	}
-	while (n > 0)
-		munmap(held[--n], len);
+	/*
+	 * Twice the length, then the part on one side of the GiB line, if
+	 * the span crosses one: trying again instead would leave a hole
+	 * across every line it met, where the next reservation goes first.
+	 */
+	raw = mmap(NULL, 2 * len, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
 		return NULL;
-	if (mprotect(raw + len - ps, ps, PROT_READ | PROT_WRITE)) {
-		munmap(raw, len);
-		return NULL;
-	}
-	WRITE_ONCE(raw[len - ps], 1);
+	line = ((uintptr_t)raw / pud + 1) * pud;
+	lo = line - (uintptr_t)raw >= len ? (uintptr_t)raw : line;
+	if (lo > (uintptr_t)raw)
+		munmap(raw, lo - (uintptr_t)raw);
+	munmap((char *)lo + len, (uintptr_t)raw + 2 * len - lo - len);
+	raw = (char *)lo;
+	if (mprotect(raw + len - ps, ps, PROT_READ))
+		goto fail;
+	keep(raw[len - ps]);
+	if (mprotect(raw + len - ps, ps, PROT_NONE))
+		goto fail;
 	return raw;
+fail:
+	munmap(raw, len);
+	return NULL;
 }
 
 /*

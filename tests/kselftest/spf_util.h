@@ -763,8 +763,9 @@ fail:
  * VMA, THP off.  PROT_NONE guards on both sides keep it from merging
  * with a neighbour, so it starts with no anon_vma, and being aligned it
  * shares no page table with another mapping: the first fault in each
- * chunk finds no PTE table, and (spf_reserve()) a PMD table above it.
- * The reservation's last page, written, lies above the chunks' PMDs.
+ * chunk finds no PTE table, and (spf_reserve()) a PMD table to hang
+ * one from.  The reservation's primed last page lies above the chunks'
+ * PMDs.
  */
 static inline char *map_chunks(size_t nchunks)
 {
@@ -795,7 +796,7 @@ static inline char *map_file_chunks(int fd, size_t len, int prot,
 	size_t pmd = pmd_bytes(), span = (len + pmd - 1) & ~(pmd - 1);
 	char *raw, *p;
 
-	/* The reservation's written last page is at or above p + span. */
+	/* The reservation's primed last page is at or above p + span. */
 	raw = spf_reserve(span + 2 * pmd);
 	if (!raw)
 		return NULL;

@@ -240,23 +240,8 @@ static uint64_t file_word(size_t p)
 /* The online nodes, from sysfs ("0", "0-1", "0,2-3"); node 0 if unknown. */
 static unsigned long online_nodes(void)
 {
-	char buf[256] = "", *s;
-	unsigned long m = 0;
-	long a, b;
+	unsigned long m = spf_node_mask("/sys/devices/system/node/online");
 
-	if (!spf_read_file("/sys/devices/system/node/online", buf,
-			   sizeof(buf))) {
-		for (s = buf; *s && *s != '\n';) {
-			a = b = strtol(s, &s, 10);
-			if (*s == '-')
-				b = strtol(s + 1, &s, 10);
-			for (; a <= b && a < 64; a++)
-				m |= 1UL << a;
-			if (*s != ',')
-				break;
-			s++;
-		}
-	}
 	return m ? m : 1;
 }
 

@@ -86,23 +86,6 @@ struct spf_kinds {
 	char why[384];		/* kinds wanted but not had, and why */
 };
 
-/* Reclaim from every CPU: each drains its own LRU batch first. */
-static void spf_kinds_pageout(char *p, size_t len)
-{
-	cpu_set_t old, one;
-	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	sched_getaffinity(0, sizeof(old), &old);
-	for (cpu = 0; cpu < n; cpu++) {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		madvise(p, len, MADV_PAGEOUT);
-	}
-	sched_setaffinity(0, sizeof(old), &old);
-}
-
 /*
  * One PMD-aligned chunk of LEN bytes with its anchor page below it, in
  * one VMA with THP off and the anchor written: 0 or -1.
@@ -355,7 +338,7 @@ static int spf_kinds_setup(struct spf_kinds *k, int next, char *err, size_t n)
 		 * part in themselves, not from the swap cache: pieces.
 		 */
 		for (p = off; p < off + part; p += piece) {
-			spf_kinds_pageout(k->r + p, piece);
+			spf_pageout_everywhere(k->r + p, piece);
 			if (madvise(k->r + p, piece, MADV_WILLNEED)) {
 				snprintf(err, n, "MADV_WILLNEED: %s",
 					 strerror(errno));

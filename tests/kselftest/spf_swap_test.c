@@ -82,14 +82,15 @@ static long count_pages(const char *p, long n, uint64_t bit)
 
 /*
  * Page the N pages at P out until every one is a swap PTE (a page still
- * in a per-CPU LRU cache is skipped by MADV_PAGEOUT; a retry drains).
+ * in a per-CPU LRU batch is skipped by MADV_PAGEOUT, which drains only
+ * its own CPU's: spf_pageout_everywhere() runs it on each CPU).
  */
 static int page_out(char *p, long n)
 {
 	int tries;
 
 	for (tries = 0; tries < 20; tries++) {
-		if (madvise(p, n * page_size(), MADV_PAGEOUT))
+		if (spf_pageout_everywhere(p, n * page_size()))
 			return -1;
 		if (count_pages(p, n, PM_SWAP) == n)
 			return 0;

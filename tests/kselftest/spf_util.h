@@ -476,6 +476,7 @@ static inline bool hook_armed(const char *symbol)
  * given reason, and probes that survive a fault's signal.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -673,6 +674,32 @@ static inline int prefault_self(void)
 	if (mlockall(MCL_CURRENT))
 		return -errno;
 	return munlockall() ? -errno : 0;
+}
+
+/*
+ * MADV_PAGEOUT from every online CPU in turn: a page still in some
+ * CPU's LRU batch is not on the LRU, and MADV_PAGEOUT drains only the
+ * batch of the CPU it runs on.  With vCPUs that really run at once the
+ * task may have faulted the pages on another CPU, whose batch nothing
+ * else drains.  Returns MADV_PAGEOUT's status on the CPU the task was
+ * on (-1 and errno if that call failed).
+ */
+static inline int spf_pageout_everywhere(void *p, size_t len)
+{
+	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN), ret;
+	cpu_set_t old, one;
+
+	ret = madvise(p, len, MADV_PAGEOUT);
+	if (ret || sched_getaffinity(0, sizeof(old), &old))
+		return ret;
+	for (cpu = 0; cpu < n; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			madvise(p, len, MADV_PAGEOUT);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	return 0;
 }
 
 /* What one PMD entry maps: 2 MiB with 4 KiB pages. */

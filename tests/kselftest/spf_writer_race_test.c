@@ -957,7 +957,7 @@ static int anon_vma_map(void)
 /* PAGEOUT from every CPU: each drains its own LRU batch first. */
 static void pageout_everywhere(void)
 {
-	spf_kinds_pageout(W.r, W.npages * W.ps);
+	spf_pageout_everywhere(W.r, W.npages * W.ps);
 }
 
 /* No speculative new table, or (where THP can be had) huge page, yet. */
@@ -1159,7 +1159,7 @@ static int oom_kind(void)
 		}
 	/* Out and back into the swap cache: the child's touches hit it. */
 	if (kind == SPF_K_SWAP) {
-		spf_kinds_pageout(W.r, W.npages * W.ps);
+		spf_pageout_everywhere(W.r, W.npages * W.ps);
 		if (madvise(W.r, W.npages * W.ps, MADV_WILLNEED))
 			merr("MADV_WILLNEED: %s", strerror(errno));
 	}

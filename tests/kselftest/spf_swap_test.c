@@ -281,16 +281,60 @@ TEST_F(swap, uncached_pages_go_stock)
 }
 
 /*
+ * MADV_WILLNEED until each of the N (at most NP) swap PTEs at P has its
+ * page in the swap cache, up to date: mincore() reports a swap PTE's
+ * page resident exactly then.  A page that readahead could not bring
+ * in, or that left the cache again, would send its fault to stock.
+ */
+static int cache_swapped(char *p, long n)
+{
+	unsigned char vec[NP];
+	long i, in;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (madvise(p, n * page_size(), MADV_WILLNEED) ||
+		    mincore(p, n * page_size(), vec))
+			return -1;
+		for (in = i = 0; i < n; i++)
+			in += vec[i] & 1;
+		if (in == n)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * The child of shared_entries_after_fork: once told, it reads its own
+ * copy of the region, which the parent's writes must not have touched,
+ * and exits with the number of pages that differ (at most 99; 100 if
+ * it was never told).
+ */
+static void fork_child_check(char *p, int go)
+{
+	long i, bad = 0;
+	char c;
+
+	if (read(go, &c, 1) != 1)
+		_exit(100);
+	for (i = 0; i < NP; i++)
+		bad += READ_ONCE(*(uint64_t *)(p + i * page_size())) !=
+		       tag(0, i);
+	_exit(bad > 99 ? 99 : bad);
+}
+
+/*
  * After fork the swap entries are shared, no longer exclusive: a read
  * maps the cached page read-only speculatively, a write goes stock
  * (which decides by refcount and copies); parent and child each keep
- * their own data.
+ * their own data, which both check.
  */
 TEST_F(swap, shared_entries_after_fork)
 {
 	struct spf_counts a, b, d;
 	long i, bad = 0;
-	int status;
+	int status, go[2];
 	char *p;
 	pid_t pid;
 
@@ -298,13 +342,15 @@ TEST_F(swap, shared_entries_after_fork)
 		return;
 	p = swapped_region();
 	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, pipe(go));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		pause();
-		_exit(0);
+		close(go[1]);
+		fork_child_check(p, go[0]);
 	}
-	ASSERT_EQ(0, madvise(p, NP * page_size(), MADV_WILLNEED));
+	close(go[0]);
+	ASSERT_EQ(0, cache_swapped(p, NP));
 	spf_counts_read(&a);
 	spf_counts_read(&a);
 	for (i = 0; i < NP / 2; i++)
@@ -328,8 +374,11 @@ TEST_F(swap, shared_entries_after_fork)
 		bad += READ_ONCE(*(uint64_t *)(p + i * page_size())) !=
 		       tag(i < NP / 2 ? 0 : 1, i);
 	EXPECT_EQ(0, bad);
-	kill(pid, SIGKILL);
+	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the child's pages changed");
+	close(go[1]);
 	munmap(p, NP * page_size());
 }
 

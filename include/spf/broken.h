@@ -108,6 +108,11 @@
  *                    zero-page writes, private file writes) allocated on
  *                    the faulting CPU's node, as if the task had no
  *                    memory policy; huge pages are not
+ *   SWAP_ANY_EXCLUSIVE spf/faults/swap_fault.c: every swap PTE taken as
+ *                    exclusive, so a write after fork maps the
+ *                    swap-cache page writable in the writer while the
+ *                    other process still maps the entry: it reads the
+ *                    writer's data
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -156,6 +161,9 @@
 #endif
 #ifndef SPF_BROKEN_IGNORE_POLICY
 #define SPF_BROKEN_IGNORE_POLICY	0
+#endif
+#ifndef SPF_BROKEN_SWAP_ANY_EXCLUSIVE
+#define SPF_BROKEN_SWAP_ANY_EXCLUSIVE	0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -58,6 +58,7 @@
 #include <linux/rmap.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
+#include <spf/broken.h>
 #include <spf/pgtable_rcu.h>
 #include <wrapper/mm_internal.h>
 #include <wrapper/swap.h>
@@ -192,7 +193,8 @@ static enum spf_abort spf_swap_exclusive(struct folio *folio,
 	bool stable;
 
 	lockdep_assert_held(walk->ptl);
-	*exclusive = pte_swp_exclusive(walk->pte);
+	*exclusive = pte_swp_exclusive(walk->pte) ||
+		     SPF_BROKEN_SWAP_ANY_EXCLUSIVE;
 	/* Unlocked in stock too: set at swapon, before any entry exists. */
 	stable = data_race(si->flags & SWP_STABLE_WRITES);
 	if (*exclusive && folio_test_writeback(folio) && stable)

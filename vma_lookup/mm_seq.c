@@ -218,6 +218,10 @@ int spf_mm_seq_init(struct dentry *debugfs_dir)
 void spf_mm_seq_exit(void)
 {
 	unregister_trace_mmap_lock_acquire_returned(spf_mm_seq_acquired, NULL);
-	/* No CPU may still run the probe when the module text goes away. */
+	/*
+	 * No CPU may still run the probe when the module text goes away;
+	 * nor the arch glue's, which spf_arch_exit() detached without
+	 * waiting (include/spf/arch.h).
+	 */
 	tracepoint_synchronize_unregister();
 }

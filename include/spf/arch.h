@@ -21,6 +21,12 @@
 struct pt_regs;
 
 int spf_arch_init(void);
+/*
+ * Detaches what spf_arch_init() attached, without waiting for a probe
+ * still running: call spf_mm_seq_exit() after it, whose
+ * tracepoint_synchronize_unregister() covers both (one wait, not two,
+ * on every unload).
+ */
 void spf_arch_exit(void);
 
 /*

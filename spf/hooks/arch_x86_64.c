@@ -294,11 +294,15 @@ undo:
 	return ret;
 }
 
+/*
+ * No wait here: spf_mm_seq_exit(), which always follows, unregisters its
+ * own probe and then waits once for every probe still running,
+ * these included, before the module text can go.
+ */
 void spf_arch_exit(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(spf_pf_tracepoints); i++)
 		tracepoint_probe_unregister(spf_pf_tp[i], spf_pf_probe, NULL);
-	tracepoint_synchronize_unregister();
 }

@@ -109,10 +109,13 @@
  *                    the faulting CPU's node, as if the task had no
  *                    memory policy; huge pages are not
  *   SWAP_ANY_EXCLUSIVE spf/faults/swap_fault.c: every swap PTE taken as
- *                    exclusive, so a write after fork maps the
- *                    swap-cache page writable in the writer while the
- *                    other process still maps the entry: it reads the
- *                    writer's data
+ *                    exclusive, so after fork a write maps the
+ *                    swap-cache page writable in place (and a read maps
+ *                    it as exclusive) while the other process's PTE
+ *                    still holds the entry: its next fault there meets
+ *                    a page exclusive to the writer (do_swap_page()'s
+ *                    BUG_ON), or, once reclaim wrote the page back to
+ *                    the entry, the writer's data
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0

@@ -686,13 +686,14 @@ static inline int prefault_self(void)
  */
 static inline int spf_pageout_everywhere(void *p, size_t len)
 {
-	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN), ret;
+	int cpu, n = sysconf(_SC_NPROCESSORS_CONF), ret;
 	cpu_set_t old, one;
 
 	ret = madvise(p, len, MADV_PAGEOUT);
 	if (ret || sched_getaffinity(0, sizeof(old), &old))
 		return ret;
-	for (cpu = 0; cpu < n; cpu++) {
+	/* Configured, not online: an offline CPU leaves a gap in the ids. */
+	for (cpu = 0; cpu < n && cpu < CPU_SETSIZE; cpu++) {
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		if (!sched_setaffinity(0, sizeof(one), &one))

@@ -381,7 +381,8 @@ TEST_F(swap, shared_entries_after_fork)
 	EXPECT_EQ(0, bad);
 	ASSERT_EQ(1, write(go[1], _metadata->passed ? "g" : "s", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("the child did not exit: status %#x",
+					      status);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the child's pages changed");
 	close(go[1]);
 	munmap(p, NP * page_size());

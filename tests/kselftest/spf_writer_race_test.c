@@ -1159,7 +1159,7 @@ static int oom_kind(void)
 		}
 	/* Out and back into the swap cache: the child's touches hit it. */
 	if (kind == SPF_K_SWAP) {
-		spf_pageout_everywhere(W.r, W.npages * W.ps);
+		pageout_everywhere();
 		if (madvise(W.r, W.npages * W.ps, MADV_WILLNEED))
 			merr("MADV_WILLNEED: %s", strerror(errno));
 	}

@@ -294,11 +294,7 @@ undo:
 	return ret;
 }
 
-/*
- * No wait here: spf_mm_seq_exit(), which always follows, unregisters its
- * own probe and then waits once for every probe still running,
- * these included, before the module text can go.
- */
+/* No wait here: spf_mm_seq_exit() waits for both (include/spf/arch.h). */
 void spf_arch_exit(void)
 {
 	unsigned int i;

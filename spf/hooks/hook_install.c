@@ -20,11 +20,23 @@ const char spf_arch_hook_desc[] = SPF_ARCH_HOOK_DESC;
 #if defined(SPF_ARCH_HAVE_DIRECT)
 static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 {
-	int ret = spf_direct_arm(hook, n);
+	int ret = spf_direct_add(hook, n);
 
 	if (ret != -ENODEV)
 		return ret;
-	return hook->no_kprobe ? 0 : spf_kprobe_arm(hook);
+	if (hook->no_kprobe)
+		return 0;
+	/*
+	 * A kprobe is live at once: a fault hook's must not be live before
+	 * the fault hooks added before it (handle_mm_fault's before the
+	 * attempt that hands it the marker).
+	 */
+	if (hook->fault_entry) {
+		ret = spf_direct_flush();
+		if (ret)
+			return ret;
+	}
+	return spf_kprobe_arm(hook);
 }
 #elif defined(SPF_ARCH_HAVE_FTRACE_IPMODIFY)
 static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
@@ -43,22 +55,32 @@ static int spf_hook_arm(struct spf_hook *hook, unsigned int n)
 #endif
 
 #ifndef SPF_ARCH_HAVE_DIRECT
-
-void spf_direct_init(struct spf_hook *hooks)
+int spf_direct_flush(void)
 {
+	return 0;
 }
 
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
 {
 }
+
+const char *spf_direct_step(unsigned int n)
+{
+	return "ftrace-direct";
+}
 #endif
 
+/*
+ * In the order of HOOKS; where direct calls are added to a step that
+ * goes live at once (spf/hooks/hook_direct.c), every hook before the
+ * first fault hook is made live before that one is armed.
+ */
 int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 {
+	bool faults = false;
 	unsigned int i;
 	int ret;
 
-	spf_direct_init(hooks);
 	for (i = 0; i < n; i++) {
 		hooks[i].armed = SPF_ARMED_NONE;
 		if (!hooks[i].addr)
@@ -66,13 +88,22 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 		if (hooks[i].superseded_by &&
 		    hooks[i].superseded_by->armed != SPF_ARMED_NONE)
 			continue;
-		ret = spf_hook_arm(&hooks[i], i);
-		if (ret) {
-			spf_arch_hooks_remove(hooks, i);
-			return ret;
+		if (hooks[i].fault_entry && !faults) {
+			faults = true;
+			ret = spf_direct_flush();
+			if (ret)
+				goto fail;
 		}
+		ret = spf_hook_arm(&hooks[i], i);
+		if (ret)
+			goto fail;
 	}
-	return 0;
+	ret = spf_direct_flush();
+	if (!ret)
+		return 0;
+fail:
+	spf_arch_hooks_remove(hooks, i);
+	return ret;
 }
 
 /*
@@ -82,9 +113,12 @@ int spf_arch_hooks_install(struct spf_hook *hooks, unsigned int n)
 void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n)
 {
 	while (n--) {
-		const char *how = spf_hook_mechanism(&hooks[n]);
+		const char *how = hooks[n].armed == SPF_ARMED_DIRECT ?
+				  spf_direct_step(n) :
+				  spf_hook_mechanism(&hooks[n]);
 		ktime_t t0 = ktime_get();
 
+		/* A direct hook may have gone with its step (hook_direct.c). */
 		if (hooks[n].armed == SPF_ARMED_NONE)
 			continue;
 		if (hooks[n].armed == SPF_ARMED_KPROBE)

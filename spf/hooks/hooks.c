@@ -335,7 +335,10 @@ static vm_fault_t spf_handle_mm_fault(struct vm_area_struct *vma,
 
 /*
  * Armed in this order, removed in the reverse: the hooks that make
- * lockless readers safe exist before the first reader can start.
+ * lockless readers safe exist before the first reader can start.  The
+ * fault hooks, from handle_mm_fault on, are marked fault_entry: a
+ * mechanism that arms hooks a group at a time makes every hook before
+ * them live first.
  */
 enum {
 	SPF_HOOK_VM_AREA_FREE,
@@ -403,6 +406,7 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_HANDLE_MM_FAULT] = {
 		/* handle_mm_fault(vma, address, flags, regs): arch faults only */
 		.symbol = "handle_mm_fault",
+		.fault_entry = true,
 		.replacement = spf_handle_mm_fault,
 		.nonnull_arg = 3,
 		.marker = true,
@@ -410,12 +414,14 @@ static struct spf_hook spf_hooks[NR_SPF_HOOKS] = {
 	[SPF_HOOK_ARCH_FAULT] = {
 		/* arm64: do_page_fault(far, esr, regs), when ftrace can */
 		.symbol = "do_page_fault",
+		.fault_entry = true,
 		.resolve = spf_arch_fault_resolve,
 		.nonnull_arg = 2,
 		.no_kprobe = true,
 	},
 	[SPF_HOOK_LOCK_MM] = {
 		.symbol = "lock_mm_and_find_vma",
+		.fault_entry = true,
 		.replacement = spf_lock_mm_and_find_vma,
 		/* A build that holds its reference across the stock lookup. */
 		.attempt = SPF_BROKEN_HOLD_ACROSS_STOCK ? NULL :

@@ -75,6 +75,12 @@ struct spf_hook {
 	 */
 	bool marker;
 	/*
+	 * A fault hook: armed only once every hook before it in the install
+	 * order is live (spf/hooks/hooks.c), which matters where a
+	 * mechanism arms hooks a group at a time (spf/hooks/hook_direct.c).
+	 */
+	bool fault_entry;
+	/*
 	 * Left unarmed when this other hook, armed before it, is armed: it
 	 * takes every call this one would have been useful for.
 	 */
@@ -111,22 +117,19 @@ void spf_arch_hooks_remove(struct spf_hook *hooks, unsigned int n);
 /* The mechanisms, one hook at a time (spf/hooks/hook_install.c uses them). */
 int spf_kprobe_arm(struct spf_hook *hook);
 void spf_kprobe_disarm(struct spf_hook *hook);
-void spf_direct_init(struct spf_hook *hooks);
-int spf_direct_arm(struct spf_hook *hook, unsigned int n);
+/* x86-64: added in order, live once flushed (spf/hooks/hook_direct.c). */
+int spf_direct_add(struct spf_hook *hook, unsigned int n);
+int spf_direct_flush(void);
 void spf_direct_disarm(struct spf_hook *hook, unsigned int n);
+const char *spf_direct_step(unsigned int n);
 int spf_ftrace_arm(struct spf_hook *hook);
 void spf_ftrace_disarm(struct spf_hook *hook);
 const char *spf_hook_mechanism(const struct spf_hook *hook);
 
-/* The ftrace direct trampolines of spf/hooks/hook_direct.c, defined in asm. */
+/* Hooks that spf/hooks/hook_direct.c can carry, one per hook index. */
 #define SPF_DIRECT_MAX	10
-
-/* Trampoline n serves hook n. */
-extern const unsigned long spf_direct_tramps[SPF_DIRECT_MAX];
-/* The same, first sending a call with the marker to the replacement. */
-extern const unsigned long spf_direct_mtramps[SPF_DIRECT_MAX];
-/* For a hook with an attempt: call it, return its result or resume. */
-extern const unsigned long spf_direct_atramps[SPF_DIRECT_MAX];
+/* Its one trampoline, defined in asm: not to be called from C. */
+void spf_direct_tramp(void);
 
 extern bool spf_enabled;
 extern struct vm_area_struct spf_marker_vma;

@@ -116,6 +116,11 @@
  *                    a page exclusive to the writer (do_swap_page()'s
  *                    BUG_ON), or, once reclaim wrote the page back to
  *                    the entry, the writer's data
+ *   NO_FTRACE_PIN    spf/hooks/hook_direct.c: no hook keeps the kernel's
+ *                    permanent direct_ops registered, so sysctl
+ *                    kernel.ftrace_enabled=0 is accepted while spf is
+ *                    loaded and turns every hook off at once, the
+ *                    freeing hooks under faults in flight
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -167,6 +172,9 @@
 #endif
 #ifndef SPF_BROKEN_SWAP_ANY_EXCLUSIVE
 #define SPF_BROKEN_SWAP_ANY_EXCLUSIVE	0
+#endif
+#ifndef SPF_BROKEN_NO_FTRACE_PIN
+#define SPF_BROKEN_NO_FTRACE_PIN	0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -58,6 +58,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/orc_types.h>
 #include <spf/arch.h>
+#include <spf/broken.h>
 #include <wrapper/ftrace.h>
 #include "internal.h"
 
@@ -286,7 +287,8 @@ int spf_direct_add(struct spf_hook *hook, unsigned int n)
 		return -E2BIG;
 	if (!site)
 		return -ENODEV;
-	if (spf_direct_groups[SPF_DIRECT_PIN].state == SPF_GROUP_EMPTY)
+	if (spf_direct_groups[SPF_DIRECT_PIN].state == SPF_GROUP_EMPTY &&
+	    !SPF_BROKEN_NO_FTRACE_PIN)
 		group = SPF_DIRECT_PIN;
 	else
 		group = hook->fault_entry ? SPF_DIRECT_FAULTS : SPF_DIRECT_FREEING;

@@ -121,6 +121,10 @@
  *                    kernel.ftrace_enabled=0 is accepted while spf is
  *                    loaded and turns every hook off at once, the
  *                    freeing hooks under faults in flight
+ *   NO_STEP_GATE     spf/hooks/hook_direct.c: a hook is taken as soon as
+ *                    its own site is live, before the rest of its step:
+ *                    loading, lock_mm_and_find_vma's attempt can hand
+ *                    the marker to a handle_mm_fault() not patched yet
  */
 #ifndef SPF_BROKEN_NO_LRU_GEN_FAULT
 #define SPF_BROKEN_NO_LRU_GEN_FAULT	0
@@ -175,6 +179,9 @@
 #endif
 #ifndef SPF_BROKEN_NO_FTRACE_PIN
 #define SPF_BROKEN_NO_FTRACE_PIN	0
+#endif
+#ifndef SPF_BROKEN_NO_STEP_GATE
+#define SPF_BROKEN_NO_STEP_GATE		0
 #endif
 
 #if defined(__KERNEL__) &&						\

@@ -121,7 +121,7 @@ static struct spf_hook *spf_direct_hook(unsigned long body)
 		if (READ_ONCE(spf_direct_sites[i].body) != body)
 			continue;
 		if (READ_ONCE(spf_direct_groups[spf_direct_sites[i].group].state) !=
-		    SPF_GROUP_LIVE)
+		    SPF_GROUP_LIVE && !SPF_BROKEN_NO_STEP_GATE)
 			return NULL;
 		return spf_direct_sites[i].hook;
 	}

@@ -75,7 +75,7 @@ struct spf_direct_verdict {
  * Hook n's site, found by the return address into its body.  Written
  * before the site goes live, read by the trampoline only after: the
  * text patch that makes a site live synchronizes every CPU (IPIs), and
- * an entry is never rewritten while any site is live.
+ * an entry is cleared only once its own site is no longer live.
  */
 struct spf_direct_site {
 	unsigned long body;	/* the site + MCOUNT_INSN_SIZE */
@@ -149,7 +149,7 @@ found:
 	return site->hook;
 }
 
-/* Entry N of the table, with its slot if it has one. */
+/* A colliding site gets no slot: the scan finds it. */
 static void spf_direct_site_set(unsigned int n, struct spf_hook *hook,
 				unsigned int group, unsigned long body)
 {
@@ -289,7 +289,7 @@ static unsigned long spf_direct_addr(void)
 	return (unsigned long)spf_direct_tramp;
 }
 
-/* The hooks named in an error about GROUP. */
+/* A step fails as a whole: name every hook it would have carried. */
 static void spf_direct_report(unsigned int group, int ret)
 {
 	unsigned int i;

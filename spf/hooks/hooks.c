@@ -24,7 +24,7 @@
  * redirect again, forever.  Every C replacement therefore does work
  * after the call (it drops its module pin and in-flight reference),
  * which the compiler cannot move before it.  Where the mechanism allows
- * (x86-64's direct trampolines, arm64's do_page_fault stub), a fault
+ * (x86-64's direct trampoline, arm64's do_page_fault stub), a fault
  * handed back does not call the original from C at all: an attempt runs
  * first and, when it gives up, the function's body is entered past its
  * hooked site, as if the arch code had called it (see Unload below).

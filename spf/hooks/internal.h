@@ -39,7 +39,7 @@ struct spf_hook {
 	/*
 	 * Used instead of replacement where the mechanism can call it and
 	 * then either return its result to the caller or resume the
-	 * function (x86-64's direct trampolines, spf/hooks/hook_direct.c): given
+	 * function (x86-64's direct trampoline, spf/hooks/hook_direct.c): given
 	 * the arguments spf_hook_take() saw, the result, or 0 to run the
 	 * function itself, having dropped the in-flight reference.
 	 */
@@ -57,9 +57,9 @@ struct spf_hook {
 	int passthrough_arg;
 	/*
 	 * Set by the mechanism: the replacement never calls the original
-	 * from C, it leaves into the function's body (x86-64's attempt
-	 * trampoline, arm64's do_page_fault stub), so a call it lets
-	 * through is never spf's own.
+	 * from C, it leaves into the function's body (an attempt on
+	 * x86-64's direct trampoline, arm64's do_page_fault stub), so a
+	 * call it lets through is never spf's own.
 	 */
 	bool leaves_into_body;
 	/*

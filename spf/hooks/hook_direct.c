@@ -149,6 +149,17 @@ found:
 	return site->hook;
 }
 
+/* The hook already at BODY, live or not: for refusing a second one. */
+static struct spf_hook *spf_direct_hook_at(unsigned long body)
+{
+	unsigned int i;
+
+	for (i = 0; i < SPF_DIRECT_MAX; i++)
+		if (spf_direct_sites[i].body == body)
+			return spf_direct_sites[i].hook;
+	return NULL;
+}
+
 /* A colliding site gets no slot: the scan finds it. */
 static void spf_direct_site_set(unsigned int n, struct spf_hook *hook,
 				unsigned int group, unsigned long body)
@@ -331,6 +342,15 @@ int spf_direct_add(struct spf_hook *hook, unsigned int n)
 		return -E2BIG;
 	if (!site)
 		return -ENODEV;
+	/*
+	 * ftrace accepts a site twice in one filter, and the lookup would
+	 * then reach one of the two hooks only.
+	 */
+	if (spf_direct_hook_at(site + MCOUNT_INSN_SIZE)) {
+		pr_err("cannot hook %s: its ftrace site is another hook's\n",
+		       hook->symbol);
+		return -EBUSY;
+	}
 	if (spf_direct_groups[SPF_DIRECT_PIN].state == SPF_GROUP_EMPTY &&
 	    !SPF_BROKEN_NO_FTRACE_PIN)
 		group = SPF_DIRECT_PIN;

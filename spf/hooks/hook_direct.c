@@ -108,9 +108,8 @@ enum spf_direct_group {
 	SPF_DIRECT_GROUPS
 };
 
-static struct {
-	enum { SPF_GROUP_EMPTY, SPF_GROUP_FILTERED, SPF_GROUP_LIVE } state;
-	unsigned long site;	/* SPF_DIRECT_PIN: its one site */
+static enum {
+	SPF_GROUP_EMPTY, SPF_GROUP_FILTERED, SPF_GROUP_LIVE
 } spf_direct_groups[SPF_DIRECT_GROUPS];
 
 /* SPF_DIRECT_FREEING and SPF_DIRECT_FAULTS (the pin has no ops). */
@@ -128,36 +127,33 @@ static unsigned long spf_direct_marker_dest __used;
  * handle_mm_fault() whose site is not patched yet, and stock code would
  * run on the marker (seen on PREEMPT_RT while loading).
  */
-static struct spf_hook *spf_direct_hook(unsigned long body)
+static __always_inline struct spf_direct_site *
+spf_direct_site_at(unsigned long body)
 {
 	struct spf_direct_site *site;
 	unsigned int i;
 
 	site = READ_ONCE(spf_direct_slots[spf_direct_slot(body)]);
 	if (likely(site && READ_ONCE(site->body) == body))
-		goto found;
+		return site;
 	for (i = SPF_DIRECT_MAX; i--; ) {
 		site = &spf_direct_sites[i];
 		if (READ_ONCE(site->body) == body)
-			goto found;
+			return site;
 	}
 	return NULL;
-found:
-	if (READ_ONCE(spf_direct_groups[site->group].state) != SPF_GROUP_LIVE &&
+}
+
+static struct spf_hook *spf_direct_hook(unsigned long body)
+{
+	struct spf_direct_site *site = spf_direct_site_at(body);
+
+	if (!site)
+		return NULL;
+	if (READ_ONCE(spf_direct_groups[site->group]) != SPF_GROUP_LIVE &&
 	    !SPF_BROKEN_NO_STEP_GATE)
 		return NULL;
 	return site->hook;
-}
-
-/* The hook already at BODY, live or not: for refusing a second one. */
-static struct spf_hook *spf_direct_hook_at(unsigned long body)
-{
-	unsigned int i;
-
-	for (i = 0; i < SPF_DIRECT_MAX; i++)
-		if (spf_direct_sites[i].body == body)
-			return spf_direct_sites[i].hook;
-	return NULL;
 }
 
 /* A colliding site gets no slot: the scan finds it. */
@@ -324,7 +320,7 @@ static void spf_direct_forget(unsigned int group)
 		spf_direct_sites[i].hook->armed = SPF_ARMED_NONE;
 		spf_direct_site_clear(i);
 	}
-	WRITE_ONCE(spf_direct_groups[group].state, SPF_GROUP_EMPTY);
+	WRITE_ONCE(spf_direct_groups[group], SPF_GROUP_EMPTY);
 }
 
 /*
@@ -346,27 +342,27 @@ int spf_direct_add(struct spf_hook *hook, unsigned int n)
 	 * ftrace accepts a site twice in one filter, and the lookup would
 	 * then reach one of the two hooks only.
 	 */
-	if (spf_direct_hook_at(site + MCOUNT_INSN_SIZE)) {
+	if (spf_direct_site_at(site + MCOUNT_INSN_SIZE)) {
 		pr_err("cannot hook %s: its ftrace site is another hook's\n",
 		       hook->symbol);
 		return -EBUSY;
 	}
-	if (spf_direct_groups[SPF_DIRECT_PIN].state == SPF_GROUP_EMPTY &&
+	if (spf_direct_groups[SPF_DIRECT_PIN] == SPF_GROUP_EMPTY &&
 	    !SPF_BROKEN_NO_FTRACE_PIN)
 		group = SPF_DIRECT_PIN;
 	else
 		group = hook->fault_entry ? SPF_DIRECT_FAULTS : SPF_DIRECT_FREEING;
 	/* The install order: no other hook once the fault hooks began. */
 	if (WARN_ON_ONCE(group == SPF_DIRECT_FREEING &&
-			 (spf_direct_groups[group].state == SPF_GROUP_LIVE ||
-			  spf_direct_groups[SPF_DIRECT_FAULTS].state != SPF_GROUP_EMPTY)))
+			 (spf_direct_groups[group] == SPF_GROUP_LIVE ||
+			  spf_direct_groups[SPF_DIRECT_FAULTS] != SPF_GROUP_EMPTY)))
 		return -EINVAL;
 	/*
 	 * A fault hook after one that needed a kprobe: its step is live,
 	 * and a kprobe keeps the install order (spf/hooks/hook_install.c).
 	 */
 	if (group == SPF_DIRECT_FAULTS &&
-	    spf_direct_groups[group].state == SPF_GROUP_LIVE)
+	    spf_direct_groups[group] == SPF_GROUP_LIVE)
 		return -ENODEV;
 	if (hook->marker) {
 		spf_direct_marker_dest = (unsigned long)hook->replacement;
@@ -382,8 +378,7 @@ int spf_direct_add(struct spf_hook *hook, unsigned int n)
 			spf_direct_report(group, ret);
 			goto forget;
 		}
-		spf_direct_groups[group].site = site;
-		WRITE_ONCE(spf_direct_groups[group].state, SPF_GROUP_LIVE);
+		WRITE_ONCE(spf_direct_groups[group], SPF_GROUP_LIVE);
 	} else {
 		ret = ftrace_set_filter_ip(&spf_direct_ops[group], site, 0, 0);
 		if (ret) {
@@ -392,7 +387,7 @@ int spf_direct_add(struct spf_hook *hook, unsigned int n)
 			spf_direct_site_clear(n);
 			return ret == -EINVAL || ret == -ENOENT ? -ENODEV : ret;
 		}
-		WRITE_ONCE(spf_direct_groups[group].state, SPF_GROUP_FILTERED);
+		WRITE_ONCE(spf_direct_groups[group], SPF_GROUP_FILTERED);
 	}
 	hook->armed = SPF_ARMED_DIRECT;
 	hook->leaves_into_body = hook->attempt;
@@ -413,7 +408,7 @@ int spf_direct_flush(void)
 	int ret;
 
 	for (g = SPF_DIRECT_FREEING; g < SPF_DIRECT_GROUPS; g++) {
-		if (spf_direct_groups[g].state != SPF_GROUP_FILTERED)
+		if (spf_direct_groups[g] != SPF_GROUP_FILTERED)
 			continue;
 		ret = register_ftrace_direct_multi(&spf_direct_ops[g],
 						   spf_direct_addr());
@@ -422,7 +417,7 @@ int spf_direct_flush(void)
 			return ret;
 		}
 		/* Opens the step's gate (spf_direct_hook()). */
-		WRITE_ONCE(spf_direct_groups[g].state, SPF_GROUP_LIVE);
+		WRITE_ONCE(spf_direct_groups[g], SPF_GROUP_LIVE);
 	}
 	return 0;
 }
@@ -449,10 +444,11 @@ void spf_direct_disarm(struct spf_hook *hook, unsigned int n)
 
 	if (spf_direct_sites[n].hook != hook)
 		return;
-	switch (spf_direct_groups[g].state) {
+	switch (spf_direct_groups[g]) {
 	case SPF_GROUP_LIVE:
 		if (g == SPF_DIRECT_PIN) {
-			unregister_ftrace_direct(spf_direct_groups[g].site,
+			unregister_ftrace_direct(spf_direct_sites[n].body -
+						 MCOUNT_INSN_SIZE,
 						 spf_direct_addr());
 			break;
 		}
